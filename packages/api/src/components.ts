@@ -1,0 +1,297 @@
+/**
+ * Every workspace component: its request schema, its response schema and the
+ * scope a caller needs. The workspace validates requests and limits responses
+ * with these schemas; the SDK takes its types from them. Unknown fields are
+ * rejected everywhere (`additionalProperties: false`).
+ */
+import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+export const SCHEMES = ['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] as const;
+export type SchemeName = (typeof SCHEMES)[number];
+
+/** Limits that keep one request small; a larger body is PAYLOAD_TOO_LARGE. */
+export const LIMITS = {
+  bodyBytes: 1024 * 1024,
+  wrappedShareChars: 256 * 1024,
+  messageHexChars: 128 * 1024,
+  maxParticipants: 16,
+  maxRecipients: 16,
+} as const;
+
+const NodeId = T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'a node id such as node-1' });
+const KeyId = T.String({ pattern: '^key_[0-9a-z]{26}$', description: 'a key share id, key_...' });
+const Hex = (maxLength: number) => T.String({ pattern: '^([0-9a-f]{2})*$', maxLength, description: 'lowercase hex' });
+const Scheme = T.Union(SCHEMES.map((s) => T.Literal(s)));
+const AgeRecipient = T.String({ minLength: 1, maxLength: 2048, description: 'an age recipient, age1... or age1pq1...' });
+const WrappedShare = T.String({ minLength: 1, maxLength: LIMITS.wrappedShareChars, description: 'an ASCII-armored age file' });
+const Timestamp = T.String({ description: 'RFC 3339 time' });
+
+export const ShareRef = T.Object({ nodeId: T.String(), keyId: T.String(), identifier: T.String() }, strict);
+
+export const KeyInfo = T.Object(
+  {
+    keyId: T.String(),
+    nodeId: T.String(),
+    publicKey: T.String({ description: 'the group public key, hex' }),
+    scheme: T.String(),
+    identifier: T.String({ description: 'this share\'s FROST participant identifier, hex' }),
+    threshold: T.Integer(),
+    maxSigners: T.Integer(),
+    origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
+    exportable: T.Boolean(),
+    createdAt: Timestamp,
+  },
+  strict,
+);
+
+export const NodeInfo = T.Object(
+  {
+    nodeId: T.String(),
+    url: T.String(),
+    status: T.Union([T.Literal('up'), T.Literal('down')]),
+    recipientKey: T.String(),
+    postQuantumRecipientKey: T.String(),
+    signingKey: T.String({ description: 'the node\'s Ed25519 public key that signs its exports, hex' }),
+    shares: T.Integer(),
+  },
+  strict,
+);
+
+export const SCOPES = [
+  'keys:create',
+  'keys:read',
+  'keys:sign',
+  'keys:export',
+  'keys:import',
+  'keys:delete',
+  'nodes:read',
+  'age:generate',
+  'age:rewrap',
+  'admin',
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const ApiKeyInfo = T.Object(
+  { apiKeyId: T.String(), name: T.String(), scopes: T.Array(T.String()), createdAt: Timestamp, revoked: T.Boolean() },
+  strict,
+);
+
+const AuditEntry = T.Object(
+  {
+    seq: T.Integer(),
+    at: Timestamp,
+    actor: T.String(),
+    action: T.String(),
+    details: T.Record(T.String(), T.Unknown()),
+    prevHash: T.String(),
+    hash: T.String(),
+  },
+  strict,
+);
+
+function component<P extends TSchema, R extends TSchema>(def: { scope: Scope; mutating: boolean; summary: string; params: P; result: R }) {
+  return def;
+}
+
+export const COMPONENTS = {
+  GET_NODE_RECIPIENT_KEY: component({
+    scope: 'nodes:read',
+    mutating: false,
+    summary: "A node's age recipients (default: the workspace's default target node).",
+    params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
+    result: T.Object({ nodeId: T.String(), recipientKey: T.String(), postQuantumRecipientKey: T.String() }, strict),
+  }),
+  LIST_NODES: component({
+    scope: 'nodes:read',
+    mutating: false,
+    summary: 'Every node of the network, with its recipients and status.',
+    params: T.Object({}, strict),
+    result: T.Object({ nodes: T.Array(NodeInfo) }, strict),
+  }),
+  CREATE_KEY: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary: 'Creates a threshold key by distributed key generation across the chosen nodes.',
+    params: T.Object(
+      {
+        scheme: Scheme,
+        threshold: T.Integer({ minimum: 2, maximum: LIMITS.maxParticipants }),
+        nodeIds: T.Optional(T.Array(NodeId, { minItems: 2, maxItems: LIMITS.maxParticipants, uniqueItems: true })),
+        exportable: T.Optional(T.Boolean({ default: true })),
+      },
+      strict,
+    ),
+    result: T.Object(
+      { publicKey: T.String(), scheme: T.String(), threshold: T.Integer(), shares: T.Array(ShareRef) },
+      strict,
+    ),
+  }),
+  SIGN: component({
+    scope: 'keys:sign',
+    mutating: false,
+    summary: 'Signs a message with a quorum of shares (distinct identifiers, any nodes).',
+    params: T.Object(
+      {
+        keyIds: T.Array(KeyId, { minItems: 1, maxItems: LIMITS.maxParticipants }),
+        message: Hex(LIMITS.messageHexChars),
+      },
+      strict,
+    ),
+    result: T.Object({ signature: T.String(), publicKey: T.String() }, strict),
+  }),
+  LIST_KEYS: component({
+    scope: 'keys:read',
+    mutating: false,
+    summary: 'The key shares held by one node, or by all.',
+    params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
+    result: T.Object({ keys: T.Array(KeyInfo) }, strict),
+  }),
+  GET_KEY: component({
+    scope: 'keys:read',
+    mutating: false,
+    summary: 'One key share: its node, group public key, scheme and identifier.',
+    params: T.Object({ keyId: KeyId }, strict),
+    result: KeyInfo,
+  }),
+  DELETE_KEY_SHARE: component({
+    scope: 'keys:delete',
+    mutating: true,
+    summary: 'Deletes one key share from its node.',
+    params: T.Object({ keyId: KeyId }, strict),
+    result: T.Object({ keyId: T.String(), deleted: T.Boolean() }, strict),
+  }),
+  GENERATE_AGE_ENCRYPTION: component({
+    scope: 'age:generate',
+    mutating: true,
+    summary: 'Makes an age identity; returns its recipient and the identity encrypted (never in the clear).',
+    params: T.Object(
+      {
+        passphrase: T.Optional(T.String({ minLength: 8, maxLength: 1024 })),
+        postQuantum: T.Optional(T.Boolean()),
+      },
+      strict,
+    ),
+    result: T.Object({ publicKey: T.String(), encryptedPrivateKey: T.String() }, strict),
+  }),
+  EXPORT_KEY_SHARE: component({
+    scope: 'keys:export',
+    mutating: true,
+    summary: 'Exports a key share as an age file wrapped to one or more recipients.',
+    params: T.Object(
+      {
+        keyId: KeyId,
+        ageRecipient: T.Union([AgeRecipient, T.Array(AgeRecipient, { minItems: 1, maxItems: LIMITS.maxRecipients })]),
+      },
+      strict,
+    ),
+    result: T.Object({ wrappedKeyShare: T.String() }, strict),
+  }),
+  IMPORT_KEY_SHARE: component({
+    scope: 'keys:import',
+    mutating: true,
+    summary: 'Imports a wrapped key share into a node (default: the default target node).',
+    params: T.Object({ wrappedKeyShare: WrappedShare, nodeId: T.Optional(NodeId) }, strict),
+    result: T.Object(
+      {
+        keyId: T.String(),
+        nodeId: T.String(),
+        publicKey: T.String(),
+        scheme: T.String(),
+        identifier: T.String(),
+        alreadyPresent: T.Boolean({ description: 'true when the node already held this share; keyId is the one it had' }),
+      },
+      strict,
+    ),
+  }),
+  REWRAPPING_KEY_SHARE: component({
+    scope: 'age:rewrap',
+    mutating: true,
+    summary: 'Re-encrypts a wrapped key share from one age identity to another.',
+    params: T.Object(
+      {
+        ageIdentity: T.String({ minLength: 1, maxLength: 16 * 1024 }),
+        wrappedKeyShare: WrappedShare,
+        ageRecipient: T.Optional(
+          T.Union([AgeRecipient, T.Array(AgeRecipient, { minItems: 1, maxItems: LIMITS.maxRecipients })]),
+        ),
+      },
+      strict,
+    ),
+    result: T.Object(
+      {
+        rewrappedKeyShare: T.String(),
+        publicKey: T.Optional(T.String()),
+        encryptedPrivateKey: T.Optional(T.String()),
+      },
+      strict,
+    ),
+  }),
+  CREATE_API_KEY: component({
+    scope: 'admin',
+    mutating: true,
+    summary: 'Creates an API key with the given scopes. The key is shown once.',
+    params: T.Object(
+      {
+        name: T.String({ minLength: 1, maxLength: 100 }),
+        scopes: T.Array(T.Union(SCOPES.map((s) => T.Literal(s))), { minItems: 1, uniqueItems: true }),
+      },
+      strict,
+    ),
+    result: T.Object({ apiKeyId: T.String(), apiKey: T.String(), scopes: T.Array(T.String()) }, strict),
+  }),
+  LIST_API_KEYS: component({
+    scope: 'admin',
+    mutating: false,
+    summary: 'Every API key (never the key itself).',
+    params: T.Object({}, strict),
+    result: T.Object({ apiKeys: T.Array(ApiKeyInfo) }, strict),
+  }),
+  REVOKE_API_KEY: component({
+    scope: 'admin',
+    mutating: true,
+    summary: 'Revokes an API key.',
+    params: T.Object({ apiKeyId: T.String({ pattern: '^ak_[0-9a-z]{16}$' }) }, strict),
+    result: T.Object({ apiKeyId: T.String(), revoked: T.Boolean() }, strict),
+  }),
+  LIST_AUDIT_EVENTS: component({
+    scope: 'admin',
+    mutating: false,
+    summary: 'The audit log, oldest first, from an optional sequence number.',
+    params: T.Object(
+      { after: T.Optional(T.Integer({ minimum: 0 })), limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })) },
+      strict,
+    ),
+    result: T.Object({ events: T.Array(AuditEntry) }, strict),
+  }),
+  VERIFY_AUDIT_LOG: component({
+    scope: 'admin',
+    mutating: false,
+    summary: "Checks the audit log's hash chain from its first entry.",
+    params: T.Object({}, strict),
+    result: T.Object(
+      { ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()) },
+      strict,
+    ),
+  }),
+};
+
+export type ComponentName = keyof typeof COMPONENTS;
+export type ComponentParams<C extends ComponentName> = Static<(typeof COMPONENTS)[C]['params']>;
+export type ComponentResult<C extends ComponentName> = Static<(typeof COMPONENTS)[C]['result']>;
+
+/** Component names as values: `workspace.call(ComponentModule.EXPORT_KEY_SHARE, ...)`. */
+export const ComponentModule = Object.freeze(
+  Object.fromEntries(Object.keys(COMPONENTS).map((k) => [k, k])) as { readonly [C in ComponentName]: C },
+);
+export type ComponentModule = ComponentName;
+
+export function isComponentName(name: string): name is ComponentName {
+  return Object.prototype.hasOwnProperty.call(COMPONENTS, name);
+}
+
+/** The HTTP path a component is called at. */
+export function componentPath(name: ComponentName): string {
+  return `/v1/components/${name}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * The one registry of error codes. Servers render a WrError as
+ * `{ error: { code, message, requestId } }` with the code's HTTP status; the SDK
+ * raises the same code. A message says what went wrong and what to do, and never
+ * holds key material.
+ */
+export const ERROR_CODES = {
+  INVALID_ARGUMENT: { status: 400, hint: 'Fix the named parameter and call again.' },
+  UNAUTHENTICATED: { status: 401, hint: 'Pass a valid API key (WR_API_KEY).' },
+  PERMISSION_DENIED: { status: 403, hint: 'Use an API key that carries the needed scope.' },
+  NOT_FOUND: { status: 404, hint: 'Check the id; LIST_KEYS and LIST_NODES show what exists.' },
+  NOT_EXPORTABLE: { status: 403, hint: 'This key was created with exportable: false; its shares never leave their node.' },
+  NO_IDENTITY_MATCH: { status: 422, hint: 'The wrapped share is encrypted to someone else: wrap it to this identity (or node) and try again.' },
+  WRAPPED_SHARE_CORRUPT: { status: 422, hint: 'The wrapped share is damaged or was tampered with: fetch an intact copy.' },
+  SHARE_INVALID: { status: 422, hint: 'The key share inside failed its checks: do not use it; export it again from a trusted node.' },
+  UNSUPPORTED_VERSION: { status: 422, hint: 'The wrapped share uses a format this version does not know: upgrade wr.' },
+  PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
+  CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
+  NODE_UNAVAILABLE: { status: 503, hint: 'A node did not answer: check that it runs, then retry.' },
+  INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+export function httpStatus(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}
+
+/** An error with a stable code. `message` is safe to show to a caller. */
+export class WrError extends Error {
+  readonly code: ErrorCode;
+  /** The parameter an INVALID_ARGUMENT is about, when there is one. */
+  readonly param: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { param?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WrError';
+    this.code = code;
+    this.param = options?.param;
+  }
+
+  get status(): number {
+    return httpStatus(this.code);
+  }
+}
+
+export function invalidArgument(param: string, message: string): WrError {
+  return new WrError('INVALID_ARGUMENT', `${param}: ${message}`, { param });
+}
+
+/** The code of any thrown value: a WrError's own, otherwise INTERNAL. */
+export function codeOf(err: unknown): ErrorCode {
+  return err instanceof WrError ? err.code : 'INTERNAL';
+}
