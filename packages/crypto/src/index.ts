@@ -1,3 +1,3 @@
-export { Secret } from './secret.js';
-export { toHex, fromHex, equalBytes, utf8 } from './bytes.js';
-export * as age from './age/index.js';
+export * from './frost/index.js';
+export * from './envelope/index.js';
+export * from './signing.js';

@@ -1,8 +1,8 @@
 // CONTRACT (helper A owns this folder and replaces this provisional body):
 // the exported names and signatures below are what the rest of wr calls.
 import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { WrError } from '@wr/errors';
-import { Secret } from '../secret.js';
+
+import { Secret, WrError } from '@wr/common';
 
 export type RecipientKind = 'x25519' | 'hybrid';
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from '@wr/errors';
+import { invalidArgument } from './errors.js';
 
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
