@@ -1,1 +1,1 @@
-export {};
+export { startLocalNetwork, type LocalNetwork, type LocalNetworkOptions, type ServerProcess } from './dev/network.js';

@@ -1,1 +1,2 @@
-export {};
+export { startNode, type RunningNode } from './server.js';
+export type { NodeConfig } from './config.js';

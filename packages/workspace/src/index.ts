@@ -1,1 +1,2 @@
-export {};
+export { startWorkspace, type RunningWorkspace } from './server.js';
+export type { WorkspaceConfig, NodeEndpoint } from './config.js';

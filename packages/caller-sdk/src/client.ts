@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { COMPONENTS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { isErrorCode } from '@wr/common';
+import { WorkspaceError } from './errors.js';
+
+export interface WorkspaceClientOptions {
+  apiKey: string;
+  /** Default: the WR_BASE_URL environment variable, then the local network (http://127.0.0.1:7400). */
+  baseUrl?: string;
+  /** Per attempt, in milliseconds (default 30 000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt for failures a retry may cure (default 3). */
+  maxRetries?: number;
+}
+
+export interface CallOptions {
+  /** Sent as Idempotency-Key; one is made for every call if not given. */
+  idempotencyKey?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:7400';
+
+/** One call to a component. Nothing is sent until `promise()` is first called. */
+export class WorkspaceCall<R> {
+  #promise: Promise<R> | undefined;
+
+  constructor(
+    readonly component: ComponentName,
+    readonly idempotencyKey: string,
+    private readonly start: () => Promise<R>,
+  ) {}
+
+  /** Resolves with the result, or rejects with a WorkspaceError. */
+  promise(): Promise<R> {
+    this.#promise ??= this.start();
+    return this.#promise;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The typed client of the workspace API. Every call carries an idempotency key,
+ * so the retries it makes (connection failures, timeouts, 409 while a call runs,
+ * 5xx) never do the work twice; the backoff is capped and jittered.
+ */
+export class WorkspaceClient {
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #timeoutMs: number;
+  readonly #maxRetries: number;
+
+  constructor(opts: WorkspaceClientOptions) {
+    if (typeof opts?.apiKey !== 'string' || opts.apiKey.length === 0) {
+      throw new WorkspaceError('UNAUTHENTICATED', 'apiKey is empty: pass the API key `npm start` printed (WR_API_KEY in .wr/dev.env)');
+    }
+    this.#apiKey = opts.apiKey;
+    this.baseUrl = (opts.baseUrl ?? process.env['WR_BASE_URL'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#maxRetries = opts.maxRetries ?? 3;
+  }
+
+  call<C extends ComponentName>(component: C, params: ComponentParams<C>, opts: CallOptions = {}): WorkspaceCall<ComponentResult<C>> {
+    const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+    return new WorkspaceCall(component, idempotencyKey, () => this.#send(component, params, idempotencyKey, opts) as Promise<ComponentResult<C>>);
+  }
+
+  async #send(component: ComponentName, params: unknown, idempotencyKey: string, opts: CallOptions): Promise<unknown> {
+    if (!Object.prototype.hasOwnProperty.call(COMPONENTS, component)) {
+      throw new WorkspaceError('INVALID_ARGUMENT', `unknown component ${String(component)}: use a ComponentModule value`);
+    }
+    let lastError: WorkspaceError | undefined;
+    for (let attempt = 0; attempt <= this.#maxRetries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+      opts.signal?.throwIfAborted();
+      let res: Response;
+      try {
+        res = await fetch(this.baseUrl + componentPath(component), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.#apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          body: JSON.stringify(params ?? {}),
+          signal: opts.signal
+            ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs)])
+            : AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs),
+        });
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        const timedOut = (err as Error)?.name === 'TimeoutError';
+        lastError = new WorkspaceError(
+          'NODE_UNAVAILABLE',
+          timedOut ? `the workspace at ${this.baseUrl} did not answer in time` : `cannot reach the workspace at ${this.baseUrl}: is the network running (npm start)?`,
+          { cause: err },
+        );
+        continue;
+      }
+      const requestId = res.headers.get('x-request-id') ?? undefined;
+      let body: unknown;
+      try {
+        body = await res.json();
+      } catch (err) {
+        lastError = new WorkspaceError('INTERNAL', `the workspace sent an unreadable answer (HTTP ${res.status})`, { requestId, httpStatus: res.status, cause: err });
+        if (res.status >= 500) continue;
+        throw lastError;
+      }
+      if (res.ok) return body;
+      const e = (body as { error?: { code?: unknown; message?: unknown; param?: unknown } }).error;
+      const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
+      lastError = new WorkspaceError(code, typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`, {
+        requestId,
+        httpStatus: res.status,
+        param: typeof e?.param === 'string' ? e.param : undefined,
+      });
+      if (res.status !== 409 && res.status < 500) throw lastError;
+      if (res.status === 409 && !/still running/.test(lastError.message)) throw lastError;
+    }
+    throw lastError!;
+  }
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Secret, loadMasterKey } from '@wr/common';
+import { startNode } from '@wr/node';
+import { startWorkspace } from '@wr/workspace';
+import { closeOnSignals } from '@wr/server';
+import { parsePort, settings } from '../config.js';
+import { runDevNetwork } from '../dev/dev-command.js';
+
+const readSecretFile = (path: string) => new Secret(readFileSync(path, 'utf8').trim());
+
+/** Tells a parent process (the dev network) where this server listens. */
+function announce(url: string): void {
+  process.send?.({ ready: url });
+}
+
+export function registerServerCommands(program: Command): void {
+  const node = program.command('node').description('run an MPC node');
+  node
+    .command('start')
+    .description('start an MPC node (flags > environment > --config file)')
+    .option('--config <file>', 'JSON config file with the keys below')
+    .option('--node-id <id>', 'node id, e.g. node-1 (WR_NODE_ID)')
+    .option('--host <host>', 'address to listen on (WR_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port (WR_PORT, default 7401; 0 picks one)')
+    .option('--data-dir <dir>', 'where node.db and master.key live (WR_DATA_DIR)')
+    .option('--token-file <file>', "file holding the workspace's credential (WR_NODE_TOKEN_FILE)")
+    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .action(async (flags: Record<string, string>) => {
+      const get = settings(flags, flags['config']);
+      const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
+      const tokenEnv = process.env['WR_NODE_TOKEN'];
+      const running = await startNode({
+        nodeId: get<string>('nodeId', 'WR_NODE_ID'),
+        host: get('host', 'WR_HOST', '127.0.0.1'),
+        port: parsePort(get('port', 'WR_PORT', 7401)),
+        databaseFile: join(dataDir, 'node.db'),
+        masterKey: loadMasterKey({ envValue: process.env['WR_NODE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
+        authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile(get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
+        logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+      });
+      announce(running.url);
+      closeOnSignals(running, () => process.exit(0));
+    });
+
+  const ws = program.command('workspace').description('run the workspace API');
+  ws.command('start')
+    .description('start the workspace (flags > environment > --config file)')
+    .option('--config <file>', 'JSON config file; "nodes": [{ "nodeId", "url", "tokenFile" }]')
+    .option('--host <host>', 'address to listen on (WR_HOST, default 127.0.0.1)')
+    .option('--port <port>', 'port (WR_PORT, default 7400; 0 picks one)')
+    .option('--data-dir <dir>', 'where workspace.db and master.key live (WR_DATA_DIR)')
+    .option('--default-node <id>', 'default target node (WR_DEFAULT_NODE)')
+    .option('--bootstrap-api-key-file <file>', 'an API key to accept with every scope (WR_BOOTSTRAP_API_KEY_FILE)')
+    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .action(async (flags: Record<string, string>) => {
+      const get = settings(flags, flags['config']);
+      const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
+      const nodes = get<{ nodeId: string; url: string; tokenFile: string }[]>('nodes', 'WR_NODES_JSON');
+      const list = typeof nodes === 'string' ? (JSON.parse(nodes) as typeof nodes) : nodes;
+      const bootstrap = get<string>('bootstrapApiKeyFile', 'WR_BOOTSTRAP_API_KEY_FILE', '');
+      const running = await startWorkspace({
+        host: get('host', 'WR_HOST', '127.0.0.1'),
+        port: parsePort(get('port', 'WR_PORT', 7400)),
+        databaseFile: join(dataDir, 'workspace.db'),
+        masterKey: loadMasterKey({ envValue: process.env['WR_WORKSPACE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
+        nodes: list.map((n) => ({ nodeId: n.nodeId, url: n.url, token: readSecretFile(n.tokenFile) })),
+        defaultTargetNode: get('defaultNode', 'WR_DEFAULT_NODE', list[list.length - 1]?.nodeId ?? ''),
+        ...(bootstrap ? { bootstrapApiKey: readSecretFile(bootstrap) } : {}),
+        logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+      });
+      announce(running.url);
+      closeOnSignals(running, () => process.exit(0));
+    });
+
+  program
+    .command('dev')
+    .description('start a local network in the foreground: a workspace and four nodes, files under .wr/')
+    .option('--dir <dir>', 'where the network keeps its files', '.wr')
+    .option('--port <port>', 'workspace port; nodes take the next ones (0 picks free ports)', '7400')
+    .option('--nodes <n>', 'number of nodes', '4')
+    .action(async (flags: { dir: string; port: string; nodes: string }) => {
+      await runDevNetwork({ dir: resolve(flags.dir), port: parsePort(flags.port), nodeCount: Number(flags.nodes) });
+    });
+}

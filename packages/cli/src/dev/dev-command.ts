@@ -1,0 +1,42 @@
+import { relative } from 'node:path';
+import { startLocalNetwork } from './network.js';
+
+/** `wr dev` / `npm start`: the local network in the foreground until Ctrl-C. */
+export async function runDevNetwork(opts: { dir: string; port: number; nodeCount: number }): Promise<void> {
+  const rel = relative(process.cwd(), opts.dir) || '.';
+  process.stdout.write(`starting a workspace and ${opts.nodeCount} nodes (files in ${rel}/)...\n`);
+  const net = await startLocalNetwork(opts);
+  const nodeIds = [...net.nodes.keys()];
+  process.stdout.write(
+    [
+      '',
+      'wr local network is up',
+      `  workspace  ${net.baseUrl}`,
+      `  nodes      ${nodeIds.map((id) => `${id} ${net.nodes.get(id)!.url}`).join(', ')}`,
+      `             default target node: ${nodeIds[nodeIds.length - 1]}`,
+      `  API key    ${net.apiKey}  (every scope)`,
+      `  env file   ${rel}/dev.env  (WR_BASE_URL and WR_API_KEY; load it with: set -a; . ${rel}/dev.env; set +a)`,
+      `  logs       ${rel}/logs/`,
+      '',
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nstopping: letting calls in flight finish...\n');
+    net.stop().then(() => {
+      process.stdout.write('stopped.\n');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (const p of [net.workspace, ...net.nodes.values()]) {
+    p.process.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`${p.name} stopped unexpectedly (${signal ?? `code ${code}`}): see ${rel}/logs/${p.name}.log\n`);
+    });
+  }
+}

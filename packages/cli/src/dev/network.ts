@@ -1,0 +1,164 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomId } from '@wr/common';
+
+const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+export interface LocalNetworkOptions {
+  /** Where the network keeps its files (.wr for `wr dev`). */
+  dir: string;
+  host?: string;
+  /** The workspace's port; nodes take the next ones. 0 picks free ports for all. */
+  port: number;
+  nodeCount?: number;
+  /** Extra environment for every server process. */
+  env?: Record<string, string>;
+}
+
+export interface ServerProcess {
+  name: string;
+  port: number;
+  url: string;
+  process: ChildProcess;
+}
+
+export interface LocalNetwork {
+  baseUrl: string;
+  apiKey: string;
+  dir: string;
+  workspace: ServerProcess;
+  nodes: Map<string, ServerProcess>;
+  /** Kills a node (SIGKILL by default) and waits for it to exit. */
+  killNode(nodeId: string, signal?: NodeJS.Signals): Promise<void>;
+  startNode(nodeId: string): Promise<ServerProcess>;
+  killWorkspace(signal?: NodeJS.Signals): Promise<void>;
+  startWorkspace(): Promise<ServerProcess>;
+  /** Stops every server, letting calls in flight finish. */
+  stop(): Promise<void>;
+}
+
+/** Ports that were free a moment ago: the OS picks them. */
+async function freePorts(host: string, n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<import('node:net').Server>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, host, () => res(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Throws a clear message if a port is taken. */
+async function checkPort(host: string, port: number): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    const s = createServer();
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      rej(new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (is another \`npm start\` running?): stop it, or pass --port` : err.message)),
+    );
+    s.listen(port, host, () => s.close(() => res()));
+  });
+}
+
+function secretFile(path: string, make: () => string): string {
+  if (!existsSync(path)) writeFileSync(path, make() + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return readFileSync(path, 'utf8').trim();
+}
+
+function spawnServer(name: string, args: string[], logFile: string, env: Record<string, string>): Promise<ServerProcess> {
+  const log = openSync(logFile, 'a');
+  const child = fork(CLI_MAIN, args, { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`));
+    child.once('exit', onExit);
+    child.once('message', (m: { ready?: string }) => {
+      if (!m.ready) return;
+      child.off('exit', onExit);
+      child.disconnect();
+      resolve({ name, url: m.ready, port: Number(new URL(m.ready).port), process: child });
+    });
+  });
+}
+
+function waitExit(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    p.once('exit', () => res());
+    p.kill(signal);
+  });
+}
+
+/**
+ * Starts a workspace and its nodes as separate processes on loopback. The
+ * network's files (keys, databases, credentials, logs) live under `dir`; a
+ * second start over the same dir finds the same keys and the same API key.
+ */
+export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<LocalNetwork> {
+  const host = opts.host ?? '127.0.0.1';
+  const n = opts.nodeCount ?? 4;
+  const dir = opts.dir;
+  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+
+  const ports = opts.port === 0 ? await freePorts(host, n + 1) : Array.from({ length: n + 1 }, (_, i) => opts.port + i);
+  for (const p of ports) await checkPort(host, p);
+
+  const env = opts.env ?? {};
+  const nodeIds = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+  const nodeArgs = (id: string, i: number) => {
+    const data = join(dir, id);
+    mkdirSync(data, { recursive: true, mode: 0o700 });
+    secretFile(join(data, 'workspace.token'), () => randomBytes(32).toString('hex'));
+    return ['node', 'start', '--node-id', id, '--host', host, '--port', String(ports[i + 1]), '--data-dir', data, '--token-file', join(data, 'workspace.token')];
+  };
+  const nodes = new Map<string, ServerProcess>();
+  const startNodeProc = async (id: string) => {
+    const i = nodeIds.indexOf(id);
+    const p = await spawnServer(id, nodeArgs(id, i), join(dir, 'logs', `${id}.log`), env);
+    nodes.set(id, p);
+    return p;
+  };
+  await Promise.all(nodeIds.map(startNodeProc));
+
+  const wsDir = join(dir, 'workspace');
+  mkdirSync(wsDir, { recursive: true, mode: 0o700 });
+  const apiKey = secretFile(join(wsDir, 'bootstrap-api-key'), () => randomId('wr_', 40));
+  const config = {
+    host,
+    port: ports[0],
+    dataDir: wsDir,
+    defaultNode: nodeIds[nodeIds.length - 1],
+    bootstrapApiKeyFile: join(wsDir, 'bootstrap-api-key'),
+    nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
+  };
+  writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  const startWs = () => spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env);
+  let workspace = await startWs();
+
+  const net: LocalNetwork = {
+    baseUrl: workspace.url,
+    apiKey,
+    dir,
+    get workspace() {
+      return workspace;
+    },
+    nodes,
+    killNode: (id, signal = 'SIGKILL') => waitExit(nodes.get(id)!.process, signal),
+    startNode: startNodeProc,
+    killWorkspace: (signal = 'SIGKILL') => waitExit(workspace.process, signal),
+    startWorkspace: async () => (workspace = await startWs()),
+    stop: async () => {
+      await waitExit(workspace.process, 'SIGTERM');
+      await Promise.all([...nodes.values()].map((p) => waitExit(p.process, 'SIGTERM')));
+    },
+  };
+  writeFileSync(join(dir, 'dev.env'), `WR_BASE_URL=${net.baseUrl}\nWR_API_KEY=${apiKey}\n`, { mode: 0o600 });
+  return net;
+}

@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Secret } from './secret.js';
+
+/**
+ * Loads a 32-byte master key: from an environment variable (hex) if set, else from
+ * a key file, created with 0600 permissions on first use. The key never goes into
+ * a database.
+ */
+export function loadMasterKey(opts: { envValue?: string | undefined; file: string; create: boolean }): Secret<Uint8Array> {
+  if (opts.envValue) {
+    if (!/^[0-9a-f]{64}$/.test(opts.envValue)) throw new Error('the master key variable must be 64 lowercase hex digits');
+    return new Secret(new Uint8Array(Buffer.from(opts.envValue, 'hex')));
+  }
+  if (!existsSync(opts.file)) {
+    if (!opts.create) throw new Error(`no master key at ${opts.file}`);
+    mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
+    writeFileSync(opts.file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  const mode = statSync(opts.file).mode & 0o777;
+  if (mode & 0o077) chmodSync(opts.file, 0o600);
+  const hex = readFileSync(opts.file, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the master key file ${opts.file} is not 64 hex digits`);
+  return new Secret(new Uint8Array(Buffer.from(hex, 'hex')));
+}

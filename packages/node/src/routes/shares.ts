@@ -1,0 +1,162 @@
+import type { FastifyInstance } from 'fastify';
+import { WrError, fromHex, toHex } from '@wr/common';
+import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, getScheme, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
+import { measured } from '@wr/server';
+import type { NodeContext } from '../context.js';
+import type { ShareRow } from '../store.js';
+
+const keyIdParam = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyId'],
+  properties: { keyId: { type: 'string', pattern: '^key_[0-9a-z]{26}$' } },
+} as const;
+
+const shareInfo = {
+  type: 'object',
+  properties: {
+    keyId: { type: 'string' },
+    scheme: { type: 'string' },
+    publicKey: { type: 'string' },
+    identifier: { type: 'string' },
+    minSigners: { type: 'integer' },
+    maxSigners: { type: 'integer' },
+    origin: { type: 'string' },
+    exportable: { type: 'boolean' },
+    epoch: { type: 'integer' },
+    createdAt: { type: 'string' },
+    publicPackage: { type: 'string' },
+  },
+} as const;
+
+/** What the workspace learns of a share: everything but the signing share. */
+export function describeShare(row: ShareRow) {
+  const pub = decodePublicKeyPackage(row.publicPackage);
+  return {
+    keyId: row.keyId,
+    scheme: row.scheme,
+    publicKey: toHex(getScheme(row.scheme).publicKeyForVerifier(fromHex(pub.groupPublicKey, 'groupPublicKey'))),
+    identifier: row.identifier,
+    minSigners: row.minSigners,
+    maxSigners: row.maxSigners,
+    origin: row.origin,
+    exportable: row.exportable,
+    epoch: row.epoch,
+    createdAt: row.createdAt,
+    publicPackage: row.publicPackage,
+  };
+}
+
+export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const { store, keyring, config, http } = ctx;
+
+  const mustGet = (keyId: string): ShareRow => {
+    const row = store.get(keyId);
+    if (!row) throw new WrError('NOT_FOUND', `no key share ${keyId} on ${config.nodeId}`);
+    return row;
+  };
+
+  app.get('/v1/info', async () => ({
+    nodeId: config.nodeId,
+    recipientKey: keyring.recipient,
+    postQuantumRecipientKey: keyring.postQuantumRecipient,
+    signingKey: keyring.signingPublicKey,
+    shares: store.count(),
+  }));
+
+  app.get('/v1/shares', { schema: { response: { 200: { type: 'object', properties: { shares: { type: 'array', items: shareInfo } } } } } }, async () => ({
+    shares: store.list().map(describeShare),
+  }));
+
+  app.get<{ Params: { keyId: string } }>('/v1/shares/:keyId', { schema: { params: keyIdParam, response: { 200: shareInfo } } }, async (req) =>
+    describeShare(mustGet(req.params.keyId)),
+  );
+
+  app.delete<{ Params: { keyId: string } }>('/v1/shares/:keyId', { schema: { params: keyIdParam } }, async (req) =>
+    measured(http, 'delete', async () => {
+      mustGet(req.params.keyId);
+      return { keyId: req.params.keyId, deleted: store.delete(req.params.keyId) };
+    }),
+  );
+
+  app.post<{ Params: { keyId: string }; Body: { recipients: string[] } }>(
+    '/v1/shares/:keyId/export',
+    {
+      schema: {
+        params: keyIdParam,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['recipients'],
+          properties: { recipients: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 2048 } } },
+        },
+        response: { 200: { type: 'object', properties: { wrappedKeyShare: { type: 'string' } } } },
+      },
+    },
+    async (req) =>
+      measured(http, 'export', async () => {
+        const row = mustGet(req.params.keyId);
+        if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
+        const signingShare = store.signingShare(row);
+        const envelope = sealEnvelope(
+          {
+            public: decodePublicKeyPackage(row.publicPackage),
+            secret: { identifier: row.identifier, signingShare },
+            source: { nodeId: config.nodeId, keyId: row.keyId },
+            epoch: row.epoch,
+            exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          },
+          keyring.signingKey,
+        );
+        try {
+          return { wrappedKeyShare: await wrapShare(envelope, req.body.recipients) };
+        } finally {
+          envelope.destroy();
+          signingShare.destroy();
+        }
+      }),
+  );
+
+  app.post<{ Body: { wrappedKeyShare: string; trustedExporterKeys?: string[] } }>(
+    '/v1/shares/import',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['wrappedKeyShare'],
+          properties: {
+            wrappedKeyShare: { type: 'string', minLength: 1, maxLength: 262144 },
+            trustedExporterKeys: { type: 'array', maxItems: 1024, items: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+          },
+        },
+      },
+    },
+    async (req) =>
+      measured(http, 'import', async () => {
+        const opened = await unwrapShare(req.body.wrappedKeyShare, keyring.identities, {
+          ...(req.body.trustedExporterKeys ? { trustedExporterKeys: req.body.trustedExporterKeys } : {}),
+        });
+        try {
+          const { keyId, created } = store.insert(
+            {
+              scheme: opened.public.scheme,
+              groupPublicKey: opened.public.groupPublicKey,
+              identifier: opened.secret.identifier,
+              minSigners: opened.public.minSigners,
+              maxSigners: opened.public.maxSigners,
+              publicPackage: encodePublic(opened.public),
+              signingShare: opened.secret.signingShare,
+              origin: 'imported',
+              exportable: true,
+              epoch: opened.epoch,
+            },
+            new Date().toISOString(),
+          );
+          return { ...describeShare(mustGet(keyId)), alreadyPresent: !created };
+        } finally {
+          opened.secret.signingShare.destroy();
+        }
+      }),
+  );
+}

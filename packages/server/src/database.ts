@@ -1,0 +1,21 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) a SQLite file in WAL mode with full fsync, so that a
+ * committed transaction survives a kill or a power cut and an interrupted one
+ * leaves nothing behind. `schema` runs once, idempotently.
+ */
+export function openDatabase(file: string, schema: string): Db {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec(schema);
+  return db;
+}

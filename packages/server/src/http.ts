@@ -1,0 +1,162 @@
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode } from '@wr/common';
+import type { Writable } from 'node:stream';
+
+export interface HttpServerOptions {
+  /** `node` or `workspace`: the `service` field of every log line. */
+  service: string;
+  /** Where JSON log lines go (default: stdout). `false` turns logging off. */
+  log?: Writable | false;
+  logLevel?: string;
+  bodyLimit: number;
+}
+
+export interface HttpServer {
+  app: FastifyInstance;
+  metrics: Registry;
+  /** Counts a finished call by its operation and its code (OK or an error code). */
+  calls: Counter<'operation' | 'code'>;
+  latency: Histogram<'operation'>;
+}
+
+/** Renders an error as the one wire shape: `{ error: { code, message, requestId } }`. */
+export function errorBody(err: WrError, requestId: string) {
+  return { error: { code: err.code, message: err.message, requestId, ...(err.param ? { param: err.param } : {}) } };
+}
+
+/** Maps what fastify throws (validation, body size, parse errors) onto our codes. */
+export function toWrError(err: unknown): WrError {
+  if (err instanceof WrError) return err;
+  const fe = err as FastifyError & { validation?: { instancePath?: string; params?: Record<string, unknown>; message?: string }[] };
+  if (fe?.validation && fe.validation.length > 0) {
+    const v = fe.validation[0]!;
+    const extra = v.params?.['additionalProperty'] ?? v.params?.['missingProperty'];
+    const path = [v.instancePath?.replace(/^\//, '').replace(/\//g, '.'), extra].filter(Boolean).join('.');
+    const param = path || 'body';
+    const why = v.params?.['additionalProperty'] ? 'is not a known parameter' : v.message ?? 'is invalid';
+    return new WrError('INVALID_ARGUMENT', `${param}: ${why}`, { param });
+  }
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe?.statusCode === 413) {
+    return new WrError('PAYLOAD_TOO_LARGE', 'the request body is larger than the server accepts');
+  }
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new WrError('INVALID_ARGUMENT', 'body: send JSON with content-type application/json', { param: 'body' });
+  }
+  if (fe?.statusCode === 400) {
+    return new WrError('INVALID_ARGUMENT', 'body: the request body is not valid JSON', { param: 'body' });
+  }
+  return new WrError('INTERNAL', 'an internal error occurred');
+}
+
+/**
+ * A fastify instance with what both servers need. Request bodies and
+ * authorization headers are never logged; responses carry only the fields the
+ * route's response schema lists.
+ */
+export function createHttpServer(opts: HttpServerOptions): HttpServer {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(given) ? given : newRequestId();
+    },
+    logger:
+      opts.log === false
+        ? false
+        : {
+            level: opts.logLevel ?? 'info',
+            base: { service: opts.service },
+            stream: opts.log ?? process.stdout,
+            redact: { paths: ['req.headers.authorization', 'req.headers["x-node-token"]'], censor: '<redacted>' },
+          },
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const calls = new Counter({
+    name: 'wr_calls_total',
+    help: 'Calls by operation and result code',
+    labelNames: ['operation', 'code'] as const,
+    registers: [metrics],
+  });
+  const latency = new Histogram({
+    name: 'wr_call_seconds',
+    help: 'Call latency by operation',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics],
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const wr = toWrError(err);
+    if (wr.code === 'INTERNAL') {
+      // The original error may say anything: log its kind and where, never its message text to the caller.
+      req.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error');
+    }
+    void reply.status(ERROR_CODES[wr.code].status).send(errorBody(wr, req.id));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send(errorBody(new WrError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`), req.id));
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', metrics.contentType);
+    return metrics.metrics();
+  });
+
+  return { app, metrics, calls, latency };
+}
+
+/** Times an operation and counts its outcome. */
+export async function measured<T>(server: HttpServer, operation: string, fn: () => Promise<T>): Promise<T> {
+  const end = server.latency.startTimer({ operation });
+  let code: ErrorCode | 'OK' = 'OK';
+  try {
+    return await fn();
+  } catch (err) {
+    code = codeOf(err);
+    throw err;
+  } finally {
+    end();
+    server.calls.inc({ operation, code });
+  }
+}
+
+/** Listens, turning a taken port into a clear message. Returns the base URL. */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${port} on ${host} is already in use: stop what runs there, or choose another port`);
+    }
+    throw err;
+  }
+  const addr = app.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('the server has no TCP address');
+  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return `http://${h}:${addr.port}`;
+}
+
+/** Closes the server on SIGTERM/SIGINT after the calls in flight finish. */
+export function closeOnSignals(server: { close(): Promise<unknown> }, onClosed: () => void): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) return;
+    closing = true;
+    server.close().then(onClosed, onClosed);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,9 @@
+import { adminComponents } from './admin.js';
+import { keyComponents } from './keys.js';
+import { nodeComponents } from './nodes.js';
+import { shareComponents } from './shares.js';
+import type { Handlers } from './types.js';
+
+/** One handler per component of @wr/api; the type makes a missing one a compile error. */
+export const handlers: Handlers = { ...nodeComponents, ...keyComponents, ...shareComponents, ...adminComponents };
+export { abortDkg } from './keys.js';

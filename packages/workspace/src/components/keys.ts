@@ -1,0 +1,117 @@
+import { WrError, fromHex, toHex } from '@wr/common';
+import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound1Message, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
+import { newSessionId } from '@wr/common';
+import type { WorkspaceContext } from '../context.js';
+import type { ShareInfo } from '../node-client.js';
+import type { Handlers } from './types.js';
+
+export function keyInfo(nodeId: string, s: ShareInfo) {
+  return {
+    keyId: s.keyId,
+    nodeId,
+    publicKey: s.publicKey,
+    scheme: s.scheme,
+    identifier: s.identifier,
+    threshold: s.minSigners,
+    maxSigners: s.maxSigners,
+    origin: s.origin,
+    exportable: s.exportable,
+    createdAt: s.createdAt,
+  };
+}
+
+/** Removes whatever a failed or abandoned DKG session left on the nodes. */
+export async function abortDkg(ws: WorkspaceContext, sessionId: string): Promise<void> {
+  await Promise.allSettled([...ws.network.clients.values()].map((c) => c.request('POST', '/v1/dkg/abort', { sessionId })));
+}
+
+export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' | 'GET_KEY' | 'DELETE_KEY_SHARE'> = {
+  async CREATE_KEY(ws, call, p) {
+    const nodeIds = p.nodeIds ?? [...ws.network.clients.keys()];
+    if (p.threshold > nodeIds.length) {
+      throw new WrError('INVALID_ARGUMENT', `threshold: ${p.threshold} is more than the ${nodeIds.length} nodes taking part`, { param: 'threshold' });
+    }
+    const clients = nodeIds.map((id) => ws.network.client(id, 'nodeIds'));
+    const keys = await Promise.all(nodeIds.map((id) => ws.network.keys(id)));
+    const scheme = p.scheme as SchemeName;
+    const participants = keys.map((k, i) => ({ identifier: identifierFor(scheme, i + 1), recipient: k.recipientKey, signingKey: k.signingKey }));
+    const sessionId = call.sessionId;
+    try {
+      // The workspace relays each round; round-2 packages are sealed to their receiver and it cannot read them.
+      const r1 = await Promise.all(
+        clients.map((c, i) =>
+          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, scheme, minSigners: p.threshold, participants, self: participants[i]!.identifier }, call.requestId),
+        ),
+      );
+      const round1 = r1.map((r) => r.message);
+      const r2 = await Promise.all(clients.map((c) => c.request<{ messages: DkgRound2Message[] }>('POST', '/v1/dkg/round2', { sessionId, round1 }, call.requestId)));
+      const round2 = r2.flatMap((r) => r.messages);
+      const r3 = await Promise.all(
+        clients.map((c, i) =>
+          c.request<ShareInfo>('POST', '/v1/dkg/round3', { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier), exportable: p.exportable ?? true }, call.requestId),
+        ),
+      );
+      const publicKey = r3[0]!.publicKey;
+      if (r3.some((s) => s.publicKey !== publicKey || s.publicPackage !== r3[0]!.publicPackage)) {
+        throw new WrError('INTERNAL', 'the nodes finished key generation with different public keys; nothing was kept');
+      }
+      r3.forEach((s, i) => ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier));
+      const shares = r3.map((s, i) => ({ nodeId: nodeIds[i]!, keyId: s.keyId, identifier: s.identifier }));
+      ws.audit.append(call.caller.apiKeyId, 'key.create', { publicKey, scheme, threshold: p.threshold, exportable: p.exportable ?? true, shares });
+      return { publicKey, scheme, threshold: p.threshold, shares };
+    } catch (err) {
+      await abortDkg(ws, sessionId);
+      throw err;
+    }
+  },
+
+  async SIGN(ws, call, p) {
+    if (new Set(p.keyIds).size !== p.keyIds.length) throw new WrError('INVALID_ARGUMENT', 'keyIds: a keyId is repeated', { param: 'keyIds' });
+    const message = fromHex(p.message, 'message');
+    const located = await Promise.all(p.keyIds.map((id) => ws.network.locate(id)));
+    const first = located[0]!.share;
+    if (located.some((l) => l.share.publicPackage !== first.publicPackage)) {
+      throw new WrError('INVALID_ARGUMENT', 'keyIds: the shares belong to different keys', { param: 'keyIds' });
+    }
+    const ids = located.map((l) => l.share.identifier);
+    if (new Set(ids).size !== ids.length) {
+      throw new WrError('INVALID_ARGUMENT', 'keyIds: two shares have the same participant identifier; a quorum needs distinct participants', { param: 'keyIds' });
+    }
+    if (located.length < first.minSigners) {
+      throw new WrError('INVALID_ARGUMENT', `keyIds: this key needs ${first.minSigners} shares to sign, got ${located.length}`, { param: 'keyIds' });
+    }
+    const sessionId = newSessionId();
+    const r1 = await Promise.all(
+      located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId }, call.requestId)),
+    );
+    const commitments = r1.map((r) => r.commitments);
+    const r2 = await Promise.all(
+      located.map((l) =>
+        l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments, message: p.message }, call.requestId),
+      ),
+    );
+    const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
+    const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
+    return { signature: toHex(signature), publicKey: first.publicKey };
+  },
+
+  async LIST_KEYS(ws, _call, p) {
+    const clients = p.nodeId ? [ws.network.client(p.nodeId)] : [...ws.network.clients.values()];
+    const lists = await Promise.allSettled(clients.map(async (c) => (await c.shares()).shares.map((s) => keyInfo(c.nodeId, s))));
+    if (p.nodeId && lists[0]!.status === 'rejected') throw lists[0]!.reason;
+    return { keys: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value : [])) };
+  },
+
+  async GET_KEY(ws, _call, p) {
+    const { client, share } = await ws.network.locate(p.keyId);
+    return keyInfo(client.nodeId, share);
+  },
+
+  async DELETE_KEY_SHARE(ws, call, p) {
+    const { client, share } = await ws.network.locate(p.keyId);
+    await client.request('DELETE', `/v1/shares/${p.keyId}`, undefined, call.requestId);
+    ws.network.forget(p.keyId);
+    ws.audit.append(call.caller.apiKeyId, 'share.delete', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier });
+    return { keyId: p.keyId, deleted: true };
+  },
+};

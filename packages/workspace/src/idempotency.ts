@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { ERROR_CODES, Sealer, WrError, newSessionId, randomId, type Secret } from '@wr/common';
+import type { Db } from '@wr/server';
+
+export type Outcome = { status: number; body: unknown };
+
+/**
+ * Idempotency records (as stripe's): the first call with a key runs and its
+ * outcome is stored, sealed; a retry with the same key and the same request
+ * gets that outcome back without doing the work again. A retry while the call
+ * still runs gets CONFLICT (the SDK waits and retries). A record left running
+ * by a process that died is taken over, after `recover` cleans up what the
+ * dead call may have left.
+ */
+export class Idempotency {
+  /** Tells this process's running records from those of a process that died. */
+  readonly #owner = randomId('proc_', 16);
+  #sealer: Sealer;
+
+  constructor(
+    private readonly db: Db,
+    masterKey: Secret<Uint8Array>,
+  ) {
+    this.#sealer = new Sealer(masterKey, 'idempotency');
+  }
+
+  static requestHash(component: string, body: unknown): string {
+    return createHash('sha256').update(component).update('\n').update(JSON.stringify(body ?? {})).digest('hex');
+  }
+
+  async run(
+    apiKeyId: string,
+    key: string,
+    component: string,
+    requestHash: string,
+    exec: (sessionId: string) => Promise<unknown>,
+    recover: (staleSessionId: string) => Promise<void>,
+  ): Promise<Outcome> {
+    const aad = `${apiKeyId} ${key}`;
+    const sessionId = newSessionId();
+    const claim = this.db.transaction((): Outcome | { stale?: string } => {
+      const row = this.db.prepare('SELECT component, request_hash, owner, state, status, sealed_response, session_id FROM idempotency WHERE api_key_id = ? AND idempotency_key = ?').get(apiKeyId, key) as
+        | { component: string; request_hash: string; owner: string; state: string; status: number | null; sealed_response: Buffer | null; session_id: string | null }
+        | undefined;
+      if (!row) {
+        this.db
+          .prepare('INSERT INTO idempotency (api_key_id, idempotency_key, component, request_hash, owner, state, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(apiKeyId, key, component, requestHash, this.#owner, 'running', sessionId, new Date().toISOString());
+        return {};
+      }
+      if (row.component !== component || row.request_hash !== requestHash) {
+        throw new WrError('CONFLICT', 'this idempotency key was already used for a different request: use a new key for a new call');
+      }
+      if (row.state === 'done') {
+        const body = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
+        return { status: row.status!, body };
+      }
+      if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment');
+      this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);
+      return { stale: row.session_id ?? '' };
+    }).immediate();
+    if ('status' in claim) return claim as Outcome;
+    if ((claim as { stale?: string }).stale) await recover((claim as { stale: string }).stale);
+
+    try {
+      const body = await exec(sessionId);
+      this.finish(apiKeyId, key, { status: 200, body });
+      return { status: 200, body };
+    } catch (err) {
+      // A definite answer (bad input, not found, ...) is kept; a failure that a retry may cure is not.
+      if (err instanceof WrError && ERROR_CODES[err.code].status < 500 && err.code !== 'CONFLICT') {
+        this.finish(apiKeyId, key, { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } } });
+      } else {
+        this.db.prepare('DELETE FROM idempotency WHERE api_key_id = ? AND idempotency_key = ? AND owner = ?').run(apiKeyId, key, this.#owner);
+      }
+      throw err;
+    }
+  }
+
+  private finish(apiKeyId: string, key: string, outcome: Outcome): void {
+    const sealed = this.#sealer.seal(new TextEncoder().encode(JSON.stringify(outcome.body)), `${apiKeyId} ${key}`);
+    this.db
+      .prepare("UPDATE idempotency SET state = 'done', status = ?, sealed_response = ? WHERE api_key_id = ? AND idempotency_key = ?")
+      .run(outcome.status, sealed, apiKeyId, key);
+  }
+}

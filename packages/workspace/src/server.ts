@@ -1,0 +1,122 @@
+import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
+import { Sealer, Secret, WrError, newSessionId, utf8 } from '@wr/common';
+import { generateIdentity } from '@wr/age';
+import { createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
+import { ApiKeys, requireScope, type Caller } from './api-keys.js';
+import { AuditLog } from './audit.js';
+import { abortDkg, handlers } from './components/index.js';
+import type { Handler } from './components/types.js';
+import type { WorkspaceConfig } from './config.js';
+import type { WorkspaceContext, WorkspaceIdentities } from './context.js';
+import { Idempotency } from './idempotency.js';
+import { Network } from './network.js';
+import { openApiDocument } from './openapi.js';
+import { openWorkspaceDb } from './store.js';
+import type { Db } from '@wr/server';
+import type { FastifyReply } from 'fastify';
+
+export interface RunningWorkspace {
+  url: string;
+  close(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+}
+
+async function loadOwnIdentities(db: Db, masterKey: Secret<Uint8Array>): Promise<WorkspaceIdentities> {
+  const sealer = new Sealer(masterKey, 'workspace');
+  const load = (name: string, kind: 'x25519' | 'hybrid') =>
+    loadSealedSecret(db, sealer, name, async () => {
+      const g = await generateIdentity(kind);
+      return { secret: new Secret(utf8(g.identity.expose())), public: g.recipient };
+    });
+  const x = await load('age-x25519', 'x25519');
+  const pq = await load('age-hybrid', 'hybrid');
+  const text = (s: Secret<Uint8Array>) => new Secret(new TextDecoder().decode(s.expose()));
+  return { recipient: x.public, postQuantumRecipient: pq.public, identities: [text(x.secret), text(pq.secret)] };
+}
+
+/** Starts the workspace: the API callers reach with an API key. */
+export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWorkspace> {
+  if (!config.nodes.some((n) => n.nodeId === config.defaultTargetNode)) {
+    throw new Error(`the default target node ${config.defaultTargetNode} is not one of the nodes`);
+  }
+  const db = openWorkspaceDb(config.databaseFile);
+  const apiKeys = new ApiKeys(db);
+  if (config.bootstrapApiKey) apiKeys.ensure('bootstrap', config.bootstrapApiKey);
+  const http = createHttpServer({
+    service: 'workspace',
+    bodyLimit: LIMITS.bodyBytes,
+    ...(config.log !== undefined ? { log: config.log } : {}),
+    ...(config.logLevel ? { logLevel: config.logLevel } : {}),
+  });
+  const ws: WorkspaceContext = {
+    config,
+    db,
+    http,
+    network: new Network(config, db),
+    apiKeys,
+    audit: new AuditLog(db),
+    own: await loadOwnIdentities(db, config.masterKey),
+  };
+  const idempotency = new Idempotency(db, config.masterKey);
+  const app = http.app;
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks = await Promise.allSettled([...ws.network.clients.values()].map((c) => c.info()));
+    const down = [...ws.network.clients.keys()].filter((_, i) => checks[i]!.status === 'rejected');
+    return reply.status(down.length === 0 ? 200 : 503).send({ ok: down.length === 0, nodesDown: down });
+  });
+  const openapi = openApiDocument('0.1.0');
+  app.get('/openapi.json', async () => openapi);
+
+  for (const name of Object.keys(COMPONENTS) as ComponentName[]) {
+    const def = COMPONENTS[name];
+    const handler = handlers[name] as Handler<ComponentName>;
+    app.post(
+      componentPath(name),
+      {
+        schema: { body: def.params, response: { 200: def.result } },
+        // Who calls, and may they, comes before anything is read of the body.
+        onRequest: async (req) => {
+          req.caller = apiKeys.authenticate(req.headers.authorization);
+          requireScope(req.caller, def.scope);
+        },
+      },
+      async (req, reply) => {
+        const caller = req.caller!;
+        const key = req.headers['idempotency-key'];
+        if (key !== undefined && (typeof key !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(key))) {
+          throw new WrError('INVALID_ARGUMENT', 'Idempotency-Key: use 1 to 128 letters, digits or _ . : -', { param: 'Idempotency-Key' });
+        }
+        return measured(http, name, async () => {
+          const run = (sessionId: string) => handler(ws, { caller, requestId: req.id, sessionId }, req.body as never);
+          if (!def.mutating || key === undefined) return run(newSessionId());
+          const outcome = await idempotency.run(caller.apiKeyId, key, name, Idempotency.requestHash(name, req.body), run, (stale) =>
+            name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
+          );
+          if (outcome.status !== 200) {
+            const e = (outcome.body as { error: { code: string; message: string } }).error;
+            return (reply as FastifyReply).status(outcome.status).send({ error: { ...e, requestId: req.id, replayed: true } });
+          }
+          void reply.header('idempotent-replayed', 'true');
+          return outcome.body;
+        });
+      },
+    );
+  }
+
+  // A request for an unknown component says which exist.
+  app.post('/v1/components/:name', async (req) => {
+    throw new WrError('NOT_FOUND', `no component ${(req.params as { name: string }).name}; known: ${Object.keys(COMPONENTS).join(', ')}`);
+  });
+
+  app.addHook('onClose', async () => db.close());
+  const url = await listen(app, config.host, config.port);
+  return { url, close: () => app.close() };
+}
+
+
