@@ -1,4 +1,4 @@
-import { WrError, utf8 } from '@wr/common';
+import { WrError, utf8, type Secret } from '@wr/common';
 import { generateIdentity, parseIdentityFile, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
 import { openEnvelope } from '@wr/crypto';
 import type { WorkspaceContext } from '../context.js';
@@ -20,7 +20,7 @@ async function sealForWorkspace(ws: WorkspaceContext, identity: string, recipien
 }
 
 /** `ageIdentity` as given: identity text, or an encryptedPrivateKey this workspace sealed. */
-async function resolveIdentities(ws: WorkspaceContext, ageIdentity: string): Promise<string[]> {
+async function resolveIdentities(ws: WorkspaceContext, ageIdentity: string): Promise<Secret<string>[]> {
   let text = ageIdentity;
   if (ageIdentity.trimStart().startsWith(ARMOR_BEGIN)) {
     try {
@@ -71,7 +71,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
       if (p.ageRecipient) {
         recipients = asList(p.ageRecipient);
       } else {
-        const postQuantum = identities.some((i) => i.startsWith('AGE-SECRET-KEY-PQ-1'));
+        const postQuantum = identities.some((i) => i.expose().startsWith('AGE-SECRET-KEY-PQ-1'));
         const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
         fresh = { publicKey: g.recipient, encryptedPrivateKey: await sealForWorkspace(ws, g.identity.expose(), g.recipient, postQuantum) };
         g.identity.destroy();
