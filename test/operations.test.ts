@@ -1,0 +1,63 @@
+/** What an operator runs the servers with: health, readiness, metrics, OpenAPI, JSON logs, graceful shutdown. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMPONENTS, ComponentModule } from 'caller-sdk';
+import { startTestNetwork, type TestNetwork } from './support/network.js';
+
+let net: TestNetwork;
+before(async () => {
+  net = await startTestNetwork('ops');
+});
+after(async () => {
+  await net?.cleanup();
+});
+
+test('healthz and readyz answer; readyz reports a node that is down', async () => {
+  assert.equal((await fetch(`${net.baseUrl}/healthz`)).status, 200);
+  const ready = await fetch(`${net.baseUrl}/readyz`);
+  assert.equal(ready.status, 200);
+  await net.killNode('node-3', 'SIGTERM');
+  const notReady = await fetch(`${net.baseUrl}/readyz`);
+  assert.equal(notReady.status, 503);
+  assert.deepEqual(((await notReady.json()) as { nodesDown: string[] }).nodesDown, ['node-3']);
+  await net.startNode('node-3');
+  assert.equal((await fetch(`${net.baseUrl}/readyz`)).status, 200);
+});
+
+test('metrics count calls by component and code, with latency histograms and shares per node', async () => {
+  const key = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
+  await assert.rejects(net.client.call(ComponentModule.GET_KEY, { keyId: 'key_' + 'z'.repeat(26) }).promise());
+  const text = await (await fetch(`${net.baseUrl}/metrics`)).text();
+  assert.match(text, /wr_calls_total\{operation="CREATE_KEY",code="OK"\} 1/);
+  assert.match(text, /wr_calls_total\{operation="GET_KEY",code="NOT_FOUND"\} 1/);
+  assert.match(text, /wr_call_seconds_bucket\{le="0.1",operation="CREATE_KEY"\}/);
+  const node = net.nodes.get('node-1')!;
+  const token = readFileSync(join(net.dir, 'node-1', 'workspace.token'), 'utf8').trim();
+  const nodeMetrics = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  assert.match(nodeMetrics, /wr_shares_held \d+/);
+  assert.ok(key.shares.length === 2);
+});
+
+test('the OpenAPI document lists every component with the schemas that validate it', async () => {
+  const doc = (await (await fetch(`${net.baseUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { post: { operationId: string; requestBody: { content: { 'application/json': { schema: { additionalProperties: boolean } } } } } }> };
+  assert.equal(doc.openapi, '3.1.0');
+  for (const name of Object.keys(COMPONENTS)) {
+    const op = doc.paths[`/v1/components/${name}`]?.post;
+    assert.equal(op?.operationId, name);
+    assert.equal(op?.requestBody.content['application/json'].schema.additionalProperties, false);
+  }
+});
+
+test('every log line is JSON with a request id, and carries no API key', async () => {
+  await net.client.call(ComponentModule.LIST_NODES, {}).promise();
+  const lines = readFileSync(join(net.dir, 'logs', 'workspace.log'), 'utf8').trim().split('\n');
+  const requestLines = lines.map((l) => JSON.parse(l) as { reqId?: string; service?: string; req?: unknown }).filter((l) => l.req !== undefined);
+  assert.ok(requestLines.length > 0);
+  for (const l of requestLines) {
+    assert.equal(l.service, 'workspace');
+    assert.match(l.reqId ?? '', /^req_/);
+  }
+  assert.ok(!lines.join('\n').includes(net.apiKey));
+});
