@@ -1,0 +1,118 @@
+/**
+ * FROST cost of wr's layer (@wr/crypto) beside noble's own, in the same process:
+ *
+ *   DKG 2-of-3   all three participants' rounds 1–3. Ours adds node-key signatures,
+ *                transcript hashing, age encryption of each round-2 package and the
+ *                key-package checks; noble's is DKG.round1/2/3 alone.
+ *   sign 2-of-3  two signers: round 1 + round 2 each, then aggregate. Ours adds the
+ *                boundary checks and a final check with the standard verifier.
+ *
+ * Medians over BENCH_RUNS runs (default 15 DKG, 40 sign) after warm-up.
+ *   npx tsc -b bench && node bench/dist/frost.js
+ */
+import { generateIdentity } from '@wr/age';
+import { utf8 } from '@wr/common';
+import {
+  SCHEME_NAMES,
+  aggregateSignature,
+  dkgRound1,
+  dkgRound2,
+  dkgRound3,
+  generateSigningKey,
+  getScheme,
+  identifierFor,
+  signRound1,
+  signRound2,
+  type DkgParticipant,
+  type DkgResult,
+  type SchemeName,
+} from '@wr/crypto';
+
+import { timeIt } from './timing.js';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 0);
+const DKG_RUNS = RUNS || 15;
+const SIGN_RUNS = RUNS || 40;
+const WARMUP = 3;
+
+/** Median milliseconds per call (bench/timing.ts measures microseconds). */
+async function medianMs(label: string, runs: number, fn: () => unknown): Promise<number> {
+  return (await timeIt(label, fn, { iterations: runs, warmup: WARMUP })).medianUs / 1000;
+}
+
+async function setup(scheme: SchemeName) {
+  const nodes = [];
+  for (let i = 1; i <= 3; i++) {
+    const k = generateSigningKey();
+    const a = await generateIdentity('x25519');
+    nodes.push({ participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey } as DkgParticipant, signingKey: k.secretKey, age: a.identity });
+  }
+  return nodes;
+}
+
+let session = 0;
+async function oursDkg(scheme: SchemeName, nodes: Awaited<ReturnType<typeof setup>>): Promise<DkgResult[]> {
+  const participants = nodes.map((n) => n.participant);
+  const sessionId = `bench-${++session}`;
+  const r1 = nodes.map((n) => dkgRound1({ sessionId, scheme, minSigners: 2, participants, self: n.participant.identifier, signingKey: n.signingKey }));
+  const broadcast = r1.map((r) => r.message);
+  const r2 = (await Promise.all(r1.map((r) => dkgRound2(r.state, broadcast)))).flat();
+  return Promise.all(nodes.map((n, i) => dkgRound3(r1[i]!.state, r2.filter((m) => m.to === n.participant.identifier), n.age)));
+}
+
+function nobleDkg(scheme: SchemeName) {
+  const { frost } = getScheme(scheme);
+  const signers = { min: 2, max: 3 };
+  const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
+  const r1 = ids.map((id) => frost.DKG.round1(id, signers));
+  const r2 = r1.map((r, i) => frost.DKG.round2(r.secret, r1.filter((_, j) => j !== i).map((x) => x.public)));
+  return r1.map((r, i) =>
+    frost.DKG.round3(
+      r.secret,
+      r1.filter((_, j) => j !== i).map((x) => x.public),
+      r2.filter((_, j) => j !== i).map((x) => x[ids[i]!]!),
+    ),
+  );
+}
+
+const msg = utf8('benchmark message, 32 bytes long');
+
+function oursSign(scheme: SchemeName, keys: DkgResult[]): Uint8Array {
+  const [a, b] = [keys[0]!, keys[2]!];
+  const ra = signRound1(scheme, a.secret);
+  const rb = signRound1(scheme, b.secret);
+  const list = [ra.commitments, rb.commitments];
+  return aggregateSignature(scheme, a.public, list, msg, {
+    [a.secret.identifier]: signRound2(scheme, a.secret, a.public, ra.nonces, list, msg),
+    [b.secret.identifier]: signRound2(scheme, b.secret, b.public, rb.nonces, list, msg),
+  });
+}
+
+function nobleSign(scheme: SchemeName, keys: ReturnType<typeof nobleDkg>): Uint8Array {
+  const { frost } = getScheme(scheme);
+  const [a, b] = [keys[0]!, keys[2]!];
+  const ca = frost.commit(a.secret);
+  const cb = frost.commit(b.secret);
+  const list = [ca.commitments, cb.commitments];
+  return frost.aggregate(a.public, list, msg, {
+    [a.secret.identifier]: frost.signShare(a.secret, a.public, ca.nonces, list, msg),
+    [b.secret.identifier]: frost.signShare(b.secret, b.public, cb.nonces, list, msg),
+  });
+}
+
+const fmt = (ms: number) => `${ms.toFixed(2).padStart(8)} ms`;
+
+console.log(`node ${process.version}; medians of ${DKG_RUNS} DKG / ${SIGN_RUNS} sign runs (after ${WARMUP} warm-up runs)`);
+console.log(`${'scheme'.padEnd(20)} ${'DKG 2-of-3 wr'.padStart(14)} ${'DKG noble'.padStart(12)} ${'sign 2-of-3 wr'.padStart(15)} ${'sign noble'.padStart(12)}`);
+for (const scheme of SCHEME_NAMES) {
+  const nodes = await setup(scheme);
+  const dkgOurs = await medianMs('dkg wr', DKG_RUNS, () => oursDkg(scheme, nodes));
+  const dkgNoble = await medianMs('dkg noble', DKG_RUNS, () => nobleDkg(scheme));
+  const keys = await oursDkg(scheme, nodes);
+  const nobleKeys = nobleDkg(scheme);
+  const s = getScheme(scheme);
+  if (!s.verify(oursSign(scheme, keys), msg, Uint8Array.from(Buffer.from(keys[0]!.public.groupPublicKey, 'hex')))) throw new Error('signature does not verify');
+  const signOurs = await medianMs('sign wr', SIGN_RUNS, () => oursSign(scheme, keys));
+  const signNoble = await medianMs('sign noble', SIGN_RUNS, () => nobleSign(scheme, nobleKeys));
+  console.log(`${scheme.padEnd(20)} ${fmt(dkgOurs).padStart(14)} ${fmt(dkgNoble).padStart(12)} ${fmt(signOurs).padStart(15)} ${fmt(signNoble).padStart(12)}`);
+}

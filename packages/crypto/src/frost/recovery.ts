@@ -1,0 +1,48 @@
+/**
+ * Offline disaster recovery: interpolate the group secret from minSigners or more
+ * shares of one key (RFC 9591 Appendix C.1 secret_share_combine, via noble's
+ * combineSecret) and PROVE the result by checking secret × G against the group
+ * key before returning it.
+ *
+ * The result is the group signing scalar, not an RFC 8032 seed: it signs with
+ * `getScheme(scheme).frost.sign(message, secret)`. For the Taproot suite it is the
+ * (tweaked) scalar of the Taproot output key.
+ */
+import { Secret, invalidArgument } from '@wr/common';
+
+import { ShareInvalidError } from '../errors.js';
+import { baseMultiply, parsePoint, parseScalar } from './group.js';
+import { validateKeyPackage, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+import { getScheme } from './schemes.js';
+
+export function recoverGroupSecret(shares: { public: PublicKeyPackage; secret: SecretKeyPackage }[]): Secret<Uint8Array> {
+  if (!Array.isArray(shares) || shares.length === 0) throw invalidArgument('shares', 'must be a non-empty array of key packages');
+  const first = shares[0]!.public;
+  if (typeof first !== 'object' || first === null) throw invalidArgument('shares', 'each entry needs a public key package');
+  const scheme = getScheme(first.scheme);
+  const seen = new Set<string>();
+  for (const [i, s] of shares.entries()) {
+    if (typeof s !== 'object' || s === null) throw invalidArgument('shares', `[${i}] must be { public, secret }`);
+    validateKeyPackage(s.public, s.secret);
+    const p = s.public;
+    if (p.scheme !== first.scheme || p.groupPublicKey !== first.groupPublicKey || p.minSigners !== first.minSigners || p.maxSigners !== first.maxSigners || p.commitments.join() !== first.commitments.join())
+      throw new ShareInvalidError('same-key', `recovery: share [${i}] belongs to another key (its public key package differs from share [0])`);
+    if (seen.has(s.secret.identifier)) throw new ShareInvalidError('distinct-identifiers', `recovery: identifier ${s.secret.identifier} is given twice`);
+    seen.add(s.secret.identifier);
+  }
+  if (shares.length < first.minSigners)
+    throw new ShareInvalidError('quorum', `recovery needs at least minSigners (${first.minSigners}) shares, got ${shares.length}`);
+  const combined = scheme.frost.combineSecret(
+    shares.map((s) => ({ identifier: s.secret.identifier, signingShare: s.secret.signingShare.expose() })),
+    { min: first.minSigners, max: first.maxSigners },
+  );
+  const secret = new Secret(Uint8Array.from(combined));
+  combined.fill(0);
+  const scalar = parseScalar(scheme.name, secret.expose());
+  const groupElement = parsePoint(scheme.name, Uint8Array.from(Buffer.from(first.commitments[0]!, 'hex')))!;
+  if (scalar === undefined || !baseMultiply(scheme.name, scalar).equals(groupElement)) {
+    secret.destroy();
+    throw new ShareInvalidError('recovered-secret', 'recovery: the combined secret does not match the group public key');
+  }
+  return secret;
+}

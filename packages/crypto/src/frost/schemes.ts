@@ -1,0 +1,125 @@
+/**
+ * The FROST ciphersuites wr offers (RFC 9591 §6), each bound to the @noble/curves
+ * implementation and to the STANDARD single-signer verifier its signatures are
+ * meant for:
+ *
+ * | scheme               | RFC 9591 contextString           | group public key (API form)          | signature                  |
+ * |----------------------|----------------------------------|--------------------------------------|----------------------------|
+ * | `frost-ed25519`      | FROST-ED25519-SHA512-v1 (§6.1)   | 32-byte Ed25519 key                  | 64-byte RFC 8032 Ed25519   |
+ * | `frost-secp256k1`    | FROST-secp256k1-SHA256-v1 (§6.5) | 33-byte SEC1 compressed point        | 65 bytes: R (33) ‖ z (32)  |
+ * | `frost-secp256k1-tr` | FROST-secp256k1-SHA256-TR-v1     | 32-byte x-only key (BIP340)          | 64-byte BIP340 Schnorr     |
+ *
+ * The "API form" is what `PublicKeyPackage.groupPublicKey` holds and what
+ * `Scheme.verify` (and any standard verifier) takes. The VSS commitments keep the
+ * suite's own element encoding (§3.1 SerializeElement), so for the Taproot suite
+ * `commitments[0]` is the 33-byte compressed point whose x coordinate is the key.
+ *
+ * The Taproot suite is not in RFC 9591; it follows frost-secp256k1-tr (ZF frost):
+ * keys made by DKG are tweaked with the BIP341 TapTweak of an empty script tree,
+ * so the group key is directly a key-path-only Taproot output key.
+ */
+import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
+import { schnorr, schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1.js';
+
+import { invalidArgument } from '@wr/common';
+
+import { parsePoint } from './group.js';
+
+export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-secp256k1-tr';
+
+export const SCHEME_NAMES: readonly SchemeName[] = Object.freeze(['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] as const);
+
+/** The noble FROST object of a suite (`createFROST` output). */
+export type FrostSuite = typeof ed25519_FROST;
+
+export interface Scheme {
+  readonly name: SchemeName;
+  /** RFC 9591 contextString, e.g. `FROST-ED25519-SHA512-v1`. */
+  readonly ciphersuite: string;
+  /** The @noble/curves FROST implementation of the suite. */
+  readonly frost: FrostSuite;
+  /** Bytes of a serialized scalar: identifiers, signing shares, signature shares. */
+  readonly scalarLength: number;
+  /** Bytes of a serialized group element: commitments, verifying shares, nonce commitments. */
+  readonly elementLength: number;
+  /** Bytes of the group public key in API form (see the table above). */
+  readonly publicKeyLength: number;
+  /** Bytes of a final signature. */
+  readonly signatureLength: number;
+  /**
+   * The scheme's STANDARD verifier: RFC 8032 Ed25519 (strict decoding), RFC 9591
+   * secp256k1 verification, or BIP340. `groupPublicKey` may be in API form or the
+   * commitment form. False on any malformed input; never throws.
+   */
+  verify(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array): boolean;
+  /** The group public key as the standard verifier takes it (API form). INVALID_ARGUMENT if not a valid key. */
+  publicKeyForVerifier(groupPublicKey: Uint8Array): Uint8Array;
+}
+
+function keyForm(name: SchemeName, groupPublicKey: Uint8Array): Uint8Array {
+  if (!(groupPublicKey instanceof Uint8Array)) throw invalidArgument('groupPublicKey', 'must be bytes');
+  if (name === 'frost-secp256k1-tr' && groupPublicKey.length === 32) {
+    // BIP340 lift_x: an x-only key is valid iff x is on the curve.
+    try {
+      schnorr.utils.lift_x(BigInt('0x' + Buffer.from(groupPublicKey).toString('hex')));
+    } catch {
+      throw invalidArgument('groupPublicKey', 'is not a valid x-only secp256k1 key');
+    }
+    return Uint8Array.from(groupPublicKey);
+  }
+  const p = parsePoint(name, groupPublicKey);
+  if (!p) throw invalidArgument('groupPublicKey', `is not a valid ${name} group element`);
+  return name === 'frost-secp256k1-tr' ? groupPublicKey.slice(1) : Uint8Array.from(groupPublicKey);
+}
+
+function define(
+  name: SchemeName,
+  ciphersuite: string,
+  frost: FrostSuite,
+  lengths: { elementLength: number; publicKeyLength: number; signatureLength: number },
+  verifyStandard: (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean,
+): Scheme {
+  const scheme: Scheme = {
+    name,
+    ciphersuite,
+    frost,
+    scalarLength: 32,
+    ...lengths,
+    verify(signature, message, groupPublicKey) {
+      try {
+        if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
+        if (signature.length !== lengths.signatureLength) return false;
+        return verifyStandard(signature, message, keyForm(name, groupPublicKey));
+      } catch {
+        return false;
+      }
+    },
+    publicKeyForVerifier: (groupPublicKey) => keyForm(name, groupPublicKey),
+  };
+  return Object.freeze(scheme);
+}
+
+const SCHEMES: Readonly<Record<SchemeName, Scheme>> = Object.freeze({
+  // RFC 9591 §6.1: FROST(Ed25519, SHA-512) signatures are RFC 8032 Ed25519 signatures.
+  'frost-ed25519': define('frost-ed25519', 'FROST-ED25519-SHA512-v1', ed25519_FROST, { elementLength: 32, publicKeyLength: 32, signatureLength: 64 }, (sig, msg, pk) =>
+    ed25519.verify(sig, msg, pk, { zip215: false }),
+  ),
+  // RFC 9591 §6.5: FROST(secp256k1, SHA-256); its signatures are SerializeElement(R) ‖ SerializeScalar(z).
+  'frost-secp256k1': define('frost-secp256k1', 'FROST-secp256k1-SHA256-v1', secp256k1_FROST, { elementLength: 33, publicKeyLength: 33, signatureLength: 65 }, (sig, msg, pk) =>
+    secp256k1_FROST.verify(sig, msg, pk),
+  ),
+  // BIP340 Schnorr signatures under the x-only group key.
+  'frost-secp256k1-tr': define('frost-secp256k1-tr', 'FROST-secp256k1-SHA256-TR-v1', schnorr_FROST, { elementLength: 33, publicKeyLength: 32, signatureLength: 64 }, (sig, msg, pk) =>
+    schnorr.verify(sig, msg, pk),
+  ),
+});
+
+export function isSchemeName(value: unknown): value is SchemeName {
+  return typeof value === 'string' && (SCHEME_NAMES as readonly string[]).includes(value);
+}
+
+/** The scheme called `name`; INVALID_ARGUMENT (param `scheme`) if there is none. */
+export function getScheme(name: string): Scheme {
+  if (!isSchemeName(name)) throw invalidArgument('scheme', `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`);
+  return SCHEMES[name];
+}
