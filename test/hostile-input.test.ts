@@ -9,7 +9,7 @@ import { armor } from 'age-encryption';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
-import { rawCall } from './support/raw.js';
+import { rawCall, rawPost } from './support/raw.js';
 
 let net: TestNetwork;
 let key: ComponentResult<'CREATE_KEY'>;
@@ -112,9 +112,12 @@ test('envelopes that are well wrapped but wrong are refused by our checks', asyn
 
 test('a 16 MiB blob is PAYLOAD_TOO_LARGE and the server keeps answering', async () => {
   const big = 'A'.repeat(16 * 1024 * 1024);
-  const r = await rawCall(net.baseUrl, 'IMPORT_KEY_SHARE', { wrappedKeyShare: big }, { authorization: `Bearer ${net.apiKey}` });
+  // The SDK refuses it before sending anything.
+  await expectCode(importShare(big), 'PAYLOAD_TOO_LARGE', 'SDK, 16 MiB');
+  // A raw client gets 413 from the server, which stops reading the body.
+  const r = await rawPost(`${net.baseUrl}/v1/components/IMPORT_KEY_SHARE`, JSON.stringify({ wrappedKeyShare: big }), { authorization: `Bearer ${net.apiKey}` });
   assert.equal(r.status, 413);
-  assert.equal(r.json.error?.code, 'PAYLOAD_TOO_LARGE');
+  assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
   const nodes = await net.client.call(ComponentModule.LIST_NODES, {}).promise();
   assert.ok(nodes.nodes.every((n) => n.status === 'up'));
 });

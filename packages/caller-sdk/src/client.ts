@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { COMPONENTS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { COMPONENTS, LIMITS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
 import { isErrorCode } from '@wr/common';
 import { WorkspaceError } from './errors.js';
 
@@ -71,6 +71,10 @@ export class WorkspaceClient {
     if (!Object.prototype.hasOwnProperty.call(COMPONENTS, component)) {
       throw new WorkspaceError('INVALID_ARGUMENT', `unknown component ${String(component)}: use a ComponentModule value`);
     }
+    const payload = JSON.stringify(params ?? {});
+    if (Buffer.byteLength(payload) > LIMITS.bodyBytes) {
+      throw new WorkspaceError('PAYLOAD_TOO_LARGE', `the request is ${Buffer.byteLength(payload)} bytes; the workspace accepts at most ${LIMITS.bodyBytes}`);
+    }
     let lastError: WorkspaceError | undefined;
     for (let attempt = 0; attempt <= this.#maxRetries; attempt++) {
       if (attempt > 0) await sleep(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
@@ -80,7 +84,7 @@ export class WorkspaceClient {
         res = await fetch(this.baseUrl + componentPath(component), {
           method: 'POST',
           headers: { authorization: `Bearer ${this.#apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-          body: JSON.stringify(params ?? {}),
+          body: payload,
           signal: opts.signal
             ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs)])
             : AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs),

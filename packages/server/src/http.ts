@@ -70,7 +70,6 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
             stream: opts.log ?? process.stdout,
             redact: { paths: ['req.headers.authorization', 'req.headers["x-node-token"]'], censor: '<redacted>' },
           },
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

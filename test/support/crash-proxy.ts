@@ -1,0 +1,136 @@
+/**
+ * A pausing HTTP proxy between the workspace and one node, for crash tests
+ * that need a crash at an exact protocol step rather than at a random moment.
+ * Every request is passed through as it is, unless a test asked to hold the
+ * next one matching a path: then the request waits, either before it reaches
+ * the node or after the node answered (before the answer goes back), until the
+ * test releases it or drops it. Dropping destroys the workspace's socket, so
+ * the workspace sees what a node crash looks like: a connection that fails.
+ * A node that does not answer the forwarded request is reported the same way.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type HoldPoint = 'before' | 'after';
+
+export interface Held {
+  path: string;
+  /** Before: forward the request to the node now. After: deliver the node's answer. */
+  release(): void;
+  /** Destroys the workspace's connection: the request, or its answer, is lost. */
+  drop(): void;
+}
+
+interface Rule {
+  match: RegExp;
+  when: HoldPoint;
+  resolve: (h: Held) => void;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** One request to the node on a fresh connection (no pooled socket outlives a node restart). */
+function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    for (const h of ['authorization', 'content-type', 'x-request-id']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    headers['content-length'] = String(body.length);
+    const out = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false },
+      (res) => {
+        readBody(res).then(
+          (b) => resolve({ status: res.statusCode ?? 502, headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') }, body: b }),
+          reject,
+        );
+      },
+    );
+    out.on('error', reject);
+    out.end(body);
+  });
+}
+
+export class PausingProxy {
+  readonly #server: Server;
+  readonly #target: URL;
+  #rules: Rule[] = [];
+  /** Requests seen, by path, for assertions that a step was reached (e.g. /v1/dkg/abort). */
+  readonly seen: string[] = [];
+
+  private constructor(server: Server, target: string) {
+    this.#server = server;
+    this.#target = new URL(target);
+  }
+
+  static async start(target: string): Promise<PausingProxy> {
+    let proxy!: PausingProxy;
+    const server = createServer((req, res) => void proxy.#handle(req, res));
+    proxy = new PausingProxy(server, target);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return proxy;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Holds the next request whose path matches, at `when`; resolves once it is held. */
+  hold(match: RegExp, when: HoldPoint): Promise<Held> {
+    return new Promise((resolve) => this.#rules.push({ match, when, resolve }));
+  }
+
+  /** Forgets holds that never matched. */
+  clearHolds(): void {
+    this.#rules = [];
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((r) => this.#server.close(() => r()));
+  }
+
+  #take(path: string, when: HoldPoint): Rule | undefined {
+    const i = this.#rules.findIndex((r) => r.when === when && r.match.test(path));
+    return i < 0 ? undefined : this.#rules.splice(i, 1)[0];
+  }
+
+  #pause(rule: Rule, path: string): Promise<boolean> {
+    return new Promise((decide) => rule.resolve({ path, release: () => decide(true), drop: () => decide(false) }));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    this.seen.push(path);
+    try {
+      const body = await readBody(req);
+      const before = this.#take(path, 'before');
+      if (before && !(await this.#pause(before, path))) return void req.socket.destroy();
+      let answer: Answer;
+      try {
+        answer = await forward(this.#target, req, body);
+      } catch {
+        return void req.socket.destroy();
+      }
+      const after = this.#take(path, 'after');
+      if (after && !(await this.#pause(after, path))) return void req.socket.destroy();
+      res.writeHead(answer.status, answer.headers).end(answer.body);
+    } catch {
+      req.socket.destroy();
+    }
+  }
+}
