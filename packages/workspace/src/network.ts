@@ -11,6 +11,8 @@ import { NodeClient, type NodeKeys, type ShareInfo } from './node-client.js';
 export class Network {
   readonly clients: Map<string, NodeClient>;
   #keys = new Map<string, NodeKeys>();
+  /** A share's public description never changes while it exists: cached until deleted or found missing. */
+  #located = new Map<string, { client: NodeClient; share: ShareInfo }>();
 
   constructor(
     private readonly config: WorkspaceConfig,
@@ -50,11 +52,31 @@ export class Network {
   }
 
   forget(keyId: string): void {
+    this.#located.delete(keyId);
     this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId);
+  }
+
+  /** Runs `fn`; a NOT_FOUND from a node drops the cached locations of `keyIds` (deleted behind our back). */
+  async forgettingOnNotFound<T>(keyIds: readonly string[], fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WrError && err.code === 'NOT_FOUND') keyIds.forEach((k) => this.#located.delete(k));
+      throw err;
+    }
   }
 
   /** The node that holds a key share, and the share's public description. */
   async locate(keyId: string): Promise<{ client: NodeClient; share: ShareInfo }> {
+    const cached = this.#located.get(keyId);
+    if (cached) return cached;
+    const found = await this.#find(keyId);
+    if (this.#located.size >= 100_000) this.#located.clear();
+    this.#located.set(keyId, found);
+    return found;
+  }
+
+  async #find(keyId: string): Promise<{ client: NodeClient; share: ShareInfo }> {
     const row = this.db.prepare('SELECT node_id FROM shares WHERE key_id = ?').get(keyId) as { node_id: string } | undefined;
     if (row && this.clients.has(row.node_id)) {
       try {

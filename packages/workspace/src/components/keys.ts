@@ -65,35 +65,37 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
     }
   },
 
-  async SIGN(ws, call, p) {
-    if (new Set(p.keyIds).size !== p.keyIds.length) throw new WrError('INVALID_ARGUMENT', 'keyIds: a keyId is repeated', { param: 'keyIds' });
-    const message = fromHex(p.message, 'message');
-    const located = await Promise.all(p.keyIds.map((id) => ws.network.locate(id)));
-    const first = located[0]!.share;
-    if (located.some((l) => l.share.publicPackage !== first.publicPackage)) {
-      throw new WrError('INVALID_ARGUMENT', 'keyIds: the shares belong to different keys', { param: 'keyIds' });
-    }
-    const ids = located.map((l) => l.share.identifier);
-    if (new Set(ids).size !== ids.length) {
-      throw new WrError('INVALID_ARGUMENT', 'keyIds: two shares have the same participant identifier; a quorum needs distinct participants', { param: 'keyIds' });
-    }
-    if (located.length < first.minSigners) {
-      throw new WrError('INVALID_ARGUMENT', `keyIds: this key needs ${first.minSigners} shares to sign, got ${located.length}`, { param: 'keyIds' });
-    }
-    const sessionId = newSessionId();
-    const r1 = await Promise.all(
-      located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId }, call.requestId)),
-    );
-    const commitments = r1.map((r) => r.commitments);
-    const r2 = await Promise.all(
-      located.map((l) =>
-        l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments, message: p.message }, call.requestId),
-      ),
-    );
-    const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
-    const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
-    return { signature: toHex(signature), publicKey: first.publicKey };
-  },
+  // A share deleted behind the workspace's back is NOT_FOUND once, then looked up afresh.
+  SIGN: (ws, call, p) =>
+    ws.network.forgettingOnNotFound(p.keyIds, async () => {
+      if (new Set(p.keyIds).size !== p.keyIds.length) throw new WrError('INVALID_ARGUMENT', 'keyIds: a keyId is repeated', { param: 'keyIds' });
+      const message = fromHex(p.message, 'message');
+      const located = await Promise.all(p.keyIds.map((id) => ws.network.locate(id)));
+      const first = located[0]!.share;
+      if (located.some((l) => l.share.publicPackage !== first.publicPackage)) {
+        throw new WrError('INVALID_ARGUMENT', 'keyIds: the shares belong to different keys', { param: 'keyIds' });
+      }
+      const ids = located.map((l) => l.share.identifier);
+      if (new Set(ids).size !== ids.length) {
+        throw new WrError('INVALID_ARGUMENT', 'keyIds: two shares have the same participant identifier; a quorum needs distinct participants', { param: 'keyIds' });
+      }
+      if (located.length < first.minSigners) {
+        throw new WrError('INVALID_ARGUMENT', `keyIds: this key needs ${first.minSigners} shares to sign, got ${located.length}`, { param: 'keyIds' });
+      }
+      const sessionId = newSessionId();
+      const r1 = await Promise.all(
+        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId }, call.requestId)),
+      );
+      const commitments = r1.map((r) => r.commitments);
+      const r2 = await Promise.all(
+        located.map((l) =>
+          l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments, message: p.message }, call.requestId),
+        ),
+      );
+      const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
+      const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
+      return { signature: toHex(signature), publicKey: first.publicKey };
+    }),
 
   async LIST_KEYS(ws, _call, p) {
     const clients = p.nodeId ? [ws.network.client(p.nodeId)] : [...ws.network.clients.values()];

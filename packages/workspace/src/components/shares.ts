@@ -44,7 +44,9 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const recipients = asList(p.ageRecipient);
     const { client, share } = await ws.network.locate(p.keyId);
     if (!share.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${p.keyId} was created with exportable: false; it never leaves its node`);
-    const r = await client.request<{ wrappedKeyShare: string }>('POST', `/v1/shares/${p.keyId}/export`, { recipients }, call.requestId);
+    const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
+      client.request<{ wrappedKeyShare: string }>('POST', `/v1/shares/${p.keyId}/export`, { recipients }, call.requestId),
+    );
     ws.audit.append(call.caller.apiKeyId, 'share.export', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier, recipients });
     return { wrappedKeyShare: r.wrappedKeyShare };
   },
