@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Secret, loadMasterKey } from '@wr/common';
-import { startNode } from '@wr/node';
-import { startWorkspace } from '@wr/workspace';
-import { closeOnSignals } from '@wr/server';
 import { parsePort, settings } from '../config.js';
-import { runDevNetwork } from '../dev/dev-command.js';
 
 const readSecretFile = (path: string) => new Secret(readFileSync(path, 'utf8').trim());
 
@@ -31,6 +27,9 @@ export function registerServerCommands(program: Command): void {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
       const tokenEnv = process.env['WR_NODE_TOKEN'];
+      // Server code loads only when a server starts, so every other command starts fast.
+      const { startNode } = await import('@wr/node');
+      const { closeOnSignals } = await import('@wr/server');
       const running = await startNode({
         nodeId: get<string>('nodeId', 'WR_NODE_ID'),
         host: get('host', 'WR_HOST', '127.0.0.1'),
@@ -60,6 +59,8 @@ export function registerServerCommands(program: Command): void {
       const nodes = get<{ nodeId: string; url: string; tokenFile: string }[]>('nodes', 'WR_NODES_JSON');
       const list = typeof nodes === 'string' ? (JSON.parse(nodes) as typeof nodes) : nodes;
       const bootstrap = get<string>('bootstrapApiKeyFile', 'WR_BOOTSTRAP_API_KEY_FILE', '');
+      const { startWorkspace } = await import('@wr/workspace');
+      const { closeOnSignals } = await import('@wr/server');
       const running = await startWorkspace({
         host: get('host', 'WR_HOST', '127.0.0.1'),
         port: parsePort(get('port', 'WR_PORT', 7400)),
@@ -81,6 +82,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'workspace port; nodes take the next ones (0 picks free ports)', '7400')
     .option('--nodes <n>', 'number of nodes', '4')
     .action(async (flags: { dir: string; port: string; nodes: string }) => {
+      const { runDevNetwork } = await import('../dev/dev-command.js');
       await runDevNetwork({ dir: resolve(flags.dir), port: parsePort(flags.port), nodeCount: Number(flags.nodes) });
     });
 }

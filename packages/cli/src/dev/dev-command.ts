@@ -13,7 +13,7 @@ export async function runDevNetwork(opts: { dir: string; port: number; nodeCount
       'wr local network is up',
       `  workspace  ${net.baseUrl}`,
       `  nodes      ${nodeIds.map((id) => `${id} ${net.nodes.get(id)!.url}`).join(', ')}`,
-      `             default target node: ${nodeIds[nodeIds.length - 1]}`,
+      `             default target node: ${net.defaultTargetNode}`,
       `  API key    ${net.apiKey}  (every scope)`,
       `  env file   ${rel}/dev.env  (WR_BASE_URL and WR_API_KEY; load it with: set -a; . ${rel}/dev.env; set +a)`,
       `  logs       ${rel}/logs/`,

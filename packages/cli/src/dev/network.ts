@@ -30,6 +30,7 @@ export interface LocalNetwork {
   baseUrl: string;
   apiKey: string;
   dir: string;
+  defaultTargetNode: string;
   workspace: ServerProcess;
   nodes: Map<string, ServerProcess>;
   /** Kills a node (SIGKILL by default) and waits for it to exit. */
@@ -126,6 +127,12 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     return p;
   };
   await Promise.all(nodeIds.map(startNodeProc));
+  // Keep the map in node order (node-1 first), whatever order they became ready in.
+  for (const id of nodeIds) {
+    const p = nodes.get(id)!;
+    nodes.delete(id);
+    nodes.set(id, p);
+  }
 
   const wsDir = join(dir, 'workspace');
   mkdirSync(wsDir, { recursive: true, mode: 0o700 });
@@ -146,6 +153,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     baseUrl: workspace.url,
     apiKey,
     dir,
+    defaultTargetNode: config.defaultNode!,
     get workspace() {
       return workspace;
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { WrError, fromHex, toHex } from '@wr/common';
-import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, getScheme, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
+import { WrError } from '@wr/common';
+import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
@@ -29,13 +29,16 @@ const shareInfo = {
   },
 } as const;
 
-/** What the workspace learns of a share: everything but the signing share. */
+/**
+ * What the workspace learns of a share: everything but the signing share. The
+ * stored group key is already in the form a standard verifier takes (checked
+ * when the share was made or imported), so listing decodes nothing.
+ */
 export function describeShare(row: ShareRow) {
-  const pub = decodePublicKeyPackage(row.publicPackage);
   return {
     keyId: row.keyId,
     scheme: row.scheme,
-    publicKey: toHex(getScheme(row.scheme).publicKeyForVerifier(fromHex(pub.groupPublicKey, 'groupPublicKey'))),
+    publicKey: row.groupPublicKey,
     identifier: row.identifier,
     minSigners: row.minSigners,
     maxSigners: row.maxSigners,

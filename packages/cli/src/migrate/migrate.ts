@@ -1,0 +1,209 @@
+import { WrError, codeOf } from '@wr/common';
+import { ComponentModule, type ComponentResult, type WorkspaceClient } from 'caller-sdk';
+import { runPool } from './pool.js';
+import type { MigrationProgress } from './progress.js';
+import { checkSigns } from './signing-check.js';
+import { MigrationStateFile, type ShareRecord } from './state.js';
+
+type KeyInfo = ComponentResult<'GET_KEY'>;
+
+export interface MigrateOptions {
+  from: string;
+  to: string;
+  /** Only these source shares (default: every share on `from`, and every one the state file lists). */
+  keyIds?: string[];
+  concurrency: number;
+  deleteSource: boolean;
+  statePath: string;
+}
+
+export interface ShareFailure {
+  keyId: string;
+  stage: 'move' | 'verify' | 'delete';
+  code: string;
+  message: string;
+}
+
+export interface MigrationSummary {
+  from: string;
+  to: string;
+  stateFile: string;
+  shares: number;
+  moved: number;
+  alreadyMoved: number;
+  failed: number;
+  /** The whole run, in seconds; shares/s counts the shares moved by this run over the moving phase. */
+  elapsedSeconds: number;
+  sharesPerSecond: number;
+  /** Moved shares (by this run or before) proven to sign; and those that did not. */
+  verified: number;
+  verifyFailed: number;
+  sourceDeleted: number;
+  failures: ShareFailure[];
+}
+
+/** Idempotency keys fixed per share and step: a rerun after a kill replays, never repeats. */
+export function idempotencyKey(from: string, to: string, keyId: string, step: 'export' | 'import' | 'delete'): string {
+  return `migrate:${from}:${to}:${keyId}:${step}`;
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The source node's shares: all of them, or only the named ones (looked up one by one: listing a big node is slow). */
+async function sourceShares(client: WorkspaceClient, from: string, keyIds: string[] | undefined): Promise<Map<string, KeyInfo>> {
+  if (!keyIds) return new Map((await client.call(ComponentModule.LIST_KEYS, { nodeId: from }).promise()).keys.map((k) => [k.keyId, k]));
+  const found = new Map<string, KeyInfo>();
+  await runPool([...new Set(keyIds)], 8, async (keyId) => {
+    try {
+      const k = await client.call(ComponentModule.GET_KEY, { keyId }).promise();
+      if (k.nodeId === from) found.set(keyId, k);
+    } catch (err) {
+      if (codeOf(err) !== 'NOT_FOUND') throw err;
+    }
+  });
+  return found;
+}
+
+/** Every share on every node but `from`: where co-signers for the signing check come from. */
+async function sharesOutside(client: WorkspaceClient, from: string): Promise<KeyInfo[]> {
+  const { nodes } = await client.call(ComponentModule.LIST_NODES, {}).promise();
+  const lists = await Promise.all(
+    nodes.filter((n) => n.nodeId !== from && n.status === 'up').map(async (n) => (await client.call(ComponentModule.LIST_KEYS, { nodeId: n.nodeId }).promise()).keys),
+  );
+  return lists.flat();
+}
+
+/** What the steps of one run share. */
+interface Run {
+  client: WorkspaceClient;
+  opts: MigrateOptions;
+  state: MigrationStateFile;
+  progress: MigrationProgress;
+  failures: ShareFailure[];
+}
+
+function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], err: unknown): ShareFailure {
+  const failure = { keyId, stage, code: codeOf(err), message: messageOf(err) };
+  run.failures.push(failure);
+  run.state.update(keyId, { ...(stage === 'move' ? { status: 'failed' as const } : {}), error: { stage, code: failure.code, message: failure.message } });
+  return failure;
+}
+
+/** EXPORT to the target's recipient, IMPORT there, record: for each share. Returns how many moved. */
+async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyInfo>, recipientKey: string): Promise<number> {
+  const { client, opts, state, progress } = run;
+  const { from, to } = opts;
+  let moved = 0;
+  progress.phase(`moving ${from} → ${to}`, keyIds.length);
+  await runPool(keyIds, opts.concurrency, async (keyId) => {
+    try {
+      if (!onSource.has(keyId)) throw new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`);
+      const { wrappedKeyShare } = await client
+        .call(ComponentModule.EXPORT_KEY_SHARE, { keyId, ageRecipient: recipientKey }, { idempotencyKey: idempotencyKey(from, to, keyId, 'export') })
+        .promise();
+      const imported = await client
+        .call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: to }, { idempotencyKey: idempotencyKey(from, to, keyId, 'import') })
+        .promise();
+      state.update(keyId, { status: 'done', newKeyId: imported.keyId, publicKey: imported.publicKey, identifier: imported.identifier, movedAt: new Date().toISOString() }, true);
+      moved++;
+      progress.step(`moved ${keyId} → ${imported.keyId}`, true);
+    } catch (err) {
+      const f = recordFailure(run, keyId, 'move', err);
+      progress.step(`failed to move ${keyId}: ${f.code}: ${f.message}`, false);
+    }
+  });
+  progress.stop();
+  return moved;
+}
+
+/** The signing check of each moved share, then (with deleteSource) deleting its source share. */
+async function checkAndDelete(run: Run, keyIds: string[]): Promise<void> {
+  const { client, opts, state, progress } = run;
+  const { from, to } = opts;
+  const outside = await sharesOutside(client, from);
+  const byKeyId = new Map(outside.map((k) => [k.keyId, k]));
+  const byPublicKey = new Map<string, KeyInfo[]>();
+  for (const k of outside) byPublicKey.set(k.publicKey, [...(byPublicKey.get(k.publicKey) ?? []), k]);
+
+  progress.phase(opts.deleteSource ? 'check + delete' : 'signing check', keyIds.length);
+  await runPool(keyIds, opts.concurrency, async (keyId) => {
+    let record: ShareRecord = state.get(keyId)!;
+    try {
+      if (!record.verified) {
+        const movedShare = byKeyId.get(record.newKeyId!);
+        if (!movedShare) throw new WrError('NOT_FOUND', `the moved share ${record.newKeyId} is not on ${to} any more`);
+        await checkSigns(client, movedShare, byPublicKey.get(movedShare.publicKey) ?? [], from);
+        record = state.update(keyId, { verified: true }, true);
+      }
+    } catch (err) {
+      const f = recordFailure(run, keyId, 'verify', err);
+      return progress.step(`${record.newKeyId} (from ${keyId}) does not sign: ${f.code}: ${f.message}`, false);
+    }
+    if (!opts.deleteSource || record.sourceDeleted) return progress.step(`${record.newKeyId} (from ${keyId}) signs`, true);
+    try {
+      await client.call(ComponentModule.DELETE_KEY_SHARE, { keyId }, { idempotencyKey: idempotencyKey(from, to, keyId, 'delete') }).promise();
+    } catch (err) {
+      if (codeOf(err) !== 'NOT_FOUND') {
+        const f = recordFailure(run, keyId, 'delete', err);
+        return progress.step(`could not delete ${keyId} from ${from}: ${f.code}: ${f.message}`, false);
+      }
+    }
+    state.update(keyId, { sourceDeleted: true }, true);
+    progress.step(`${record.newKeyId} signs; deleted ${keyId} from ${from}`, true);
+  });
+  progress.stop();
+}
+
+/**
+ * Moves key shares from one node to another: EXPORT wrapped to the target's
+ * recipient, IMPORT on the target, each share recorded in the state file as
+ * it lands. Then proves every moved share signs, and with `deleteSource`
+ * deletes the source share of each one that does. Safe to run again after an
+ * interruption: finished shares are skipped, and the others replay their
+ * idempotent calls.
+ */
+export async function runMigration(client: WorkspaceClient, opts: MigrateOptions, progress: MigrationProgress): Promise<MigrationSummary> {
+  const { from, to } = opts;
+  if (from === to) throw new WrError('INVALID_ARGUMENT', '--from and --to are the same node: name another target', { param: 'to' });
+  const startedAt = Date.now();
+  // Both nodes are checked before the state file is made: a typo leaves nothing behind.
+  const [{ recipientKey }] = await Promise.all([
+    client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: to }).promise(),
+    client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: from }).promise(),
+  ]);
+  const onSource = await sourceShares(client, from, opts.keyIds);
+  const state = MigrationStateFile.open(opts.statePath, from, to);
+  const run: Run = { client, opts, state, progress, failures: [] };
+  const isDone = (keyId: string) => state.get(keyId)?.status === 'done';
+  // Without --key: every share on the source, and every one moved before (its source may be deleted by now).
+  const selected = [...new Set(opts.keyIds ?? [...onSource.keys(), ...Object.keys(state.state.shares).filter(isDone)])];
+  const alreadyMoved = selected.filter(isDone).length;
+
+  const moveStarted = Date.now();
+  const moved = await moveShares(run, selected.filter((k) => !isDone(k)), onSource, recipientKey);
+  const moveSeconds = (Date.now() - moveStarted) / 1000;
+
+  const pending = selected.filter((k) => {
+    const r = state.get(k);
+    return r?.status === 'done' && (!r.verified || (opts.deleteSource && !r.sourceDeleted));
+  });
+  if (pending.length > 0) await checkAndDelete(run, pending);
+
+  const records = selected.map((k) => state.get(k));
+  const failed = (stage: ShareFailure['stage']) => run.failures.filter((f) => f.stage === stage).length;
+  return {
+    from,
+    to,
+    stateFile: opts.statePath,
+    shares: selected.length,
+    moved,
+    alreadyMoved,
+    failed: failed('move'),
+    elapsedSeconds: (Date.now() - startedAt) / 1000,
+    sharesPerSecond: moveSeconds > 0 ? moved / moveSeconds : 0,
+    verified: records.filter((r) => r?.verified).length,
+    verifyFailed: failed('verify'),
+    sourceDeleted: records.filter((r) => r?.sourceDeleted).length,
+    failures: run.failures,
+  };
+}
