@@ -4,7 +4,7 @@ import { generateIdentity } from '@wr/age';
 import { createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
 import { ApiKeys, requireScope, type Caller } from './api-keys.js';
 import { AuditLog } from './audit.js';
-import { abortDkg, handlers } from './components/index.js';
+import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
 import type { WorkspaceConfig } from './config.js';
 import type { WorkspaceContext, WorkspaceIdentities } from './context.js';
@@ -114,7 +114,15 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     throw new WrError('NOT_FOUND', `no component ${(req.params as { name: string }).name}; known: ${Object.keys(COMPONENTS).join(', ')}`);
   });
 
-  app.addHook('onClose', async () => db.close());
+  // Aborts a node missed while it was down are sent again until it answers.
+  const sweepAborts = () => void retryPendingAborts(ws).catch(() => undefined);
+  const abortSweep = setInterval(sweepAborts, 2_000);
+  abortSweep.unref();
+  sweepAborts();
+  app.addHook('onClose', async () => {
+    clearInterval(abortSweep);
+    db.close();
+  });
   const url = await listen(app, config.host, config.port);
   return { url, close: () => app.close() };
 }

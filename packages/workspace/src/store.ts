@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
   created_at TEXT NOT NULL,
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
+  session_id TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (session_id, node_id)
+) STRICT;
 CREATE TABLE IF NOT EXISTS audit_log (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at TEXT NOT NULL,

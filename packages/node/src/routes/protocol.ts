@@ -154,7 +154,8 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
     async (req) =>
       measured(http, 'sign.round2', async () => {
         const n = nonces.take(`${req.body.sessionId} ${req.body.keyId}`);
-        if (!n) throw new WrError('INVALID_ARGUMENT', 'sessionId: no unused nonces for this session and key (each signing round runs once)', { param: 'sessionId' });
+        // Nonces are memory only: a node that restarted since round 1 has none. The call can be run again.
+        if (!n) throw new WrError('NODE_UNAVAILABLE', `${ctx.config.nodeId} holds no nonces for signing session ${req.body.sessionId} (it restarted, or the session expired or already ran): sign again`);
         const row = store.get(req.body.keyId);
         if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
         const signingShare: Secret<Uint8Array> = store.signingShare(row);
@@ -178,6 +179,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
 function takeDkg(ctx: NodeContext, sessionId: string): SecretDkgState {
   const s = ctx.dkgSessions.take(sessionId);
-  if (!s) throw new WrError('INVALID_ARGUMENT', `sessionId: no DKG session ${sessionId} in progress on this node`, { param: 'sessionId' });
+  // Round state is memory only: a node that restarted mid-session lost it. The key generation can be run again.
+  if (!s) throw new WrError('NODE_UNAVAILABLE', `${ctx.config.nodeId} holds no state for DKG session ${sessionId} (it restarted, or the session expired or was aborted): create the key again`);
   return s;
 }

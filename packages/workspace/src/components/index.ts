@@ -6,4 +6,4 @@ import type { Handlers } from './types.js';
 
 /** One handler per component of @wr/api; the type makes a missing one a compile error. */
 export const handlers: Handlers = { ...nodeComponents, ...keyComponents, ...shareComponents, ...adminComponents };
-export { abortDkg } from './keys.js';
+export { abortDkg, retryPendingAborts } from './keys.js';

@@ -20,9 +20,48 @@ export function keyInfo(nodeId: string, s: ShareInfo) {
   };
 }
 
-/** Removes whatever a failed or abandoned DKG session left on the nodes. */
+/**
+ * Removes whatever a failed or abandoned DKG session left on the nodes. The
+ * abort is written down first, one row per node, and a row goes only once its
+ * node answered: a node that is down (and may hold a round-3 share it stored
+ * just before it died) is told when it is back (retryPendingAborts).
+ */
 export async function abortDkg(ws: WorkspaceContext, sessionId: string): Promise<void> {
-  await Promise.allSettled([...ws.network.clients.values()].map((c) => c.request('POST', '/v1/dkg/abort', { sessionId })));
+  const now = new Date().toISOString();
+  const add = ws.db.prepare('INSERT OR IGNORE INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES (?, ?, ?)');
+  ws.db.transaction(() => {
+    for (const nodeId of ws.network.clients.keys()) add.run(sessionId, nodeId, now);
+  })();
+  await retryPendingAborts(ws, sessionId);
+}
+
+/** Sends the aborts not yet acknowledged (of one session, or all); a node that does not answer keeps its row. */
+export async function retryPendingAborts(ws: WorkspaceContext, sessionId?: string): Promise<void> {
+  const rows = (
+    sessionId === undefined
+      ? ws.db.prepare('SELECT session_id, node_id FROM pending_dkg_aborts').all()
+      : ws.db.prepare('SELECT session_id, node_id FROM pending_dkg_aborts WHERE session_id = ?').all(sessionId)
+  ) as { session_id: string; node_id: string }[];
+  const done = ws.db.prepare('DELETE FROM pending_dkg_aborts WHERE session_id = ? AND node_id = ?');
+  await Promise.all(
+    rows.map(async (r) => {
+      const client = ws.network.clients.get(r.node_id);
+      try {
+        if (client) await client.request('POST', '/v1/dkg/abort', { sessionId: r.session_id });
+        done.run(r.session_id, r.node_id);
+      } catch (err) {
+        if (!(err instanceof WrError && err.code === 'NODE_UNAVAILABLE')) done.run(r.session_id, r.node_id);
+      }
+    }),
+  );
+}
+
+/** Like Promise.all, but waits for every request to end before failing: an abort then comes after them all. */
+async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(calls);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' | 'GET_KEY' | 'DELETE_KEY_SHARE'> = {
@@ -38,15 +77,15 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
     const sessionId = call.sessionId;
     try {
       // The workspace relays each round; round-2 packages are sealed to their receiver and it cannot read them.
-      const r1 = await Promise.all(
+      const r1 = await allSettledOrThrow(
         clients.map((c, i) =>
           c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, scheme, minSigners: p.threshold, participants, self: participants[i]!.identifier }, call.requestId),
         ),
       );
       const round1 = r1.map((r) => r.message);
-      const r2 = await Promise.all(clients.map((c) => c.request<{ messages: DkgRound2Message[] }>('POST', '/v1/dkg/round2', { sessionId, round1 }, call.requestId)));
+      const r2 = await allSettledOrThrow(clients.map((c) => c.request<{ messages: DkgRound2Message[] }>('POST', '/v1/dkg/round2', { sessionId, round1 }, call.requestId)));
       const round2 = r2.flatMap((r) => r.messages);
-      const r3 = await Promise.all(
+      const r3 = await allSettledOrThrow(
         clients.map((c, i) =>
           c.request<ShareInfo>('POST', '/v1/dkg/round3', { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier), exportable: p.exportable ?? true }, call.requestId),
         ),
@@ -83,7 +122,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
         throw new WrError('INVALID_ARGUMENT', `keyIds: this key needs ${first.minSigners} shares to sign, got ${located.length}`, { param: 'keyIds' });
       }
       const sessionId = newSessionId();
-      const r1 = await Promise.all(
+      const r1 = await allSettledOrThrow(
         located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId }, call.requestId)),
       );
       const commitments = r1.map((r) => r.commitments);
