@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-export function percentile(samples: number[], p: number): number {
-  if (samples.length === 0) return NaN;
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-export const median = (samples: number[]) => percentile(samples, 50);
+export { median, percentile } from './timing.js';
 
 /** Runs `fn` `n` times after `warmup` runs; returns each run's milliseconds. */
 export async function sample(n: number, fn: () => unknown, warmup = Math.min(5, n)): Promise<number[]> {
