@@ -8,25 +8,21 @@ export function seedDocument(): string {
   return readFileSync(join(SHARED, 'seed', 'export-import-key-share.md'), 'utf8');
 }
 
-/** The seed's main TypeScript example: from its import line to the last saveKeyId. */
-export function seedExample(): string {
+/** The seed's text from `start` through `end`, both included. */
+function between(start: string, end: string): string {
   const doc = seedDocument();
-  const start = doc.indexOf("import { WorkspaceClient, ComponentModule } from 'caller-sdk';");
-  const endMarker = 'await db.saveKeyId(newKeyId);';
-  const end = doc.indexOf(endMarker) + endMarker.length;
-  if (start < 0 || end < endMarker.length) throw new Error('the seed example was not found in the seed document');
-  return doc.slice(start, end);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end, from);
+  if (from < 0 || to < 0) throw new Error(`the seed document no longer holds "${start}" ... "${end}"`);
+  return doc.slice(from, to + end.length);
 }
 
+/** The seed's main TypeScript example: from its import line to the last saveKeyId. */
+export const seedExample = () => between("import { WorkspaceClient, ComponentModule } from 'caller-sdk';", 'await db.saveKeyId(newKeyId);');
+
 /** The seed's rewrap snippet. */
-export function seedRewrapSnippet(): string {
-  const doc = seedDocument();
-  const start = doc.indexOf('// Re-encrypt from old identity to new identity');
-  const endMarker = '// Now encrypted to the new identity — import or store as needed';
-  const end = doc.indexOf(endMarker) + endMarker.length;
-  if (start < 0 || end < endMarker.length) throw new Error('the rewrap snippet was not found in the seed document');
-  return doc.slice(start, end);
-}
+export const seedRewrapSnippet = () =>
+  between('// Re-encrypt from old identity to new identity', '// Now encrypted to the new identity — import or store as needed');
 
 /**
  * Compiles a TypeScript module under `strict` against caller-sdk's published

@@ -13,6 +13,18 @@ export interface AuditEntry {
 
 const GENESIS = '0'.repeat(64);
 
+interface AuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const toEntry = (r: AuditRow): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash });
+
 /** JSON with object keys sorted, so a hash does not depend on insertion order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -51,34 +63,17 @@ export class AuditLog {
   }
 
   list(after = 0, limit = 100): AuditEntry[] {
-    const rows = this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as {
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      details: string;
-      prev_hash: string;
-      hash: string;
-    }[];
-    return rows.map((r) => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash }));
+    return (this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as AuditRow[]).map(toEntry);
   }
 
   verify(): { ok: boolean; entries: number; headHash: string; firstBadSeq?: number } {
     let prev = GENESIS;
     let n = 0;
-    for (const r of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<{
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      details: string;
-      prev_hash: string;
-      hash: string;
-    }>) {
+    for (const row of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>) {
       n++;
-      const expected = entryHash({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: prev });
-      if (r.prev_hash !== prev || r.hash !== expected || r.seq !== n) return { ok: false, entries: n, headHash: prev, firstBadSeq: r.seq };
-      prev = r.hash;
+      const e = toEntry(row);
+      if (e.prevHash !== prev || e.hash !== entryHash({ ...e, prevHash: prev }) || e.seq !== n) return { ok: false, entries: n, headHash: prev, firstBadSeq: e.seq };
+      prev = e.hash;
     }
     return { ok: true, entries: n, headHash: prev };
   }
