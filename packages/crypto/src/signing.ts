@@ -1,36 +1,36 @@
 /**
- * Node identity keys: Ed25519 (RFC 8032) via @noble/curves. A node signs its DKG
+ * Node identity keys: Ed25519 (RFC 8032) on node:crypto. A node signs its DKG
  * messages and the key-share envelopes it exports with this key; peers and
  * importers verify against its public key, given as 64 lowercase hex digits.
  *
  * The secret key is the RFC 8032 32-byte seed, always held in a Secret.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { randomBytes } from 'node:crypto';
 
 import { Secret, fromHex, invalidArgument, toHex } from '@wr/common';
 
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, seedOf } from './internal/node-key.js';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, publicKeyOfSeed, signRaw, verifyRaw } from './internal/node-key.js';
 
 
 /** A fresh node signing key. */
 export function generateSigningKey(): { secretKey: Secret<Uint8Array>; publicKey: string } {
-  const seed = ed25519.utils.randomSecretKey();
-  return { secretKey: new Secret(seed), publicKey: toHex(ed25519.getPublicKey(seed)) };
+  const secretKey = new Secret(new Uint8Array(randomBytes(32)));
+  return { secretKey, publicKey: toHex(publicKeyOfSeed(secretKey)) };
 }
 
 /** The public key (hex) of a node signing key. */
 export function signingPublicKey(secretKey: Secret<Uint8Array>): string {
-  return toHex(ed25519.getPublicKey(seedOf(secretKey)));
+  return toHex(publicKeyOfSeed(secretKey));
 }
 
 /** Ed25519 signature (hex, 64 bytes) over `msg`. Callers domain-separate `msg` themselves. */
 export function signBytes(secretKey: Secret<Uint8Array>, msg: Uint8Array): string {
   if (!(msg instanceof Uint8Array)) throw invalidArgument('msg', 'must be bytes');
-  return toHex(ed25519.sign(msg, seedOf(secretKey)));
+  return toHex(signRaw(secretKey, msg, 'secretKey'));
 }
 
 /**
- * Verifies an Ed25519 signature with RFC 8032 strict decoding (not ZIP-215):
+ * Verifies an Ed25519 signature (OpenSSL, RFC 8032: a non-canonical S is refused):
  * non-canonical encodings are refused. Returns false on any malformed input;
  * never throws.
  */
@@ -39,7 +39,7 @@ export function verifyBytes(publicKeyHex: string, msg: Uint8Array, sigHex: strin
     if (!(msg instanceof Uint8Array)) return false;
     const pk = fromHex(publicKeyHex, 'publicKey', PUBLIC_KEY_BYTES);
     const sig = fromHex(sigHex, 'signature', SIGNATURE_BYTES);
-    return ed25519.verify(sig, msg, pk, { zip215: false });
+    return verifyRaw(pk, msg, sig);
   } catch {
     return false;
   }

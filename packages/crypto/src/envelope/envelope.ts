@@ -34,7 +34,7 @@
 import { Secret, WrError, invalidArgument, toHex, utf8 } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
-import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, validateKeyPackage, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
+import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, shareMatchesValidatedPackage, validateKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
 import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js';
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
@@ -161,7 +161,7 @@ export function sealEnvelope(input: SealEnvelopeInput, exporterSecretKey: Secret
   if (meta) throw invalidArgument(meta[0], meta[1]);
   seedOf(exporterSecretKey, 'exporterSecretKey');
   const pub = copyPublicKeyPackage(input.public);
-  validateKeyPackage(pub, input.secret);
+  validateKeyPackageCached(pub, input.secret);
   const unsigned: JsonObject = {
     version: ENVELOPE_VERSION,
     type: ENVELOPE_TYPE,
@@ -191,7 +191,7 @@ interface Parsed {
 }
 
 /** The shared pipeline of openEnvelope (stop at first failure) and checkEnvelope (report all). */
-function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions | undefined): Parsed | undefined {
+function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions | undefined, fast: boolean): Parsed | undefined {
   if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'must be a Uint8Array');
   const trusted = opts?.trustedExporterKeys;
   if (trusted !== undefined && (!Array.isArray(trusted) || !trusted.every((k) => typeof k === 'string')))
@@ -248,6 +248,11 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
     });
     if (signed && trusted !== undefined)
       run.run('exporter-trusted', () => (trusted.includes(doc['exporterKey'] as string) ? undefined : 'the exporter key is not one of the trusted exporter keys'));
+    // Opening (not reporting): a package this process validated before needs only the share checked.
+    if (fast && !run.failed && shareMatchesValidatedPackage(pub, secret)) {
+      ok = true;
+      return { doc, pub, secret };
+    }
     const key = parseKeyParts(run, pub, secret, { schemeChecked: true });
     if (!key) return undefined;
     checkKeyAlgebra(run, key);
@@ -265,7 +270,7 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
  */
 export function openEnvelope(bytes: Uint8Array, opts?: OpenEnvelopeOptions): OpenedEnvelope {
   const run = new CheckRun(true);
-  const parsed = runChecks(run, bytes, opts);
+  const parsed = runChecks(run, bytes, opts, true);
   run.throwIfFailed('wrapped key share');
   if (!parsed) throw new WrError('INTERNAL', 'envelope checks ended without a result');
   const { doc, pub, secret } = parsed;
@@ -284,7 +289,7 @@ export function openEnvelope(bytes: Uint8Array, opts?: OpenEnvelopeOptions): Ope
 /** Every check, as a report (for the offline inspect tool). Never throws on bad content; holds no secret. */
 export function checkEnvelope(bytes: Uint8Array, opts?: OpenEnvelopeOptions): CheckResult[] {
   const run = new CheckRun(false);
-  const parsed = runChecks(run, bytes, opts);
+  const parsed = runChecks(run, bytes, opts, false);
   parsed?.secret.signingShare.destroy();
   return run.report();
 }

@@ -32,7 +32,7 @@ import {
   MAX_SIGNERS,
   publicKeyPackageFromFrost,
   secretKeyPackageFromFrost,
-  validateKeyPackage,
+  validateKeyPackageCached,
   type PublicKeyPackage,
   type SecretKeyPackage,
 } from './key-package.js';
@@ -425,7 +425,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
         throw new ShareInvalidError('round3', 'DKG produced a key package that does not match the session parameters');
       }
       try {
-        validateKeyPackage(pub, secret);
+        validateKeyPackageCached(pub, secret);
       } catch (err) {
         secret.signingShare.destroy();
         throw err;

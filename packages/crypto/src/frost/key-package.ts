@@ -192,7 +192,7 @@ export function validatePublicKeyPackage(pub: PublicKeyPackage): void {
  * subgroup and VSS checks each round. Bounded; holds public data only.
  */
 const validated = new Map<string, true>();
-const VALIDATED_MAX = 256;
+const VALIDATED_MAX = 4096;
 
 export function validatePublicKeyPackageCached(pub: PublicKeyPackage): void {
   let key: string;
@@ -205,6 +205,45 @@ export function validatePublicKeyPackageCached(pub: PublicKeyPackage): void {
   validatePublicKeyPackage(pub);
   if (validated.size >= VALIDATED_MAX) validated.delete(validated.keys().next().value!);
   validated.set(key, true);
+}
+
+/** Decoded verifying shares of validated packages (public points; decoding checks the subgroup, which is slow). */
+const points = new Map<string, GroupElement>();
+
+function verifyingSharePoint(scheme: SchemeName, hex: string | undefined, length: number): GroupElement | undefined {
+  const key = `${scheme} ${hex}`;
+  const known = points.get(key);
+  if (known) return known;
+  const bytes = hexBytes(hex, length);
+  const point = bytes && parsePoint(scheme, bytes);
+  if (point) {
+    if (points.size >= VALIDATED_MAX) points.delete(points.keys().next().value!);
+    points.set(key, point);
+  }
+  return point;
+}
+
+/**
+ * True when the public package passes validation (memoized, see above) and the
+ * signing share times the base point is the share's verifying share. Any doubt
+ * is `false`, and the caller runs the full checks to name what failed.
+ */
+export function shareMatchesValidatedPackage(pub: PublicKeyPackage, secret: SecretKeyPackage): boolean {
+  try {
+    validatePublicKeyPackageCached(pub);
+    const scheme = getScheme(pub.scheme);
+    if (parseIdentifier(scheme.name, secret.identifier) === undefined || !(secret.signingShare instanceof Secret)) return false;
+    const point = verifyingSharePoint(scheme.name, pub.verifyingShares[secret.identifier], scheme.elementLength);
+    const share = parseScalar(scheme.name, secret.signingShare.expose());
+    return point !== undefined && share !== undefined && baseMultiply(scheme.name, share).equals(point);
+  } catch {
+    return false;
+  }
+}
+
+/** validateKeyPackage with the public package's checks memoized: the share is always checked. */
+export function validateKeyPackageCached(pub: PublicKeyPackage, secret: SecretKeyPackage): void {
+  if (!shareMatchesValidatedPackage(pub, secret)) validateKeyPackage(pub, secret);
 }
 
 /** Throws SHARE_INVALID (ShareInvalidError naming the check) unless the share belongs to the package. */
@@ -284,7 +323,7 @@ const PUBLIC_FIELDS = {
  * Validates the package first (SHARE_INVALID if it fails a check).
  */
 export function encodePublicKeyPackage(pub: PublicKeyPackage): string {
-  validatePublicKeyPackage(pub);
+  validatePublicKeyPackageCached(pub);
   return canonicalJson({
     version: PUBLIC_KEY_PACKAGE_VERSION,
     type: PUBLIC_KEY_PACKAGE_TYPE,
@@ -316,6 +355,6 @@ export function decodePublicKeyPackage(json: string): PublicKeyPackage {
     commitments: [...(d['commitments'] as string[])],
     verifyingShares: { ...(d['verifyingShares'] as Record<string, string>) },
   };
-  validatePublicKeyPackage(pub);
+  validatePublicKeyPackageCached(pub);
   return pub;
 }
