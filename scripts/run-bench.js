@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 
 const dir = new URL('../bench/dist', import.meta.url).pathname;
 const only = process.argv.slice(2);
+// Shared helpers, not benchmarks.
+const HELPERS = new Set(['timing.js', 'stats.js']);
 const files = existsSync(dir)
-  ? readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('_') && f !== 'timing.js' && f !== 'common.js' && (only.length === 0 || only.some((o) => f.includes(o))))
+  ? readdirSync(dir).filter((f) => f.endsWith('.js') && !HELPERS.has(f) && (only.length === 0 || only.some((o) => f.includes(o))))
   : [];
 if (files.length === 0) {
   console.error('no benchmarks found: did the build run?');
