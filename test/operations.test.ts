@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPONENTS, ComponentModule } from 'caller-sdk';
+import { COMPONENTS, ComponentModule, WorkspaceClient } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
 
 let net: TestNetwork;
@@ -60,4 +60,16 @@ test('every log line is JSON with a request id, and carries no API key', async (
     assert.match(l.reqId ?? '', /^req_/);
   }
   assert.ok(!lines.join('\n').includes(net.apiKey));
+});
+
+test('a workspace told to stop finishes the call in flight first', async () => {
+  const once = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, maxRetries: 0 });
+  const call = once.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  // CREATE_KEY takes well over 100 ms: the request has arrived and is running when the signal comes.
+  await new Promise((r) => setTimeout(r, 60));
+  const stopped = net.killWorkspace('SIGTERM');
+  const key = await call;
+  assert.equal(key.shares.length, 3);
+  await stopped;
+  assert.equal(net.workspace.process.exitCode, 0);
 });
