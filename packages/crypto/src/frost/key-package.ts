@@ -324,16 +324,7 @@ const PUBLIC_FIELDS = {
  */
 export function encodePublicKeyPackage(pub: PublicKeyPackage): string {
   validatePublicKeyPackageCached(pub);
-  return canonicalJson({
-    version: PUBLIC_KEY_PACKAGE_VERSION,
-    type: PUBLIC_KEY_PACKAGE_TYPE,
-    scheme: pub.scheme,
-    minSigners: pub.minSigners,
-    maxSigners: pub.maxSigners,
-    groupPublicKey: pub.groupPublicKey,
-    commitments: [...pub.commitments],
-    verifyingShares: { ...pub.verifyingShares },
-  });
+  return canonicalJson({ version: PUBLIC_KEY_PACKAGE_VERSION, type: PUBLIC_KEY_PACKAGE_TYPE, ...copyPublicKeyPackage(pub) });
 }
 
 /**
