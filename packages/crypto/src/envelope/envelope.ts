@@ -34,7 +34,7 @@
 import { Secret, WrError, invalidArgument, toHex, utf8 } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
-import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, shareMatchesValidatedPackage, validateKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
+import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, publicKeyPackageOf, shareMatchesValidatedPackage, validateKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
 import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js';
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
@@ -212,14 +212,7 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
   const doc = parseDocument(run, text, { type: ENVELOPE_TYPE, version: ENVELOPE_VERSION, fields: FIELDS });
   if (!doc) return undefined;
   const source = doc['source'] as Record<string, string>;
-  const pub: PublicKeyPackage = {
-    scheme: doc['ciphersuite'] as SchemeName,
-    minSigners: doc['minSigners'] as number,
-    maxSigners: doc['maxSigners'] as number,
-    groupPublicKey: doc['groupPublicKey'] as string,
-    commitments: [...(doc['commitments'] as string[])],
-    verifyingShares: { ...(doc['verifyingShares'] as Record<string, string>) },
-  };
+  const pub = publicKeyPackageOf(doc, doc['ciphersuite']);
   const shareHex = doc['signingShare'] as string;
   const shareBytes = HEX64.test(shareHex) ? Uint8Array.from(Buffer.from(shareHex, 'hex')) : new Uint8Array(0);
   const secret: SecretKeyPackage = { identifier: doc['identifier'] as string, signingShare: new Secret(shareBytes) };

@@ -327,6 +327,18 @@ export function encodePublicKeyPackage(pub: PublicKeyPackage): string {
   return canonicalJson({ version: PUBLIC_KEY_PACKAGE_VERSION, type: PUBLIC_KEY_PACKAGE_TYPE, ...copyPublicKeyPackage(pub) });
 }
 
+/** The public key package fields of a parsed document (the stored package, or an envelope, where the scheme is its ciphersuite). */
+export function publicKeyPackageOf(doc: Record<string, unknown>, scheme: unknown): PublicKeyPackage {
+  return {
+    scheme: scheme as SchemeName,
+    minSigners: doc['minSigners'] as number,
+    maxSigners: doc['maxSigners'] as number,
+    groupPublicKey: doc['groupPublicKey'] as string,
+    commitments: [...(doc['commitments'] as string[])],
+    verifyingShares: { ...(doc['verifyingShares'] as Record<string, string>) },
+  };
+}
+
 /**
  * Parses what {@link encodePublicKeyPackage} wrote, strictly: canonical form, exact
  * fields, then every package check. UNSUPPORTED_VERSION for another format
@@ -337,15 +349,7 @@ export function decodePublicKeyPackage(json: string): PublicKeyPackage {
   const run = new CheckRun(true);
   const doc = parseDocument(run, json, { type: PUBLIC_KEY_PACKAGE_TYPE, version: PUBLIC_KEY_PACKAGE_VERSION, fields: PUBLIC_FIELDS });
   run.throwIfFailed('public key package');
-  const d = doc!;
-  const pub: PublicKeyPackage = {
-    scheme: d['scheme'] as SchemeName,
-    minSigners: d['minSigners'] as number,
-    maxSigners: d['maxSigners'] as number,
-    groupPublicKey: d['groupPublicKey'] as string,
-    commitments: [...(d['commitments'] as string[])],
-    verifyingShares: { ...(d['verifyingShares'] as Record<string, string>) },
-  };
+  const pub = publicKeyPackageOf(doc!, doc!['scheme']);
   validatePublicKeyPackageCached(pub);
   return pub;
 }
