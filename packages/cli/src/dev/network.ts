@@ -119,20 +119,15 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     secretFile(join(data, 'workspace.token'), () => randomBytes(32).toString('hex'));
     return ['node', 'start', '--node-id', id, '--host', host, '--port', String(ports[i + 1]), '--data-dir', data, '--token-file', join(data, 'workspace.token')];
   };
-  const nodes = new Map<string, ServerProcess>();
+  const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env);
+  // The map is in node order (node-1 first), whatever order they became ready in; a restart replaces its entry in place.
+  const started = await Promise.all(nodeIds.map(spawnNode));
+  const nodes = new Map(nodeIds.map((id, i) => [id, started[i]!]));
   const startNodeProc = async (id: string) => {
-    const i = nodeIds.indexOf(id);
-    const p = await spawnServer(id, nodeArgs(id, i), join(dir, 'logs', `${id}.log`), env);
+    const p = await spawnNode(id);
     nodes.set(id, p);
     return p;
   };
-  await Promise.all(nodeIds.map(startNodeProc));
-  // Keep the map in node order (node-1 first), whatever order they became ready in.
-  for (const id of nodeIds) {
-    const p = nodes.get(id)!;
-    nodes.delete(id);
-    nodes.set(id, p);
-  }
 
   const wsDir = join(dir, 'workspace');
   mkdirSync(wsDir, { recursive: true, mode: 0o700 });
