@@ -17,21 +17,20 @@ export async function rawCall(baseUrl: string, component: string, body: string |
 }
 
 /**
- * A POST that reads the answer even when the server answers before the body is
- * sent (as it does for a body over its limit) and then closes the connection.
+ * A POST of a whole body (with its length, or chunked with none), written as a client would, that fails rather than
+ * hangs when the connection breaks before an answer arrives.
  */
-export function rawPost(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+export function rawPost(url: string, body: string, headers: Record<string, string>, opts: { chunked?: boolean } = {}): Promise<{ status: number; body: string }> {
+  const length: Record<string, string | number> = opts.chunked ? {} : { 'content-length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...length, ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       res.on('error', reject);
     });
-    req.on('error', () => {
-      /* the server may close while the body is still being written: the response decides */
-    });
+    req.on('error', (err) => reject(new Error(`the connection broke before an answer arrived: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
     req.end(body);
   });
 }

@@ -73,6 +73,8 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A client gets this long to send a whole request (fastify's default is no limit at all).
+    requestTimeout: 30_000,
   });
 
   const metrics = new Registry();
@@ -100,6 +102,13 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     if (wr.code === 'INTERNAL') {
       // The original error may say anything: log its kind and where, never its message text to the caller.
       req.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'internal error');
+    }
+    if (wr.code === 'PAYLOAD_TOO_LARGE') {
+      // fastify closes the connection here; a client still sending its body then
+      // gets a reset and, often, never reads this answer. Keeping the connection
+      // lets node discard the rest of the body (bounded by requestTimeout) and
+      // the client sees PAYLOAD_TOO_LARGE, as nginx's lingering close does.
+      void reply.removeHeader('connection');
     }
     void reply.status(ERROR_CODES[wr.code].status).send(errorBody(wr, req.id));
   });
