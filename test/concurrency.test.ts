@@ -92,6 +92,35 @@ test('concurrent calls with one idempotency key do the work once', async () => {
   assert.equal((await shareCount()).get('node-1'), afterCreate.get('node-1')! + 1);
 });
 
+test('a call still running is CONFLICT with retryable and Retry-After; a reused key for another request is not retryable', async () => {
+  const post = (idempotencyKey: string, nodeIds: string[]) =>
+    fetch(`${net.baseUrl}/v1/components/CREATE_KEY`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${net.apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify({ scheme: SCHEME, threshold: 2, nodeIds }),
+    });
+  // A key generation takes long enough for a second request to arrive while it runs.
+  const first = post('still-running', ['node-1', 'node-2']);
+  await new Promise((r) => setTimeout(r, 20));
+  const second = await post('still-running', ['node-1', 'node-2']);
+  assert.equal(second.status, 409);
+  assert.equal(second.headers.get('retry-after'), '1');
+  const body = (await second.json()) as { error: { code: string; retryable?: boolean } };
+  assert.deepEqual([body.error.code, body.error.retryable], ['CONFLICT', true]);
+  assert.equal((await first).status, 200);
+
+  const other = await post('still-running', ['node-3', 'node-4']);
+  assert.equal(other.status, 409);
+  assert.equal(other.headers.get('retry-after'), null);
+  const otherBody = (await other.json()) as { error: { code: string; retryable?: boolean } };
+  assert.deepEqual([otherBody.error.code, otherBody.error.retryable], ['CONFLICT', undefined]);
+  // The SDK gives up on that one at once rather than retrying.
+  const patient = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, maxRetries: 8 });
+  const started = Date.now();
+  await assert.rejects(patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-3', 'node-4'] }, { idempotencyKey: 'still-running' }).promise(), { code: 'CONFLICT' });
+  assert.ok(Date.now() - started < 1000, 'no retries for a request that can never succeed');
+});
+
 test('20 concurrent CREATE_KEYs all complete, with distinct keys and one share per node each', async () => {
   const before = await shareCount();
   // Every pair and triple of nodes, so that each node takes part in many key generations at once.

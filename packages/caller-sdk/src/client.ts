@@ -43,7 +43,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The typed client of the workspace API. Every call carries an idempotency key,
- * so the retries it makes (connection failures, timeouts, 409 while a call runs,
+ * so the retries it makes (connection failures, timeouts, errors marked retryable,
  * 5xx) never do the work twice; the backoff is capped and jittered.
  */
 export class WorkspaceClient {
@@ -109,15 +109,15 @@ export class WorkspaceClient {
         throw lastError;
       }
       if (res.ok) return body;
-      const e = (body as { error?: { code?: unknown; message?: unknown; param?: unknown } }).error;
+      const e = (body as { error?: { code?: unknown; message?: unknown; param?: unknown; retryable?: unknown } }).error;
       const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
       lastError = new WorkspaceError(code, typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`, {
         requestId,
         httpStatus: res.status,
         param: typeof e?.param === 'string' ? e.param : undefined,
+        retryable: e?.retryable === true,
       });
-      if (res.status !== 409 && res.status < 500) throw lastError;
-      if (res.status === 409 && !/still running/.test(lastError.message)) throw lastError;
+      if (res.status < 500 && !lastError.retryable) throw lastError;
     }
     throw lastError!;
   }

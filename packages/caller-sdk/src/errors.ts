@@ -5,8 +5,16 @@ export class WorkspaceError extends WrError {
   readonly requestId: string | undefined;
   readonly httpStatus: number | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { requestId?: string | undefined; httpStatus?: number | undefined; param?: string | undefined; cause?: unknown } = {}) {
-    super(code, message, { ...(opts.param ? { param: opts.param } : {}), ...(opts.cause !== undefined ? { cause: opts.cause } : {}) });
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { requestId?: string | undefined; httpStatus?: number | undefined; param?: string | undefined; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, message, {
+      ...(opts.param ? { param: opts.param } : {}),
+      ...(opts.retryable ? { retryable: true } : {}),
+      ...(opts.cause !== undefined ? { cause: opts.cause } : {}),
+    });
     this.name = 'WorkspaceError';
     this.requestId = opts.requestId;
     this.httpStatus = opts.httpStatus;

@@ -1,6 +1,7 @@
 /**
  * The one registry of error codes. Servers render a WrError as
- * `{ error: { code, message, requestId } }` with the code's HTTP status; the SDK
+ * `{ error: { code, message, requestId, param?, retryable? } }` with the code's
+ * HTTP status; the SDK
  * raises the same code. A message says what went wrong and what to do, and never
  * holds key material.
  */
@@ -35,12 +36,15 @@ export class WrError extends Error {
   readonly code: ErrorCode;
   /** The parameter an INVALID_ARGUMENT is about, when there is one. */
   readonly param: string | undefined;
+  /** The same call, sent again in a moment, may succeed (a call still running, say). */
+  readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { param?: string; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { param?: string; retryable?: boolean; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WrError';
     this.code = code;
     this.param = options?.param;
+    this.retryable = options?.retryable ?? false;
   }
 
   get status(): number {

@@ -20,9 +20,9 @@ export interface HttpServer {
   latency: Histogram<'operation'>;
 }
 
-/** Renders an error as the one wire shape: `{ error: { code, message, requestId } }`. */
+/** Renders an error as the one wire shape: `{ error: { code, message, requestId, param?, retryable? } }`. */
 export function errorBody(err: WrError, requestId: string) {
-  return { error: { code: err.code, message: err.message, requestId, ...(err.param ? { param: err.param } : {}) } };
+  return { error: { code: err.code, message: err.message, requestId, ...(err.param ? { param: err.param } : {}), ...(err.retryable ? { retryable: true } : {}) } };
 }
 
 /** Maps what fastify throws (validation, body size, parse errors) onto our codes. */
@@ -110,6 +110,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
       // the client sees PAYLOAD_TOO_LARGE, as nginx's lingering close does.
       void reply.removeHeader('connection');
     }
+    if (wr.retryable) void reply.header('retry-after', '1');
     void reply.status(ERROR_CODES[wr.code].status).send(errorBody(wr, req.id));
   });
 

@@ -55,7 +55,7 @@ export class Idempotency {
         const body = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
         return { status: row.status!, body };
       }
-      if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment');
+      if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
       this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);
       return { stale: row.session_id ?? '' };
     }).immediate();

@@ -8,7 +8,13 @@ export function openApiDocument(version: string) {
       error: {
         type: 'object',
         required: ['code', 'message', 'requestId'],
-        properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' }, param: { type: 'string' } },
+        properties: {
+          code: { type: 'string' },
+          message: { type: 'string' },
+          requestId: { type: 'string' },
+          param: { type: 'string', description: 'The parameter an INVALID_ARGUMENT is about.' },
+          retryable: { type: 'boolean', description: 'Present and true when the same call, sent again in a moment, may succeed.' },
+        },
       },
     },
   };
