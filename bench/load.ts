@@ -3,13 +3,14 @@
  *  - bulk migration: WR_BENCH_SHARES (1000) shares exported from node-1 and imported into node-3:
  *    throughput, p50/p99 latency, each process's peak memory;
  *  - sustained load: 32 concurrent clients mixing SIGN, EXPORT and IMPORT for WR_BENCH_SECONDS (60):
- *    throughput, p99, errors (must be zero), memory at the start and the end.
+ *    throughput, p99, errors (must be zero), memory at the start and the end, and the
+ *    workspace's heap after a full collection at each third of it (flat means no leak).
  */
 import { rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalNetwork, type LocalNetwork } from '@wr/cli';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
-import { fmt, memoryOf, percentile, pool } from './stats.js';
+import { fmt, heapAfterGcMiB, memoryOf, percentile, pool } from './stats.js';
 
 const SHARES = Number(process.env['WR_BENCH_SHARES'] ?? 1000);
 const SECONDS = Number(process.env['WR_BENCH_SECONDS'] ?? 60);
@@ -23,7 +24,10 @@ function memoryTable(net: LocalNetwork, label: string) {
 async function main() {
   mkdirSync('.tmp', { recursive: true });
   const dir = mkdtempSync(join('.tmp', 'bench-load-'));
-  const net = await startLocalNetwork({ dir, port: 0, env: { WR_LOG_LEVEL: 'warn' } });
+  const snapshots = join(dir, 'heap-snapshots');
+  mkdirSync(snapshots);
+  const net = await startLocalNetwork({ dir, port: 0, env: { WR_LOG_LEVEL: 'warn', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` } });
+  const workspaceHeap = () => heapAfterGcMiB(net.workspace.process.pid!, snapshots, `${net.baseUrl}/metrics`);
   try {
     const ws = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl });
 
@@ -49,34 +53,39 @@ async function main() {
     console.log(`bulk migration: ${SHARES} shares node-1 → node-3 in ${secs.toFixed(1)} s: ${(SHARES / secs).toFixed(0)} shares/s, p50 ${fmt(percentile(lat, 50))}, p99 ${fmt(percentile(lat, 99))}`);
     memoryTable(net, 'after migration, peak covers it');
 
-    // Sustained mixed load.
+    // Sustained mixed load, in thirds, with the workspace's heap after a full collection between them.
     memoryTable(net, 'load start');
-    const until = Date.now() + SECONDS * 1000;
+    const heaps = [await workspaceHeap()];
     const ops: number[] = [];
     let errors = 0;
     const sample = () => keys[Math.floor(Math.random() * keys.length)]!;
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, c) => {
-        for (let i = 0; Date.now() < until; i++) {
-          const k = sample();
-          const s = performance.now();
-          try {
-            const kind = (c + i) % 3;
-            if (kind === 0) await ws.call(ComponentModule.SIGN, { keyIds: [k.keyId, k.partner], message: 'ab'.repeat(32) }).promise();
-            else {
-              const { wrappedKeyShare } = await ws.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: k.keyId, ageRecipient: recipientKey }).promise();
-              if (kind === 2) await ws.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-3' }).promise();
+    for (let third = 0; third < 3; third++) {
+      const until = Date.now() + (SECONDS * 1000) / 3;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = 0; Date.now() < until; i++) {
+            const k = sample();
+            const s = performance.now();
+            try {
+              const kind = (c + i) % 3;
+              if (kind === 0) await ws.call(ComponentModule.SIGN, { keyIds: [k.keyId, k.partner], message: 'ab'.repeat(32) }).promise();
+              else {
+                const { wrappedKeyShare } = await ws.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: k.keyId, ageRecipient: recipientKey }).promise();
+                if (kind === 2) await ws.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-3' }).promise();
+              }
+              ops.push(performance.now() - s);
+            } catch (err) {
+              errors++;
+              if (errors < 5) console.error('error under load:', (err as Error).message);
             }
-            ops.push(performance.now() - s);
-          } catch (err) {
-            errors++;
-            if (errors < 5) console.error('error under load:', (err as Error).message);
           }
-        }
-      }),
-    );
+        }),
+      );
+      heaps.push(await workspaceHeap());
+    }
     console.log(`sustained load: ${CLIENTS} clients × ${SECONDS} s: ${ops.length} calls, ${(ops.length / SECONDS).toFixed(0)} calls/s, p50 ${fmt(percentile(ops, 50))}, p99 ${fmt(percentile(ops, 99))}, errors ${errors}`);
     memoryTable(net, 'load end');
+    console.log(`  workspace heap after a full collection (start, then each third): ${heaps.map((h) => `${h.toFixed(1)} MiB`).join(' → ')}`);
     if (errors > 0) process.exitCode = 1;
   } finally {
     await net.stop();
