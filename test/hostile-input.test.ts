@@ -9,7 +9,7 @@ import { armor } from 'age-encryption';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
-import { rawCall, rawPost } from './support/raw.js';
+import { endlessUpload, rawCall, rawPost } from './support/raw.js';
 
 let net: TestNetwork;
 let key: ComponentResult<'CREATE_KEY'>;
@@ -128,6 +128,16 @@ test('a 16 MiB blob is PAYLOAD_TOO_LARGE and the server keeps answering', async 
     assert.equal(r.status, 413);
     assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
   }
+  const nodes = await net.client.call(ComponentModule.LIST_NODES, {}).promise();
+  assert.ok(nodes.nodes.every((n) => n.status === 'up'));
+});
+
+test('a client that goes on sending an endless body gets its answer at once and loses the connection within seconds', async () => {
+  const url = `${net.baseUrl}/v1/components/IMPORT_KEY_SHARE`;
+  const [tooLarge, noKey] = await Promise.all([endlessUpload(url, { authorization: `Bearer ${net.apiKey}` }, 30_000), endlessUpload(url, {}, 30_000)]);
+  assert.match(tooLarge.statusLine, /^HTTP\/1\.1 413 /);
+  assert.match(noKey.statusLine, /^HTTP\/1\.1 401 /);
+  for (const r of [tooLarge, noKey]) assert.ok(r.openMs < 15_000, `the server kept the connection ${r.openMs} ms`);
   const nodes = await net.client.call(ComponentModule.LIST_NODES, {}).promise();
   assert.ok(nodes.nodes.every((n) => n.status === 'up'));
 });

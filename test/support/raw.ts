@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 /** A raw HTTP call to the workspace, for what the typed SDK would not let a caller send. */
 export async function rawCall(baseUrl: string, component: string, body: string | object, headers: Record<string, string> = {}) {
   const res = await fetch(`${baseUrl}/v1/components/${component}`, {
@@ -32,5 +33,31 @@ export function rawPost(url: string, body: string, headers: Record<string, strin
     });
     req.on('error', (err) => reject(new Error(`the connection broke before an answer arrived: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
     req.end(body);
+  });
+}
+
+/**
+ * A client that declares a 1 GiB body and goes on sending it slowly: returns
+ * the status line the server answers with, and how long the server let the
+ * connection stay open (at most `giveUpMs`, after which the client closes it).
+ */
+export function endlessUpload(url: string, headers: Record<string, string>, giveUpMs: number): Promise<{ statusLine: string; openMs: number }> {
+  const u = new URL(url);
+  const lines = Object.entries({ host: u.host, 'content-type': 'application/json', 'content-length': String(2 ** 30), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let answer = '';
+    const socket = connect(Number(u.port), u.hostname, () => socket.write(`POST ${u.pathname} HTTP/1.1\r\n${lines.join('')}\r\n`));
+    const drip = setInterval(() => socket.write('A'.repeat(1024)), 200);
+    const giveUp = setTimeout(() => socket.destroy(), giveUpMs);
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    socket.on('error', () => undefined); // the server cutting the connection is what is measured
+    socket.on('close', () => {
+      clearInterval(drip);
+      clearTimeout(giveUp);
+      const statusLine = answer.split('\r\n')[0] ?? '';
+      if (!statusLine) reject(new Error('the server closed without answering'));
+      else resolve({ statusLine, openMs: Date.now() - started });
+    });
   });
 }

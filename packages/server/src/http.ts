@@ -20,6 +20,9 @@ export interface HttpServer {
   latency: Histogram<'operation'>;
 }
 
+/** How long a client may go on sending a body the server has already answered. */
+const LINGER_MS = 5_000;
+
 /** Renders an error as the one wire shape: `{ error: { code, message, requestId, param?, retryable? } }`. */
 export function errorBody(err: WrError, requestId: string) {
   return { error: { code: err.code, message: err.message, requestId, ...(err.param ? { param: err.param } : {}), ...(err.retryable ? { retryable: true } : {}) } };
@@ -97,6 +100,16 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     reply.header('x-request-id', req.id);
   });
 
+  // A request answered before its body arrived (too large, unauthenticated) has
+  // its body discarded by node as it comes; requestTimeout no longer applies, so
+  // a client that keeps sending gets LINGER_MS and then loses the connection.
+  app.addHook('onResponse', async (req) => {
+    const raw = req.raw;
+    if (raw.complete) return;
+    const timer = setTimeout(() => raw.socket?.destroy(), LINGER_MS).unref();
+    raw.once('end', () => clearTimeout(timer));
+  });
+
   app.setErrorHandler((err, req, reply) => {
     const wr = toWrError(err);
     if (wr.code === 'INTERNAL') {
@@ -105,9 +118,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     }
     if (wr.code === 'PAYLOAD_TOO_LARGE') {
       // fastify closes the connection here; a client still sending its body then
-      // gets a reset and, often, never reads this answer. Keeping the connection
-      // lets node discard the rest of the body (bounded by requestTimeout) and
-      // the client sees PAYLOAD_TOO_LARGE, as nginx's lingering close does.
+      // gets a reset and often never reads this answer. Keeping the connection
+      // lets node discard the rest of the body (for at most LINGER_MS, below)
+      // so the client sees PAYLOAD_TOO_LARGE, as nginx's lingering close does.
       void reply.removeHeader('connection');
     }
     if (wr.retryable) void reply.header('retry-after', '1');
