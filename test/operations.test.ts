@@ -62,14 +62,17 @@ test('every log line is JSON with a request id, and carries no API key', async (
   assert.ok(!lines.join('\n').includes(net.apiKey));
 });
 
-test('a workspace told to stop finishes the call in flight first', async () => {
+test('a workspace told to stop finishes the call in flight first, then exits at once', async () => {
   const once = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, maxRetries: 0 });
   const call = once.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
   // CREATE_KEY takes well over 100 ms: the request has arrived and is running when the signal comes.
   await new Promise((r) => setTimeout(r, 60));
+  const signalled = Date.now();
   const stopped = net.killWorkspace('SIGTERM');
   const key = await call;
   assert.equal(key.shares.length, 3);
   await stopped;
   assert.equal(net.workspace.process.exitCode, 0);
+  // The caller's keep-alive connection does not hold the shutdown open (its timeout is 72 s).
+  assert.ok(Date.now() - signalled < 10_000, `stopping took ${Date.now() - signalled} ms`);
 });

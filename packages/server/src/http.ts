@@ -96,8 +96,16 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     registers: [metrics],
   });
 
+  // Once closing, a call that was already running answers with `connection:
+  // close`; otherwise its keep-alive connection would hold the shutdown open for
+  // the whole keep-alive timeout (72 s).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (closing) reply.header('connection', 'close');
   });
 
   // A request answered before its body arrived (too large, unauthenticated) has
