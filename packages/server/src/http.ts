@@ -127,7 +127,7 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     if (wr.code === 'PAYLOAD_TOO_LARGE') {
       // fastify closes the connection here; a client still sending its body then
       // gets a reset and often never reads this answer. Keeping the connection
-      // lets node discard the rest of the body (for at most LINGER_MS, below)
+      // lets node discard the rest of the body (for at most LINGER_MS)
       // so the client sees PAYLOAD_TOO_LARGE, as nginx's lingering close does.
       void reply.removeHeader('connection');
     }
