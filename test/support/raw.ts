@@ -18,8 +18,8 @@ export async function rawCall(baseUrl: string, component: string, body: string |
 }
 
 /**
- * A POST of a whole body (with its length, or chunked with none), written as a client would, that fails rather than
- * hangs when the connection breaks before an answer arrives.
+ * A POST of a whole body (with its length, or chunked with none), written as a
+ * client would; it fails rather than hangs if the connection breaks first.
  */
 export function rawPost(url: string, body: string, headers: Record<string, string>, opts: { chunked?: boolean } = {}): Promise<{ status: number; body: string }> {
   const length: Record<string, string | number> = opts.chunked ? {} : { 'content-length': Buffer.byteLength(body) };
