@@ -1,19 +1,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComponentModule } from 'caller-sdk';
-import { startTestNetwork, scratchDir, type TestNetwork } from './support/network.js';
+import { startTestNetwork, scratchDir as newScratchDir, type TestNetwork } from './support/network.js';
 import { compileAndRun, seedExample, seedRewrapSnippet } from './support/seed.js';
 import { ed25519Verify } from './support/verify.js';
 
 let net: TestNetwork;
+/** Folders the tests write programs and key files into, removed at the end. */
+const scratch: string[] = [];
+const scratchDir = (name: string) => {
+  scratch.push(newScratchDir(name));
+  return scratch.at(-1)!;
+};
 before(async () => {
   net = await startTestNetwork('seed');
 });
 after(async () => {
   await net?.cleanup();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Placeholders the seed leaves to the user: a store for secrets and a database. */
