@@ -1,4 +1,5 @@
 // Byte streams to and from age-encryption, which speaks WHATWG streams.
+import { concatBytes } from './encoding.js';
 
 /** A stream of one chunk. */
 export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
@@ -14,19 +15,10 @@ export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
 export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    size += value.length;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(...chunks);
 }
