@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
+import { signed } from './support/raw.js';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
 import { ed25519Verify } from './support/verify.js';
 import { checkWrapped, failureCode, holdings, newEscrow, provesSigning, slotOf, type Escrow } from './support/crash-inventory.js';
@@ -93,12 +94,14 @@ test('concurrent calls with one idempotency key do the work once', async () => {
 });
 
 test('a call still running is CONFLICT with retryable and Retry-After; a reused key for another request is not retryable', async () => {
-  const post = (idempotencyKey: string, nodeIds: string[]) =>
-    fetch(`${net.baseUrl}/v1/components/CREATE_KEY`, {
+  const post = (idempotencyKey: string, nodeIds: string[]) => {
+    const body = JSON.stringify({ scheme: SCHEME, threshold: 2, nodeIds });
+    return fetch(`${net.baseUrl}/v1/components/CREATE_KEY`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${net.apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-      body: JSON.stringify({ scheme: SCHEME, threshold: 2, nodeIds }),
+      headers: { ...signed(net.apiKey, 'CREATE_KEY', body, idempotencyKey), 'content-type': 'application/json' },
+      body,
     });
+  };
   // A key generation takes long enough for the second of two requests to arrive while the first runs.
   const answers = await Promise.all([post('still-running', ['node-1', 'node-2']), post('still-running', ['node-1', 'node-2'])]);
   assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409]);

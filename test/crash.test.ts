@@ -49,6 +49,7 @@ const SCHEME = 'frost-ed25519' as const;
 
 type CreateKeyResult = ComponentResult<'CREATE_KEY'>;
 type ImportResult = ComponentResult<'IMPORT_KEY_SHARE'>;
+type ShareRef = CreateKeyResult['shares'][number];
 
 /** A share of a source key, exported to the victim's recipient, ready to import. */
 interface Wrapped {
@@ -86,6 +87,8 @@ let patient: WorkspaceClient;
 let escrow: Escrow;
 let ledger: Ledger;
 const pool: Wrapped[] = [];
+/** Imports the tests below make: 15 × 2 random, 1 exact, 3 × 3 with the workspace killed; and some spare. */
+const POOL_SIZE = 44;
 /** How long one key generation over DKG_NODES takes here and now: the late kills fall anywhere in it. */
 let dkgMs = 1000;
 const onVictim = new Map<string, VictimShare>();
@@ -112,23 +115,23 @@ before(async () => {
   escrow = await newEscrow();
   ledger = new Ledger(NODES);
 
-  // Source keys on node-1..3; each of their shares, wrapped to the victim, is a share it can import.
-  const sources = await Promise.all(
-    [0, 1, 2].map(() => patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise()),
-  );
+  // Source keys 2-of-2 on node-1 and node-2; node-2's share, wrapped to the victim, is a share it can import
+  // (one per key: a node never holds two shares of one key), with node-1's share as its signing partner.
+  const sources: CreateKeyResult[] = [];
+  await inBatches(Array.from({ length: POOL_SIZE }, (_, i) => i), 4, async () => {
+    sources.push(await patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise());
+  });
   const t0 = Date.now();
   const warm = await patient.call(ComponentModule.CREATE_KEY, createParams).promise();
   dkgMs = Date.now() - t0;
   recordKey(warm, DKG_NODES);
   const victimRecipient = (await patient.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: VICTIM }).promise()).recipientKey;
-  for (const key of sources) {
+  await inBatches(sources, 4, async (key) => {
     for (const s of key.shares) ledger.add(s.nodeId, { ...s, publicKey: key.publicKey });
-    for (const s of key.shares) {
-      const { wrappedKeyShare } = await patient.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: s.keyId, ageRecipient: victimRecipient }).promise();
-      const partner = key.shares.find((o) => o.identifier !== s.identifier)!;
-      pool.push({ slot: slotOf({ publicKey: key.publicKey, identifier: s.identifier }), publicKey: key.publicKey, identifier: s.identifier, wrapped: wrappedKeyShare, partnerKeyId: partner.keyId });
-    }
-  }
+    const [partner, s] = key.shares as [ShareRef, ShareRef];
+    const { wrappedKeyShare } = await patient.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: s.keyId, ageRecipient: victimRecipient }).promise();
+    pool.push({ slot: slotOf({ publicKey: key.publicKey, identifier: s.identifier }), publicKey: key.publicKey, identifier: s.identifier, wrapped: wrappedKeyShare, partnerKeyId: partner.keyId });
+  });
 });
 
 after(async () => {
@@ -138,10 +141,10 @@ after(async () => {
 
 const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(Math.random() * xs.length)];
 
+/** Each wrapped share is handed out once: once its import is deleted, the victim's tombstone refuses it for good. */
 function freeWrapped(n: number): Wrapped[] {
-  const free = pool.filter((w) => !ledger.has(VICTIM, w.slot));
   const out: Wrapped[] = [];
-  while (out.length < n && free.length > 0) out.push(free.splice(Math.floor(Math.random() * free.length), 1)[0]!);
+  while (out.length < n && pool.length > 0) out.push(pool.splice(Math.floor(Math.random() * pool.length), 1)[0]!);
   return out;
 }
 

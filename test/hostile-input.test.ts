@@ -7,9 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { armor } from 'age-encryption';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
-import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
+import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
-import { endlessUpload, rawCall, rawPost } from './support/raw.js';
+import { endlessUpload, rawCall, rawPost, signed } from './support/raw.js';
 
 let net: TestNetwork;
 let key: ComponentResult<'CREATE_KEY'>;
@@ -118,7 +118,7 @@ test('a 16 MiB blob is PAYLOAD_TOO_LARGE and the server keeps answering', async 
   // length or chunked without one, each read the server's answer: no reset.
   const url = `${net.baseUrl}/v1/components/IMPORT_KEY_SHARE`;
   const body = JSON.stringify({ wrappedKeyShare: big });
-  const auth = { authorization: `Bearer ${net.apiKey}` };
+  const auth = signed(net.apiKey, 'IMPORT_KEY_SHARE', body);
   const answers = await Promise.all([
     ...[1, 2, 3].map(() => rawPost(url, body, auth)),
     rawPost(url, body, auth, { chunked: true }),
@@ -134,7 +134,7 @@ test('a 16 MiB blob is PAYLOAD_TOO_LARGE and the server keeps answering', async 
 
 test('a client that goes on sending an endless body gets its answer at once and loses the connection within seconds', async () => {
   const url = `${net.baseUrl}/v1/components/IMPORT_KEY_SHARE`;
-  const [tooLarge, noKey] = await Promise.all([endlessUpload(url, { authorization: `Bearer ${net.apiKey}` }, 30_000), endlessUpload(url, {}, 30_000)]);
+  const [tooLarge, noKey] = await Promise.all([endlessUpload(url, signed(net.apiKey, 'IMPORT_KEY_SHARE', ''), 30_000), endlessUpload(url, {}, 30_000)]);
   assert.match(tooLarge.statusLine, /^HTTP\/1\.1 413 /);
   assert.match(noKey.statusLine, /^HTTP\/1\.1 401 /);
   for (const r of [tooLarge, noKey]) assert.ok(r.openMs < 15_000, `the server kept the connection ${r.openMs} ms`);
@@ -143,7 +143,6 @@ test('a client that goes on sending an endless body gets its answer at once and 
 });
 
 test('bad parameters are INVALID_ARGUMENT naming the parameter; unknown ids are NOT_FOUND', async () => {
-  const auth = { authorization: `Bearer ${net.apiKey}` };
   const cases: [string, string | object, string | undefined][] = [
     ['EXPORT_KEY_SHARE', { ageRecipient: node4 }, 'keyId'],
     ['EXPORT_KEY_SHARE', { keyId: key.shares[0]!.keyId, ageRecipient: node4, extra: 1 }, 'extra'],
@@ -154,7 +153,7 @@ test('bad parameters are INVALID_ARGUMENT naming the parameter; unknown ids are 
     ['SIGN', '{"keyIds": [', 'body'],
   ];
   for (const [component, body, param] of cases) {
-    const r = await rawCall(net.baseUrl, component, body, auth);
+    const r = await rawCall(net.baseUrl, component, body, signed(net.apiKey, component, body));
     assert.equal(r.status, 400, `${component} ${JSON.stringify(body)}: ${r.text}`);
     assert.equal(r.json.error?.code, 'INVALID_ARGUMENT');
     if (param) assert.equal(r.json.error?.param, param, r.text);
@@ -181,7 +180,8 @@ test('access: no key, a wrong key, a missing scope, a non-exportable key, and a 
   assert.equal(noKey.json.error?.code, 'UNAUTHENTICATED');
   await expectCode(new WorkspaceClient({ apiKey: 'wr_' + '0'.repeat(40), baseUrl: net.baseUrl }).call(ComponentModule.LIST_NODES, {}).promise(), 'UNAUTHENTICATED', 'wrong key');
 
-  const reader = await net.client.call(ComponentModule.CREATE_API_KEY, { name: 'reader', scopes: ['keys:read', 'nodes:read', 'keys:sign'] }).promise();
+  const reader = generateApiKey();
+  await net.client.call(ComponentModule.CREATE_API_KEY, { name: 'reader', scopes: ['keys:read', 'nodes:read', 'keys:sign'], publicKey: reader.publicKey }).promise();
   const limited = new WorkspaceClient({ apiKey: reader.apiKey, baseUrl: net.baseUrl });
   await limited.call(ComponentModule.GET_KEY, { keyId: key.shares[0]!.keyId }).promise();
   await expectCode(limited.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4 }).promise(), 'PERMISSION_DENIED', 'export needs keys:export');

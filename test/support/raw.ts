@@ -1,5 +1,13 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { ApiKey, signedHeaders } from 'caller-sdk';
+
+/** The headers that sign a raw call with an API key, as the SDK would. */
+export function signed(apiKey: string, component: string, body: string | object, idempotencyKey = ''): Record<string, string> {
+  const headers = signedHeaders(new ApiKey(apiKey), component, typeof body === 'string' ? body : JSON.stringify(body), idempotencyKey);
+  if (!idempotencyKey) delete headers['idempotency-key'];
+  return headers;
+}
 /** A raw HTTP call to the workspace, for what the typed SDK would not let a caller send. */
 export async function rawCall(baseUrl: string, component: string, body: string | object, headers: Record<string, string> = {}) {
   const res = await fetch(`${baseUrl}/v1/components/${component}`, {

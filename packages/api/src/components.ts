@@ -73,8 +73,10 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
+const Ed25519PublicKey = T.String({ pattern: '^[0-9a-f]{64}$', description: 'an Ed25519 public key, 64 hex digits' });
+
 const ApiKeyInfo = T.Object(
-  { apiKeyId: T.String(), name: T.String(), scopes: T.Array(T.String()), createdAt: Timestamp, revoked: T.Boolean() },
+  { apiKeyId: T.String(), name: T.String(), publicKey: T.String(), scopes: T.Array(T.String()), createdBy: T.String(), createdAt: Timestamp, revoked: T.Boolean() },
   strict,
 );
 
@@ -231,20 +233,23 @@ export const COMPONENTS = {
   CREATE_API_KEY: component({
     scope: 'admin',
     mutating: true,
-    summary: 'Creates an API key with the given scopes. The key is shown once.',
+    summary:
+      'Registers the public half of an API key (generateApiKey() makes the pair; the private half never leaves its owner). ' +
+      'An admin key grants only scopes it holds itself; every node applies the signed request on its own.',
     params: T.Object(
       {
         name: T.String({ minLength: 1, maxLength: 100 }),
         scopes: T.Array(T.Union(SCOPES.map((s) => T.Literal(s))), { minItems: 1, uniqueItems: true }),
+        publicKey: Ed25519PublicKey,
       },
       strict,
     ),
-    result: T.Object({ apiKeyId: T.String(), apiKey: T.String(), scopes: T.Array(T.String()) }, strict),
+    result: T.Object({ apiKeyId: T.String(), publicKey: T.String(), scopes: T.Array(T.String()) }, strict),
   }),
   LIST_API_KEYS: component({
     scope: 'admin',
     mutating: false,
-    summary: 'Every API key (never the key itself).',
+    summary: 'Every registered API key: its public key and scopes.',
     params: T.Object({}, strict),
     result: T.Object({ apiKeys: T.Array(ApiKeyInfo) }, strict),
   }),
@@ -252,7 +257,7 @@ export const COMPONENTS = {
     scope: 'admin',
     mutating: true,
     summary: 'Revokes an API key.',
-    params: T.Object({ apiKeyId: T.String({ pattern: '^ak_[0-9a-z]{16}$' }) }, strict),
+    params: T.Object({ apiKeyId: T.String({ pattern: '^ak_[a-z2-7]{16}$' }) }, strict),
     result: T.Object({ apiKeyId: T.String(), revoked: T.Boolean() }, strict),
   }),
   LIST_AUDIT_EVENTS: component({
@@ -286,10 +291,6 @@ export const ComponentModule = Object.freeze(
   Object.fromEntries(Object.keys(COMPONENTS).map((k) => [k, k])) as { readonly [C in ComponentName]: C },
 );
 export type ComponentModule = ComponentName;
-
-export function isComponentName(name: string): name is ComponentName {
-  return Object.prototype.hasOwnProperty.call(COMPONENTS, name);
-}
 
 /** The HTTP path a component is called at. */
 export function componentPath(name: ComponentName): string {

@@ -1,1 +1,3 @@
 export * from './components.js';
+export * from './call-auth.js';
+export * from './roster.js';

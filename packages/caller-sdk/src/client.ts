@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { COMPONENTS, LIMITS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
 import { isErrorCode } from '@wr/common';
+import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
 
 export interface WorkspaceClientOptions {
+  /** The private half of an API key (wr_...): it signs every call and is never sent. */
   apiKey: string;
   /** Default: the WR_BASE_URL environment variable, then the local network (http://127.0.0.1:7400). */
   baseUrl?: string;
@@ -42,13 +44,15 @@ export class WorkspaceCall<R> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The typed client of the workspace API. Every call carries an idempotency key,
- * so the retries it makes (connection failures, timeouts, errors marked retryable,
- * 5xx) never do the work twice; the backoff is capped and jittered.
+ * The typed client of the workspace API. Every call is signed with the API key
+ * (the key itself never travels) and carries an idempotency key, so the
+ * retries it makes (connection failures, timeouts, errors marked retryable,
+ * 5xx) never do the work twice; each attempt is signed afresh, and the backoff
+ * is capped and jittered.
  */
 export class WorkspaceClient {
   readonly baseUrl: string;
-  readonly #apiKey: string;
+  readonly #apiKey: ApiKey;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
 
@@ -56,10 +60,19 @@ export class WorkspaceClient {
     if (typeof opts?.apiKey !== 'string' || opts.apiKey.length === 0) {
       throw new WorkspaceError('UNAUTHENTICATED', 'apiKey is empty: pass the API key `npm start` printed (WR_API_KEY in .wr/dev.env)');
     }
-    this.#apiKey = opts.apiKey;
+    try {
+      this.#apiKey = new ApiKey(opts.apiKey);
+    } catch (err) {
+      throw new WorkspaceError('UNAUTHENTICATED', (err as Error).message);
+    }
     this.baseUrl = (opts.baseUrl ?? process.env['WR_BASE_URL'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxRetries = opts.maxRetries ?? 3;
+  }
+
+  /** The id of the API key this client signs with. */
+  get apiKeyId(): string {
+    return this.#apiKey.apiKeyId;
   }
 
   call<C extends ComponentName>(component: C, params: ComponentParams<C>, opts: CallOptions = {}): WorkspaceCall<ComponentResult<C>> {
@@ -83,7 +96,7 @@ export class WorkspaceClient {
       try {
         res = await fetch(this.baseUrl + componentPath(component), {
           method: 'POST',
-          headers: { authorization: `Bearer ${this.#apiKey}`, 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+          headers: { ...signedHeaders(this.#apiKey, component, payload, idempotencyKey), 'content-type': 'application/json' },
           body: payload,
           signal: opts.signal
             ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs)])
@@ -121,4 +134,15 @@ export class WorkspaceClient {
     }
     throw lastError!;
   }
+}
+
+/** The headers that sign one call (a fresh time, so each attempt is a new signature). */
+export function signedHeaders(key: ApiKey, component: string, body: string, idempotencyKey: string): Record<string, string> {
+  const auth = key.sign(component, body, idempotencyKey);
+  return {
+    [AUTH_HEADERS.apiKeyId]: auth.apiKeyId,
+    [AUTH_HEADERS.timestamp]: String(auth.timestamp),
+    [AUTH_HEADERS.signature]: auth.signature,
+    [AUTH_HEADERS.idempotencyKey]: idempotencyKey,
+  };
 }

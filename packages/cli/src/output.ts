@@ -17,6 +17,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 11,
   CONFLICT: 12,
   NODE_UNAVAILABLE: 13,
+  SHARE_RETIRED: 15,
+  REPLAYED: 16,
   INTERNAL: 1,
 };
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Secret, fromHex, invalidArgument, toHex } from '@wr/common';
 
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, publicKeyOfSeed, signRaw, verifyRaw } from './internal/node-key.js';
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, publicKeyOfSeed, signRaw, verifyRaw } from '@wr/common';
 
 
 /** A fresh node signing key. */

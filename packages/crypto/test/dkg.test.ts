@@ -24,7 +24,7 @@ import {
   type SchemeName,
 } from '../src/index.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from '../src/frost/dkg-messages.js';
-import { signRaw } from '../src/internal/node-key.js';
+import { signRaw } from '@wr/common';
 import { generateSigningKey } from '../src/signing.js';
 import { hex, makeNodes, pairs, rejectsWith, runDkg, type Node } from './helpers.js';
 

@@ -9,7 +9,9 @@ export interface NodeConfig {
   /** The SQLite file. */
   databaseFile: string;
   masterKey: Secret<Uint8Array>;
-  /** The credential the workspace presents; anyone else gets 401. */
+  /** The root admin's public API key (hex), given when the node is set up: every registry change traces back to it. */
+  adminPublicKey: string;
+  /** The credential the workspace presents; anyone else gets 401. It carries no authority over shares. */
   authToken: Secret<string>;
   log?: Writable | false;
   logLevel?: string;

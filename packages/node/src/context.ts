@@ -1,9 +1,11 @@
-import type { SecretDkgState, SecretNonces } from '@wr/crypto';
 import type { HttpServer } from '@wr/server';
+import type { Authorizer } from './authorize.js';
+import type { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
 import type { Keyring } from './keyring.js';
 import type { SessionStore } from './sessions.js';
 import type { ShareStore } from './store.js';
+import type { DkgSession, SignSession } from './routes/protocol.js';
 
 /** What every route of a node reaches. */
 export interface NodeContext {
@@ -11,6 +13,8 @@ export interface NodeContext {
   store: ShareStore;
   keyring: Keyring;
   http: HttpServer;
-  dkgSessions: SessionStore<SecretDkgState>;
-  nonces: SessionStore<SecretNonces>;
+  dkgSessions: SessionStore<DkgSession>;
+  nonces: SessionStore<SignSession>;
+  authorizer: Authorizer;
+  roster: NodeRoster;
 }

@@ -1,4 +1,7 @@
-import { createHttpServer, listen } from '@wr/server';
+import { LIMITS, CallerAuth, SignedRoster } from '@wr/api';
+import { ApiKeyRegistry, createHttpServer, listen } from '@wr/server';
+import { Authorizer } from './authorize.js';
+import { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
 import { requireWorkspaceToken } from './auth.js';
 import { loadKeyring } from './keyring.js';
@@ -22,7 +25,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const keyring = await loadKeyring(store);
   const http = createHttpServer({
     service: 'node',
-    bodyLimit: 1024 * 1024,
+    // A signed call carries the caller's whole body, escaped inside JSON.
+    bodyLimit: 4 * LIMITS.bodyBytes,
     ...(config.log !== undefined ? { log: config.log } : {}),
     ...(config.logLevel ? { logLevel: config.logLevel } : {}),
   });
@@ -41,9 +45,30 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     http,
     dkgSessions: new SessionStore(5 * 60_000),
     nonces: new SessionStore(5 * 60_000),
+    authorizer: new Authorizer(new ApiKeyRegistry(store.db, config.adminPublicKey), store.db),
+    roster: new NodeRoster(store.db, config.adminPublicKey, config.nodeId, keyring),
   };
   requireWorkspaceToken(http.app, config.authToken);
   http.app.get('/readyz', async () => ({ ok: true, nodeId: config.nodeId }));
+  // Registry changes come through the relay, but each is applied only if an admin key signed it.
+  http.app.post<{ Body: { changes: CallerAuth[] } }>(
+    '/v1/registry/changes',
+    { schema: { body: { type: 'object', additionalProperties: false, required: ['changes'], properties: { changes: { type: 'array', maxItems: 500, items: CallerAuth } } } } },
+    async (req) => ({
+      results: req.body.changes.map((change) => {
+        try {
+          return { ok: true, ...ctx.authorizer.registry.apply(change) };
+        } catch (err) {
+          return { ok: false, code: (err as { code?: string }).code ?? 'INTERNAL' };
+        }
+      }),
+    }),
+  );
+  http.app.post<{ Body: { roster: SignedRoster } }>(
+    '/v1/roster',
+    { schema: { body: { type: 'object', additionalProperties: false, required: ['roster'], properties: { roster: SignedRoster } } } },
+    async (req) => ctx.roster.accept(req.body.roster),
+  );
   shareRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {

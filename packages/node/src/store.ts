@@ -1,13 +1,24 @@
-import { SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
-import { Sealer, Secret, newKeyId } from '@wr/common';
+import { createHash } from 'node:crypto';
+import { REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
+import { Sealer, Secret, WrError, newKeyId } from '@wr/common';
+import { ROSTER_SCHEMA } from './roster.js';
 
 /**
  * The node's SQLite file. A share's signing share is sealed (AES-256-GCM under a
- * key derived from the node master key, bound to its row); every other column is
- * public data. An insert is one transaction, and (group key, identifier) is
- * unique, so an import seen twice, concurrently or after a crash, yields one row.
+ * key derived from the node master key) and bound to every column that decides
+ * what may be done with it, so a row changed behind the node's back no longer
+ * opens. An insert is one transaction, and (group key, identifier) is unique,
+ * so an import seen twice, concurrently or after a crash, yields one row.
+ *
+ * A node holds at most one identifier of a key (two would let it sign alone),
+ * and a deleted share leaves a tombstone: that share, or an older epoch of it,
+ * is never taken in again.
  */
-const SCHEMA = SEALED_SECRETS_SCHEMA + `
+const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + `
+CREATE TABLE IF NOT EXISTS used_calls (
+  id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) STRICT;
 CREATE TABLE IF NOT EXISTS shares (
   key_id TEXT PRIMARY KEY,
   scheme TEXT NOT NULL,
@@ -24,7 +35,19 @@ CREATE TABLE IF NOT EXISTS shares (
   created_at TEXT NOT NULL,
   UNIQUE (group_public_key, identifier)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS dkg_pending (
+  key_id TEXT PRIMARY KEY REFERENCES shares (key_id) ON DELETE CASCADE
+) STRICT;
+CREATE TABLE IF NOT EXISTS tombstones (
+  group_public_key TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  deleted_at TEXT NOT NULL,
+  PRIMARY KEY (group_public_key, identifier)
+) STRICT;
 `;
+
+const SCHEMA_VERSION = 2;
 
 export interface ShareRow {
   keyId: string;
@@ -77,7 +100,11 @@ function toRow(r: RawRow): ShareRow {
   };
 }
 
-const shareAad = (keyId: string, groupPublicKey: string, identifier: string) => `share ${keyId} ${groupPublicKey} ${identifier}`;
+/** Everything that governs a share's use, bound into its seal: change any column and the share no longer opens. */
+function shareAad(r: Omit<ShareRow, 'createdAt'>): string {
+  const pkg = createHash('sha256').update(r.publicPackage).digest('hex');
+  return `share v2 ${r.keyId} ${r.scheme} ${r.groupPublicKey} ${r.identifier} ${r.minSigners} ${r.maxSigners} ${r.origin} ${r.exportable ? 1 : 0} ${r.epoch} ${pkg}`;
+}
 
 export class ShareStore {
   readonly db: Db;
@@ -86,6 +113,23 @@ export class ShareStore {
   constructor(file: string, masterKey: Secret<Uint8Array>) {
     this.db = openDatabase(file, SCHEMA);
     this.#sealer = new Sealer(masterKey, 'node');
+    this.#migrate();
+  }
+
+  /** Version 2 binds every governing column into a share's seal: rows sealed under version 1 are sealed again. */
+  #migrate(): void {
+    if ((this.db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT ${COLUMNS}, sealed_share FROM shares`).all() as (RawRow & { sealed_share: Buffer })[];
+      const update = this.db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?');
+      for (const raw of rows) {
+        const row = toRow(raw);
+        const share = this.#sealer.open(raw.sealed_share, `share ${row.keyId} ${row.groupPublicKey} ${row.identifier}`);
+        update.run(this.#sealer.seal(share.expose(), shareAad(row)), row.keyId);
+        share.destroy();
+      }
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
   }
 
   /** A sealed node secret (identity or signing key), made on first start. */
@@ -99,20 +143,34 @@ export class ShareStore {
    */
   insert(share: NewShare, now: string): { keyId: string; created: boolean } {
     return this.db.transaction(() => {
-      const existing = this.findShare(share.groupPublicKey, share.identifier);
-      if (existing) return { keyId: existing.keyId, created: false };
       if (share.dkgSession) {
         const bySession = this.db.prepare('SELECT key_id FROM shares WHERE dkg_session = ?').get(share.dkgSession) as { key_id: string } | undefined;
         if (bySession) return { keyId: bySession.key_id, created: false };
       }
+      const tomb = this.db.prepare('SELECT epoch FROM tombstones WHERE group_public_key = ? AND identifier = ?').get(share.groupPublicKey, share.identifier) as
+        | { epoch: number }
+        | undefined;
+      if (tomb && share.epoch <= tomb.epoch) {
+        throw new WrError('SHARE_RETIRED', `this node deleted participant ${share.identifier} of key ${share.groupPublicKey} at epoch ${tomb.epoch}; a copy of epoch ${share.epoch} is refused`);
+      }
+      const held = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ?`).all(share.groupPublicKey) as RawRow[];
+      for (const h of held.map(toRow)) {
+        if (h.identifier !== share.identifier) {
+          throw new WrError('CONFLICT', `this node already holds participant ${h.identifier} of this key (${h.keyId}); one node never holds two shares of a key, or it could sign alone`);
+        }
+        if (share.epoch < h.epoch) throw new WrError('SHARE_RETIRED', `this node holds epoch ${h.epoch} of this share (${h.keyId}); a copy of epoch ${share.epoch} is refused`);
+        if (share.epoch > h.epoch) throw new WrError('CONFLICT', `this node holds epoch ${h.epoch} of this share (${h.keyId}); refresh the key instead of importing epoch ${share.epoch}`);
+        return { keyId: h.keyId, created: false };
+      }
       const keyId = newKeyId();
-      const sealed = this.#sealer.seal(share.signingShare.expose(), shareAad(keyId, share.groupPublicKey, share.identifier));
+      const sealed = this.#sealer.seal(share.signingShare.expose(), shareAad({ ...share, keyId }));
       this.db
         .prepare(
           `INSERT INTO shares (key_id, scheme, group_public_key, identifier, min_signers, max_signers, public_package, sealed_share, origin, exportable, epoch, dkg_session, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(keyId, share.scheme, share.groupPublicKey, share.identifier, share.minSigners, share.maxSigners, share.publicPackage, sealed, share.origin, share.exportable ? 1 : 0, share.epoch, share.dkgSession ?? null, now);
+      if (share.dkgSession) this.db.prepare('INSERT INTO dkg_pending (key_id) VALUES (?)').run(keyId);
       return { keyId, created: true };
     }).immediate();
   }
@@ -122,14 +180,22 @@ export class ShareStore {
     return r && toRow(r);
   }
 
-  findShare(groupPublicKey: string, identifier: string): ShareRow | undefined {
-    const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ? AND identifier = ?`).get(groupPublicKey, identifier) as RawRow | undefined;
-    return r && toRow(r);
-  }
-
   bySession(dkgSession: string): ShareRow | undefined {
     const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE dkg_session = ?`).get(dkgSession) as RawRow | undefined;
     return r && toRow(r);
+  }
+
+  /**
+   * A share from a DKG is pending until the workspace commits it, once every
+   * participant stored its share. Only a pending share can be aborted: a
+   * committed one is deleted only at a caller's signed request.
+   */
+  isPending(keyId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM dkg_pending WHERE key_id = ?').get(keyId) !== undefined;
+  }
+
+  commit(keyId: string): void {
+    this.db.prepare('DELETE FROM dkg_pending WHERE key_id = ?').run(keyId);
   }
 
   list(): ShareRow[] {
@@ -140,15 +206,33 @@ export class ShareStore {
     return (this.db.prepare('SELECT count(*) AS n FROM shares').get() as { n: number }).n;
   }
 
-  /** The signing share, unsealed: the caller destroys it after use. */
+  /**
+   * The signing share, unsealed: the caller destroys it after use. A row whose
+   * columns were changed outside the node (exportable flipped, say) does not open.
+   */
   signingShare(row: ShareRow): Secret<Uint8Array> {
     const r = this.db.prepare('SELECT sealed_share FROM shares WHERE key_id = ?').get(row.keyId) as { sealed_share: Buffer } | undefined;
-    if (!r) throw new Error('share vanished');
-    return this.#sealer.open(r.sealed_share, shareAad(row.keyId, row.groupPublicKey, row.identifier));
+    if (!r) throw new WrError('NOT_FOUND', `key share ${row.keyId} was deleted meanwhile`);
+    try {
+      return this.#sealer.open(r.sealed_share, shareAad(row));
+    } catch {
+      throw new WrError('INTERNAL', `key share ${row.keyId} failed its integrity check at rest: its row was changed outside the node; restore the node's database from a backup`);
+    }
   }
 
+  /** Deletes a share and leaves its tombstone, in one transaction. */
   delete(keyId: string): boolean {
-    return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
+    return this.db.transaction(() => {
+      const row = this.get(keyId);
+      if (!row) return false;
+      this.db
+        .prepare(
+          `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (group_public_key, identifier) DO UPDATE SET epoch = max(epoch, excluded.epoch), deleted_at = excluded.deleted_at`,
+        )
+        .run(row.groupPublicKey, row.identifier, row.epoch, new Date().toISOString());
+      return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
+    }).immediate();
   }
 
   close(): void {

@@ -20,6 +20,13 @@ export interface HttpServer {
   latency: Histogram<'operation'>;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body exactly as it arrived: what a caller's signature covers. */
+    rawBody?: string;
+  }
+}
+
 /** How long a client may go on sending a body the server has already answered. */
 const LINGER_MS = 5_000;
 
@@ -78,6 +85,14 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     forceCloseConnections: 'idle',
     // A client gets this long to send a whole request (fastify's default is no limit at all).
     requestTimeout: 30_000,
+  });
+
+  // JSON as fastify parses it (prototype keys refused), keeping the exact text for signature checks.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    parseJson(req, body as string, done);
   });
 
   const metrics = new Registry();

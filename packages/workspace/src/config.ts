@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { SignedRoster } from '@wr/api';
 import type { Secret } from '@wr/common';
 
 export interface NodeEndpoint {
@@ -17,8 +18,10 @@ export interface WorkspaceConfig {
   nodes: NodeEndpoint[];
   /** Where GET_NODE_RECIPIENT_KEY and IMPORT_KEY_SHARE go without a nodeId. */
   defaultTargetNode: string;
-  /** An API key with every scope, stored (hashed) on start if not there yet. */
-  bootstrapApiKey?: Secret<string>;
+  /** The root admin's public API key (hex): every registry change traces back to it. */
+  adminPublicKey: string;
+  /** The network's roster, signed by the root admin key: node keys are pinned from it. */
+  roster: SignedRoster;
   /** Per-call timeout towards a node, in milliseconds. */
   nodeTimeoutMs?: number;
   log?: Writable | false;

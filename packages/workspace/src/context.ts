@@ -1,6 +1,6 @@
-import type { Db, HttpServer } from '@wr/server';
+import type { CallerAuth } from '@wr/api';
+import type { ApiKeyRegistry, Caller, Db, HttpServer } from '@wr/server';
 import type { Secret } from '@wr/common';
-import type { ApiKeys, Caller } from './api-keys.js';
 import type { AuditLog } from './audit.js';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
@@ -17,7 +17,7 @@ export interface WorkspaceContext {
   db: Db;
   http: HttpServer;
   network: Network;
-  apiKeys: ApiKeys;
+  registry: ApiKeyRegistry;
   audit: AuditLog;
   own: WorkspaceIdentities;
 }
@@ -25,6 +25,8 @@ export interface WorkspaceContext {
 /** What a component handler gets for one call. */
 export interface CallContext {
   caller: Caller;
+  /** The caller's signed call, handed on to every node that acts on it. */
+  auth: CallerAuth;
   requestId: string;
   /** The idempotency record's session id, stable across retries of one call. */
   sessionId: string;

@@ -1,3 +1,4 @@
+import { openRoster, type CallerAuth, type Roster } from '@wr/api';
 import { WrError } from '@wr/common';
 import type { Db } from '@wr/server';
 import type { WorkspaceConfig } from './config.js';
@@ -10,7 +11,9 @@ import { NodeClient, type NodeKeys, type ShareInfo } from './node-client.js';
  */
 export class Network {
   readonly clients: Map<string, NodeClient>;
-  #keys = new Map<string, NodeKeys>();
+  readonly roster: Roster;
+  /** Nodes that hold the current roster. */
+  #rosterHeld = new Set<string>();
   /** A share's public description never changes while it exists: cached until deleted or found missing. */
   #located = new Map<string, { client: NodeClient; share: ShareInfo }>();
 
@@ -18,7 +21,26 @@ export class Network {
     private readonly config: WorkspaceConfig,
     private readonly db: Db,
   ) {
+    this.roster = openRoster(config.roster, config.adminPublicKey);
+    const unknown = config.nodes.filter((n) => !this.roster.nodes.some((r) => r.nodeId === n.nodeId));
+    if (unknown.length > 0) throw new Error(`${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`);
     this.clients = new Map(config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000)]));
+  }
+
+  /** Hands the signed roster to every node that does not hold it yet. */
+  async pushRoster(): Promise<void> {
+    await Promise.all(
+      [...this.clients.values()]
+        .filter((c) => !this.#rosterHeld.has(c.nodeId))
+        .map(async (c) => {
+          try {
+            await c.request('POST', '/v1/roster', { roster: this.config.roster });
+            this.#rosterHeld.add(c.nodeId);
+          } catch {
+            // Down: the next sweep tries again.
+          }
+        }),
+    );
   }
 
   get defaultTarget(): string {
@@ -31,18 +53,59 @@ export class Network {
     return c;
   }
 
-  async keys(nodeId: string): Promise<NodeKeys> {
-    const known = this.#keys.get(nodeId);
-    if (known) return known;
-    const info = await this.client(nodeId).info();
-    this.#keys.set(nodeId, info);
-    return info;
+  /** A node's keys, as the signed roster pins them: never what the node's address answers. */
+  keys(nodeId: string): NodeKeys {
+    this.client(nodeId);
+    return this.roster.nodes.find((n) => n.nodeId === nodeId)!;
   }
 
   /** Every node's Ed25519 key: the exporters an import trusts. */
-  async signingKeys(): Promise<string[]> {
-    const all = await Promise.allSettled([...this.clients.keys()].map((id) => this.keys(id)));
-    return all.flatMap((r) => (r.status === 'fulfilled' ? [r.value.signingKey] : []));
+  signingKeys(): string[] {
+    return this.roster.nodes.map((n) => n.signingKey);
+  }
+
+  /** Keeps an admin-signed registry change, then hands it to every node that answers. */
+  async recordRegistryChange(change: CallerAuth): Promise<void> {
+    this.db.prepare('INSERT INTO registry_changes (change) VALUES (?)').run(JSON.stringify(change));
+    await this.syncRegistry();
+  }
+
+  #syncTail: Promise<void> = Promise.resolve();
+  #syncQueued: Promise<void> | undefined;
+
+  /**
+   * Sends each node the registry changes it has not acknowledged, in order.
+   * A node checks each change's admin signature itself; a change it refuses
+   * (its signer revoked meanwhile, say) is refused for good and passed over.
+   * Runs one at a time; a call while one runs waits for the next run, which
+   * sees every change recorded before it.
+   */
+  syncRegistry(): Promise<void> {
+    this.#syncQueued ??= this.#syncTail.then(() => {
+      this.#syncQueued = undefined;
+      return this.#syncOnce();
+    });
+    this.#syncTail = this.#syncQueued;
+    return this.#syncQueued;
+  }
+
+  async #syncOnce(): Promise<void> {
+    const synced = this.db.prepare('SELECT seq FROM registry_synced WHERE node_id = ?');
+    const pending = this.db.prepare('SELECT seq, change FROM registry_changes WHERE seq > ? ORDER BY seq LIMIT 500');
+    const done = this.db.prepare('INSERT INTO registry_synced (node_id, seq) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET seq = excluded.seq');
+    await Promise.all(
+      [...this.clients.values()].map(async (client) => {
+        const from = (synced.get(client.nodeId) as { seq: number } | undefined)?.seq ?? 0;
+        const rows = pending.all(from) as { seq: number; change: string }[];
+        if (rows.length === 0) return;
+        try {
+          await client.request('POST', '/v1/registry/changes', { changes: rows.map((r) => JSON.parse(r.change) as CallerAuth) });
+          done.run(client.nodeId, rows[rows.length - 1]!.seq);
+        } catch {
+          // Down, or busy: the next sweep sends the same changes again.
+        }
+      }),
+    );
   }
 
   remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string): void {

@@ -6,7 +6,6 @@ export interface NodeKeys {
   recipientKey: string;
   postQuantumRecipientKey: string;
   signingKey: string;
-  shares: number;
 }
 
 export interface ShareInfo {
@@ -69,7 +68,7 @@ export class NodeClient {
     throw new WrError('NODE_UNAVAILABLE', `node ${this.nodeId} failed (HTTP ${res.status})`);
   }
 
-  info(): Promise<NodeKeys> {
+  info(): Promise<NodeKeys & { shares: number }> {
     return this.request('GET', '/v1/info');
   }
 

@@ -1,8 +1,8 @@
 import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
 import { Sealer, Secret, WrError, newSessionId, utf8 } from '@wr/common';
 import { generateIdentity } from '@wr/age';
-import { createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
-import { ApiKeys, requireScope, type Caller } from './api-keys.js';
+import { ApiKeyRegistry, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
+import { admitCall, verifyCall } from './auth.js';
 import { AuditLog } from './audit.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
@@ -18,12 +18,6 @@ import type { FastifyReply } from 'fastify';
 export interface RunningWorkspace {
   url: string;
   close(): Promise<void>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    caller?: Caller;
-  }
 }
 
 async function loadOwnIdentities(db: Db, masterKey: Secret<Uint8Array>): Promise<WorkspaceIdentities> {
@@ -45,8 +39,7 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     throw new Error(`the default target node ${config.defaultTargetNode} is not one of the nodes`);
   }
   const db = openWorkspaceDb(config.databaseFile);
-  const apiKeys = new ApiKeys(db);
-  if (config.bootstrapApiKey) apiKeys.ensure('bootstrap', config.bootstrapApiKey);
+  const registry = new ApiKeyRegistry(db, config.adminPublicKey);
   const http = createHttpServer({
     service: 'workspace',
     bodyLimit: LIMITS.bodyBytes,
@@ -58,7 +51,7 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     db,
     http,
     network: new Network(config, db),
-    apiKeys,
+    registry,
     audit: new AuditLog(db),
     own: await loadOwnIdentities(db, config.masterKey),
   };
@@ -80,20 +73,16 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
       componentPath(name),
       {
         schema: { body: def.params, response: { 200: def.result } },
-        // Who calls, and may they, comes before anything is read of the body.
-        onRequest: async (req) => {
-          req.caller = apiKeys.authenticate(req.headers.authorization);
-          requireScope(req.caller, def.scope);
-        },
+        // Who calls, and may they, comes before anything is read of the body; the signature over it, before it is validated.
+        onRequest: async (req) => admitCall(registry, req, name),
+        preValidation: async (req) => verifyCall(registry, req, name),
       },
       async (req, reply) => {
         const caller = req.caller!;
-        const key = req.headers['idempotency-key'];
-        if (key !== undefined && (typeof key !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(key))) {
-          throw new WrError('INVALID_ARGUMENT', 'Idempotency-Key: use 1 to 128 letters, digits or _ . : -', { param: 'Idempotency-Key' });
-        }
+        const auth = req.callerAuth!;
+        const key = auth.idempotencyKey || undefined;
         return measured(http, name, async () => {
-          const run = (sessionId: string) => handler(ws, { caller, requestId: req.id, sessionId }, req.body as never);
+          const run = (sessionId: string) => handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
           if (!def.mutating || key === undefined) return run(newSessionId());
           const outcome = await idempotency.run(caller.apiKeyId, key, name, Idempotency.requestHash(name, req.body), run, (stale) =>
             name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
@@ -114,10 +103,15 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     throw new WrError('NOT_FOUND', `no component ${(req.params as { name: string }).name}; known: ${Object.keys(COMPONENTS).join(', ')}`);
   });
 
-  // Aborts a node missed while it was down are sent again until it answers.
-  const sweepAborts = () => void retryPendingAborts(ws).catch(() => undefined);
+  // Aborts and registry changes a node missed while it was down are sent again until it answers.
+  const sweepAborts = () => {
+    void ws.network.pushRoster().catch(() => undefined);
+    void retryPendingAborts(ws).catch(() => undefined);
+    void ws.network.syncRegistry().catch(() => undefined);
+  };
   const abortSweep = setInterval(sweepAborts, 2_000);
   abortSweep.unref();
+  await ws.network.pushRoster();
   sweepAborts();
   app.addHook('onClose', async () => {
     clearInterval(abortSweep);

@@ -1,18 +1,21 @@
-import { SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@wr/server';
+import { REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@wr/server';
 
 /**
- * The workspace's SQLite file: API keys (hashed), where each key share lives,
- * idempotency records (results sealed) and the append-only audit log. No row
- * holds a share, an identity or an API key in plaintext.
+ * The workspace's SQLite file: the API-key registry (public keys only) and the
+ * signed changes that made it, which it relays to every node; where each key
+ * share lives; idempotency records (results sealed) and the append-only audit
+ * log. No row holds a share, an identity or a private API key.
  */
-const SCHEMA = SEALED_SECRETS_SCHEMA + `
-CREATE TABLE IF NOT EXISTS api_keys (
-  api_key_id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  key_hash TEXT NOT NULL UNIQUE,
-  scopes TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  revoked_at TEXT
+const SCHEMA_VERSION = 2;
+
+const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + `
+CREATE TABLE IF NOT EXISTS registry_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  change TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS registry_synced (
+  node_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS shares (
   key_id TEXT PRIMARY KEY,
@@ -32,6 +35,13 @@ CREATE TABLE IF NOT EXISTS idempotency (
   sealed_response BLOB,
   session_id TEXT,
   created_at TEXT NOT NULL,
+  PRIMARY KEY (api_key_id, idempotency_key)
+) STRICT;
+CREATE TABLE IF NOT EXISTS dkg_results (
+  api_key_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  session_id TEXT NOT NULL UNIQUE,
+  result TEXT NOT NULL,
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
@@ -56,5 +66,11 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 `;
 
 export function openWorkspaceDb(file: string): Db {
-  return openDatabase(file, SCHEMA);
+  const db = openDatabase(file, SCHEMA);
+  if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
+    // Version 1 stored hashes of bearer API keys, which no longer authenticate anything.
+    db.exec('DROP TABLE IF EXISTS api_keys');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+  return db;
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ComponentModule, SCOPES, type Scope } from 'caller-sdk';
+import { ComponentModule, SCOPES, generateApiKey, type Scope } from 'caller-sdk';
 import { table } from '../output.js';
 import { clientFor, printResult } from './context.js';
 import { keyValues } from './render.js';
@@ -18,19 +18,41 @@ export function registerApiKeyCommands(program: Command): void {
 
   apikeys
     .command('create')
-    .description('create an API key with the given scopes; the key is shown once (CREATE_API_KEY)')
+    .description('register an API key with the given scopes (CREATE_API_KEY): a new key pair made here, or the public key its owner made')
     .requiredOption('--name <name>', 'what the key is for, e.g. "ci-signer"')
     .requiredOption('--scope <scope>', 'a scope to grant; repeat for more (see the list below)', scopeList)
-    .addHelpText('after', `\nScopes: ${SCOPES.join(', ')}\nExample:\n  wr apikeys create --name ci-signer --scope keys:read --scope keys:sign`)
-    .action(async (opts: { name: string; scope: Scope[] }, cmd: Command) => {
+    .option('--public-key <hex>', 'register this public key (from `wr apikeys generate` on its owner\'s machine) instead of making a pair here')
+    .addHelpText(
+      'after',
+      `\nScopes: ${SCOPES.join(', ')}\nYou can grant only scopes your own key holds.\nExample:\n  wr apikeys create --name ci-signer --scope keys:read --scope keys:sign`,
+    )
+    .action(async (opts: { name: string; scope: Scope[]; publicKey?: string }, cmd: Command) => {
       const scopes = [...new Set(opts.scope)];
-      const result = await clientFor(cmd).call(ComponentModule.CREATE_API_KEY, { name: opts.name, scopes }).promise();
-      printResult(cmd, result, () =>
+      // The private half is made on this machine and never sent: the workspace and the nodes see the public half only.
+      const made = opts.publicKey ? undefined : generateApiKey();
+      const publicKey = opts.publicKey ?? made!.publicKey;
+      const result = await clientFor(cmd).call(ComponentModule.CREATE_API_KEY, { name: opts.name, scopes, publicKey }).promise();
+      printResult(cmd, { ...result, ...(made ? { apiKey: made.apiKey } : {}) }, () =>
         keyValues([
           ['api key id', result.apiKeyId],
           ['scopes', result.scopes.join(', ')],
-          ['api key', result.apiKey],
-        ]) + '\nStore the API key now: it is shown only once.\n',
+          ['public key', result.publicKey],
+          ...(made ? [['api key', made.apiKey] as [string, string]] : []),
+        ]) + (made ? '\nStore the API key now: it was made on this machine, is shown only once, and no server has it.\n' : ''),
+      );
+    });
+
+  apikeys
+    .command('generate')
+    .description('make a new API key pair on this machine, offline; give the public key to an admin to register')
+    .action((_opts: unknown, cmd: Command) => {
+      const made = generateApiKey();
+      printResult(cmd, made, () =>
+        keyValues([
+          ['api key id', made.apiKeyId],
+          ['public key', made.publicKey],
+          ['api key', made.apiKey],
+        ]) + '\nKeep the API key (WR_API_KEY) to yourself; an admin registers the public key:\n  wr apikeys create --name NAME --scope SCOPE --public-key ' + made.publicKey + '\n',
       );
     });
 

@@ -22,6 +22,7 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'port (WR_PORT, default 7401; 0 picks one)')
     .option('--data-dir <dir>', 'where node.db and master.key live (WR_DATA_DIR)')
     .option('--token-file <file>', "file holding the workspace's credential (WR_NODE_TOKEN_FILE)")
+    .option('--admin-public-key <hex>', "the root admin's public API key; fixed at the node's first start (WR_ADMIN_PUBLIC_KEY)")
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
@@ -37,6 +38,7 @@ export function registerServerCommands(program: Command): void {
         databaseFile: join(dataDir, 'node.db'),
         masterKey: loadMasterKey({ envValue: process.env['WR_NODE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
         authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile(get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
+        adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);
@@ -51,14 +53,14 @@ export function registerServerCommands(program: Command): void {
     .option('--port <port>', 'port (WR_PORT, default 7400; 0 picks one)')
     .option('--data-dir <dir>', 'where workspace.db and master.key live (WR_DATA_DIR)')
     .option('--default-node <id>', 'default target node (WR_DEFAULT_NODE)')
-    .option('--bootstrap-api-key-file <file>', 'an API key to accept with every scope (WR_BOOTSTRAP_API_KEY_FILE)')
+    .option('--admin-public-key <hex>', "the root admin's public API key (WR_ADMIN_PUBLIC_KEY)")
+    .option('--roster-file <file>', 'the network roster the root admin signed (WR_ROSTER_FILE)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
       const nodes = get<{ nodeId: string; url: string; tokenFile: string }[]>('nodes', 'WR_NODES_JSON');
       const list = typeof nodes === 'string' ? (JSON.parse(nodes) as typeof nodes) : nodes;
-      const bootstrap = get<string>('bootstrapApiKeyFile', 'WR_BOOTSTRAP_API_KEY_FILE', '');
       const { startWorkspace } = await import('@wr/workspace');
       const { closeOnSignals } = await import('@wr/server');
       const running = await startWorkspace({
@@ -68,7 +70,8 @@ export function registerServerCommands(program: Command): void {
         masterKey: loadMasterKey({ envValue: process.env['WR_WORKSPACE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
         nodes: list.map((n) => ({ nodeId: n.nodeId, url: n.url, token: readSecretFile(n.tokenFile) })),
         defaultTargetNode: get('defaultNode', 'WR_DEFAULT_NODE', list[list.length - 1]?.nodeId ?? ''),
-        ...(bootstrap ? { bootstrapApiKey: readSecretFile(bootstrap) } : {}),
+        adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
+        roster: JSON.parse(readFileSync(get<string>('rosterFile', 'WR_ROSTER_FILE'), 'utf8')),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);

@@ -5,6 +5,8 @@ import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomId } from '@wr/common';
+import { ApiKey } from 'caller-sdk';
+import type { Roster, SignedRoster } from '@wr/api';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -112,12 +114,16 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   for (const p of ports) await checkPort(host, p);
 
   const env = opts.env ?? {};
+  // The root admin key: made here, kept here. Servers get its public half only.
+  const apiKey = secretFile(join(dir, 'admin-api-key'), () => randomId('wr_', 40));
+  const admin = new ApiKey(apiKey);
+  const adminPublicKey = admin.publicKey;
   const nodeIds = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
   const nodeArgs = (id: string, i: number) => {
     const data = join(dir, id);
     mkdirSync(data, { recursive: true, mode: 0o700 });
     secretFile(join(data, 'workspace.token'), () => randomBytes(32).toString('hex'));
-    return ['node', 'start', '--node-id', id, '--host', host, '--port', String(ports[i + 1]), '--data-dir', data, '--token-file', join(data, 'workspace.token')];
+    return ['node', 'start', '--node-id', id, '--host', host, '--port', String(ports[i + 1]), '--data-dir', data, '--token-file', join(data, 'workspace.token'), '--admin-public-key', adminPublicKey];
   };
   const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env);
   // The map is in node order (node-1 first), whatever order they became ready in; a restart replaces its entry in place.
@@ -129,15 +135,20 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     return p;
   };
 
+  // The roster pins every node's keys. Read here from the nodes this process just started (the operator's own
+  // processes on this machine), then signed by the admin key; kept as long as the nodes' keys stay the same.
+  const rosterFile = join(dir, 'roster.json');
+  await writeRoster(rosterFile, admin, nodeIds.map((id) => ({ nodeId: id, url: nodes.get(id)!.url, token: readFileSync(join(dir, id, 'workspace.token'), 'utf8').trim() })));
+
   const wsDir = join(dir, 'workspace');
   mkdirSync(wsDir, { recursive: true, mode: 0o700 });
-  const apiKey = secretFile(join(wsDir, 'bootstrap-api-key'), () => randomId('wr_', 40));
   const config = {
     host,
     port: ports[0],
     dataDir: wsDir,
     defaultNode: nodeIds[nodeIds.length - 1],
-    bootstrapApiKeyFile: join(wsDir, 'bootstrap-api-key'),
+    adminPublicKey,
+    rosterFile,
     nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
@@ -164,4 +175,24 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   };
   writeFileSync(join(dir, 'dev.env'), `WR_BASE_URL=${net.baseUrl}\nWR_API_KEY=${apiKey}\n`, { mode: 0o600 });
   return net;
+}
+
+/** Signs a roster of the running nodes' keys, unless the one on file already lists exactly those. */
+async function writeRoster(file: string, admin: ApiKey, nodes: { nodeId: string; url: string; token: string }[]): Promise<void> {
+  const listed = await Promise.all(
+    nodes.map(async (n) => {
+      const res = await fetch(`${n.url}/v1/info`, { headers: { authorization: `Bearer ${n.token}` } });
+      if (!res.ok) throw new Error(`${n.nodeId} did not tell its keys (HTTP ${res.status}): see its log`);
+      const info = (await res.json()) as { signingKey: string; recipientKey: string; postQuantumRecipientKey: string };
+      return { nodeId: n.nodeId, signingKey: info.signingKey, recipientKey: info.recipientKey, postQuantumRecipientKey: info.postQuantumRecipientKey };
+    }),
+  );
+  let version = 1;
+  if (existsSync(file)) {
+    const held = JSON.parse(JSON.parse(readFileSync(file, 'utf8')).roster) as Roster;
+    if (JSON.stringify(held.nodes) === JSON.stringify(listed)) return;
+    version = held.version + 1;
+  }
+  const signed: SignedRoster = admin.signRoster({ version, issuedAt: new Date().toISOString(), nodes: listed });
+  writeFileSync(file, JSON.stringify(signed, null, 2) + '\n', { mode: 0o600 });
 }

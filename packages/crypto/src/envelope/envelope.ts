@@ -39,7 +39,7 @@ import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument, type JsonObject } from '../internal/document.js';
-import { seedOf, signRaw, verifyRaw } from '../internal/node-key.js';
+import { seedOf, signRaw, verifyRaw } from '@wr/common';
 import { signingPublicKey } from '../signing.js';
 
 export const ENVELOPE_TYPE = 'wr.key-share';

@@ -24,7 +24,7 @@ import { unwrap, wrap } from '@wr/age';
 import { Secret, WrError, invalidArgument, toHex } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
-import { seedOf, signRaw, verifyRaw } from '../internal/node-key.js';
+import { seedOf, signRaw, verifyRaw } from '@wr/common';
 import { signingPublicKey } from '../signing.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CallerAuth } from '@wr/api';
 import { WrError, fromHex, type Secret } from '@wr/common';
 import {
   decodePublicKeyPackage,
@@ -18,7 +19,7 @@ import {
 } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
-import { describeShare } from './shares.js';
+import { describeShare, requireCommitted } from './shares.js';
 
 const sessionId = { type: 'string', pattern: '^ses_[0-9a-z]{26}$' } as const;
 const keyId = { type: 'string', pattern: '^key_[0-9a-z]{26}$' } as const;
@@ -31,37 +32,52 @@ const body = (required: string[], properties: Record<string, unknown>) => ({ typ
  * relays messages, and round-2 DKG packages are encrypted to their receiver.
  */
 export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const { store, keyring, http, dkgSessions, nonces } = ctx;
+  const { store, keyring, http, dkgSessions, nonces, authorizer, config } = ctx;
 
-  app.post<{ Body: { sessionId: string; scheme: SchemeName; minSigners: number; participants: DkgParticipant[]; self: string } }>(
+  app.post<{ Body: { sessionId: string; participants: DkgParticipant[]; self: string; auth: CallerAuth } }>(
     '/v1/dkg/round1',
     {
       schema: {
-        body: body(['sessionId', 'scheme', 'minSigners', 'participants', 'self'], {
+        body: body(['sessionId', 'participants', 'self', 'auth'], {
           sessionId,
-          scheme: { type: 'string' },
-          minSigners: { type: 'integer', minimum: 2, maximum: 16 },
           participants: { type: 'array', minItems: 2, maxItems: 16, items: { type: 'object' } },
           self: { type: 'string', maxLength: 128 },
+          auth: CallerAuth,
         }),
       },
     },
     async (req) =>
       measured(http, 'dkg.round1', async () => {
         const b = req.body;
+        // What key, with whom, how many to sign and whether it may leave: the caller's word, not the relay's.
+        const { params } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`);
+        if (params.nodeIds && !params.nodeIds.includes(config.nodeId)) {
+          throw new WrError('PERMISSION_DENIED', `the caller asked for a key on ${params.nodeIds.join(', ')}, not on ${config.nodeId}`);
+        }
+        // Every peer is a roster node, each once, and they are the nodes the caller named (all of them if it named none).
+        const roster = ctx.roster.get();
+        const named = params.nodeIds ?? roster.nodes.map((n) => n.nodeId);
+        if (b.participants.length !== named.length) throw new WrError('PERMISSION_DENIED', `the caller asked for ${named.length} participants; the relay sent ${b.participants.length}`);
+        b.participants.forEach((p, i) => {
+          const n = ctx.roster.node(named[i]!);
+          if (!n || p.recipient !== n.recipientKey || p.signingKey !== n.signingKey) {
+            throw new WrError('PERMISSION_DENIED', `participant ${i + 1} is not ${named[i]} of the roster: this node takes part only with the nodes the caller named`);
+          }
+        });
         const me = b.participants.find((p) => p.identifier === b.self);
         if (!me || me.recipient !== keyring.recipient || me.signingKey !== keyring.signingPublicKey) {
           throw new WrError('INVALID_ARGUMENT', 'participants: this node is not listed with its own keys', { param: 'participants' });
         }
         const { state, message } = dkgRound1({
           sessionId: b.sessionId,
-          scheme: b.scheme,
-          minSigners: b.minSigners,
+          scheme: params.scheme,
+          minSigners: params.threshold,
           participants: b.participants,
           self: b.self,
           signingKey: keyring.signingKey,
         });
-        if (!dkgSessions.put(b.sessionId, state)) throw new WrError('CONFLICT', `DKG session ${b.sessionId} already started on this node`);
+        const session: DkgSession = { state, exportable: params.exportable ?? true, destroy: () => state.destroy?.() };
+        if (!dkgSessions.put(b.sessionId, session)) throw new WrError('CONFLICT', `DKG session ${b.sessionId} already started on this node`);
         return { message };
       }),
   );
@@ -71,22 +87,22 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
     { schema: { body: body(['sessionId', 'round1'], { sessionId, round1: messages }) } },
     async (req) =>
       measured(http, 'dkg.round2', async () => {
-        const state = takeDkg(ctx, req.body.sessionId);
-        const out = await dkgRound2(state, req.body.round1);
-        dkgSessions.put(req.body.sessionId, state);
+        const session = takeDkg(ctx, req.body.sessionId);
+        const out = await dkgRound2(session.state, req.body.round1);
+        dkgSessions.put(req.body.sessionId, session);
         return { messages: out };
       }),
   );
 
-  app.post<{ Body: { sessionId: string; round2: DkgRound2Message[]; exportable: boolean } }>(
+  app.post<{ Body: { sessionId: string; round2: DkgRound2Message[] } }>(
     '/v1/dkg/round3',
-    { schema: { body: body(['sessionId', 'round2', 'exportable'], { sessionId, round2: messages, exportable: { type: 'boolean' } }) } },
+    { schema: { body: body(['sessionId', 'round2'], { sessionId, round2: messages }) } },
     async (req) =>
       measured(http, 'dkg.round3', async () => {
         const done = store.bySession(req.body.sessionId);
         if (done) return describeShare(done);
-        const state = takeDkg(ctx, req.body.sessionId);
-        const result = await dkgRound3(state, req.body.round2, keyring.x25519Identity);
+        const session = takeDkg(ctx, req.body.sessionId);
+        const result = await dkgRound3(session.state, req.body.round2, keyring.x25519Identity);
         try {
           const { keyId } = store.insert(
             {
@@ -98,7 +114,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
               publicPackage: encodePublicKeyPackage(result.public),
               signingShare: result.secret.signingShare,
               origin: 'generated',
-              exportable: req.body.exportable,
+              exportable: session.exportable,
               epoch: 0,
               dkgSession: req.body.sessionId,
             },
@@ -111,24 +127,37 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
       }),
   );
 
-  // The workspace gave up on a DKG session: drop its round state and any share it produced.
+  // Every participant stored its share: this one may now sign and export. Committing is harmless, so any relay may.
+  app.post<{ Body: { sessionId: string } }>('/v1/dkg/commit', { schema: { body: body(['sessionId'], { sessionId }) } }, async (req) => {
+    const row = store.bySession(req.body.sessionId);
+    if (!row) throw new WrError('NOT_FOUND', `no share from DKG session ${req.body.sessionId} on ${config.nodeId}`);
+    store.commit(row.keyId);
+    return describeShare(row);
+  });
+
+  // The workspace gave up on a DKG session: drop its round state and the share it produced, if not yet committed.
   app.post<{ Body: { sessionId: string } }>('/v1/dkg/abort', { schema: { body: body(['sessionId'], { sessionId }) } }, async (req) => {
     ctx.dkgSessions.take(req.body.sessionId)?.destroy?.();
     const row = store.bySession(req.body.sessionId);
-    return { aborted: row ? store.delete(row.keyId) : false };
+    return { aborted: row && store.isPending(row.keyId) ? store.delete(row.keyId) : false };
   });
 
-  app.post<{ Body: { sessionId: string; keyId: string } }>(
+  app.post<{ Body: { sessionId: string; keyId: string; auth: CallerAuth } }>(
     '/v1/sign/round1',
-    { schema: { body: body(['sessionId', 'keyId'], { sessionId, keyId }) } },
+    { schema: { body: body(['sessionId', 'keyId', 'auth'], { sessionId, keyId, auth: CallerAuth }) } },
     async (req) =>
       measured(http, 'sign.round1', async () => {
+        const { params } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId);
+        if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
         const row = store.get(req.body.keyId);
         if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
+        requireCommitted(ctx, row.keyId);
         const signingShare = store.signingShare(row);
         try {
           const r = signRound1(row.scheme as SchemeName, { identifier: row.identifier, signingShare });
-          if (!nonces.put(`${req.body.sessionId} ${row.keyId}`, r.nonces)) {
+          // The message to sign is fixed now, from the signed call: round 2 signs nothing else.
+          const entry: SignSession = { nonces: r.nonces, message: params.message, destroy: () => r.nonces.destroy() };
+          if (!nonces.put(`${req.body.sessionId} ${row.keyId}`, entry)) {
             r.nonces.destroy();
             throw new WrError('CONFLICT', `signing session ${req.body.sessionId} already has nonces for ${row.keyId}`);
           }
@@ -139,18 +168,9 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
       }),
   );
 
-  app.post<{ Body: { sessionId: string; keyId: string; commitments: SigningCommitments[]; message: string } }>(
+  app.post<{ Body: { sessionId: string; keyId: string; commitments: SigningCommitments[] } }>(
     '/v1/sign/round2',
-    {
-      schema: {
-        body: body(['sessionId', 'keyId', 'commitments', 'message'], {
-          sessionId,
-          keyId,
-          commitments: messages,
-          message: { type: 'string', maxLength: 131072, pattern: '^([0-9a-f]{2})*$' },
-        }),
-      },
-    },
+    { schema: { body: body(['sessionId', 'keyId', 'commitments'], { sessionId, keyId, commitments: messages }) } },
     async (req) =>
       measured(http, 'sign.round2', async () => {
         const n = nonces.take(`${req.body.sessionId} ${req.body.keyId}`);
@@ -164,9 +184,9 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             row.scheme as SchemeName,
             { identifier: row.identifier, signingShare },
             decodePublicKeyPackage(row.publicPackage),
-            n,
+            n.nonces,
             req.body.commitments,
-            fromHex(req.body.message, 'message'),
+            fromHex(n.message, 'message'),
           );
           return { signatureShare: share };
         } finally {
@@ -177,7 +197,21 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 }
 
-function takeDkg(ctx: NodeContext, sessionId: string): SecretDkgState {
+/** A DKG in progress: its round secrets, and what the caller decided that the share may do. */
+export interface DkgSession {
+  state: SecretDkgState;
+  exportable: boolean;
+  destroy(): void;
+}
+
+/** Nonces of one signing session, with the message the caller signed for. */
+export interface SignSession {
+  nonces: SecretNonces;
+  message: string;
+  destroy(): void;
+}
+
+function takeDkg(ctx: NodeContext, sessionId: string): DkgSession {
   const s = ctx.dkgSessions.take(sessionId);
   // Round state is memory only: a node that restarted mid-session lost it. The key generation can be run again.
   if (!s) throw new WrError('NODE_UNAVAILABLE', `${ctx.config.nodeId} holds no state for DKG session ${sessionId} (it restarted, or the session expired or was aborted): create the key again`);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { CallerAuth } from '@wr/api';
 import { WrError } from '@wr/common';
 import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
@@ -50,8 +51,17 @@ export function describeShare(row: ShareRow) {
   };
 }
 
+const authBody = { type: 'object', additionalProperties: false, required: ['auth'], properties: { auth: CallerAuth } } as const;
+
+/** A share whose key generation is not committed yet is used for nothing. */
+export function requireCommitted(ctx: NodeContext, keyId: string): void {
+  if (ctx.store.isPending(keyId)) {
+    throw new WrError('NODE_UNAVAILABLE', `key share ${keyId} is from a key generation not yet committed: retry in a moment`, { retryable: true });
+  }
+}
+
 export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const { store, keyring, config, http } = ctx;
+  const { store, keyring, config, http, authorizer } = ctx;
 
   const mustGet = (keyId: string): ShareRow => {
     const row = store.get(keyId);
@@ -75,30 +85,33 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     describeShare(mustGet(req.params.keyId)),
   );
 
-  app.delete<{ Params: { keyId: string } }>('/v1/shares/:keyId', { schema: { params: keyIdParam } }, async (req) =>
+  app.post<{ Params: { keyId: string }; Body: { auth: CallerAuth } }>('/v1/shares/:keyId/delete', { schema: { params: keyIdParam, body: authBody } }, async (req) =>
     measured(http, 'delete', async () => {
-      mustGet(req.params.keyId);
-      return { keyId: req.params.keyId, deleted: store.delete(req.params.keyId) };
+      const { keyId } = req.params;
+      const { params } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId);
+      if (params.keyId !== keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to delete ${params.keyId}, not ${keyId}`);
+      mustGet(keyId);
+      return { keyId, deleted: store.delete(keyId) };
     }),
   );
 
-  app.post<{ Params: { keyId: string }; Body: { recipients: string[] } }>(
+  app.post<{ Params: { keyId: string }; Body: { auth: CallerAuth } }>(
     '/v1/shares/:keyId/export',
     {
       schema: {
         params: keyIdParam,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['recipients'],
-          properties: { recipients: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 2048 } } },
-        },
+        body: authBody,
         response: { 200: { type: 'object', properties: { wrappedKeyShare: { type: 'string' } } } },
       },
     },
     async (req) =>
       measured(http, 'export', async () => {
+        const { params } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId);
+        if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+        // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
+        const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
         const row = mustGet(req.params.keyId);
+        requireCommitted(ctx, row.keyId);
         if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
         const signingShare = store.signingShare(row);
         const envelope = sealEnvelope(
@@ -112,7 +125,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
           keyring.signingKey,
         );
         try {
-          return { wrappedKeyShare: await wrapShare(envelope, req.body.recipients) };
+          return { wrappedKeyShare: await wrapShare(envelope, recipients) };
         } finally {
           envelope.destroy();
           signingShare.destroy();
@@ -120,26 +133,17 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       }),
   );
 
-  app.post<{ Body: { wrappedKeyShare: string; trustedExporterKeys?: string[] } }>(
+  app.post<{ Body: { auth: CallerAuth } }>(
     '/v1/shares/import',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['wrappedKeyShare'],
-          properties: {
-            wrappedKeyShare: { type: 'string', minLength: 1, maxLength: 262144 },
-            trustedExporterKeys: { type: 'array', maxItems: 1024, items: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
-          },
-        },
-      },
-    },
+    { schema: { body: authBody } },
     async (req) =>
       measured(http, 'import', async () => {
-        const opened = await unwrapShare(req.body.wrappedKeyShare, keyring.identities, {
-          ...(req.body.trustedExporterKeys ? { trustedExporterKeys: req.body.trustedExporterKeys } : {}),
-        });
+        const { params } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import');
+        if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
+          throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
+        }
+        // Only a share exported by a node of the signed roster is taken in.
+        const opened = await unwrapShare(params.wrappedKeyShare, keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
         try {
           const { keyId, created } = store.insert(
             {

@@ -1,20 +1,35 @@
-import type { Scope } from '@wr/api';
 import type { Handlers } from './types.js';
 
+/**
+ * API keys. The workspace never makes or sees a private key: the admin's
+ * signed request is itself the registry change, applied here and relayed
+ * as it is to every node, which checks it again before applying it.
+ */
 export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' | 'REVOKE_API_KEY' | 'LIST_AUDIT_EVENTS' | 'VERIFY_AUDIT_LOG'> = {
   async CREATE_API_KEY(ws, call, p) {
-    const scopes = p.scopes as Scope[];
-    const { apiKeyId, apiKey } = ws.apiKeys.create(p.name, scopes);
-    ws.audit.append(call.caller.apiKeyId, 'apikey.create', { apiKeyId, name: p.name, scopes });
-    return { apiKeyId, apiKey, scopes };
+    const { apiKeyId } = ws.registry.apply(call.auth);
+    await ws.network.recordRegistryChange(call.auth);
+    ws.audit.append(call.caller.apiKeyId, 'apikey.create', { apiKeyId, name: p.name, publicKey: p.publicKey, scopes: p.scopes });
+    return { apiKeyId, publicKey: p.publicKey, scopes: p.scopes };
   },
 
   async LIST_API_KEYS(ws) {
-    return { apiKeys: ws.apiKeys.list() };
+    return {
+      apiKeys: ws.registry.list().map((k) => ({
+        apiKeyId: k.apiKeyId,
+        name: k.name,
+        publicKey: k.publicKey,
+        scopes: [...k.scopes],
+        createdBy: k.createdBy,
+        createdAt: k.createdAt,
+        revoked: k.revoked,
+      })),
+    };
   },
 
   async REVOKE_API_KEY(ws, call, p) {
-    ws.apiKeys.revoke(p.apiKeyId);
+    ws.registry.apply(call.auth);
+    await ws.network.recordRegistryChange(call.auth);
     ws.audit.append(call.caller.apiKeyId, 'apikey.revoke', { apiKeyId: p.apiKeyId });
     return { apiKeyId: p.apiKeyId, revoked: true };
   },

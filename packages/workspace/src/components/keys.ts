@@ -3,6 +3,7 @@ import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRoun
 import { newSessionId } from '@wr/common';
 import type { WorkspaceContext } from '../context.js';
 import type { ShareInfo } from '../node-client.js';
+import type { ComponentResult } from '@wr/api';
 import type { Handlers } from './types.js';
 
 export function keyInfo(nodeId: string, s: ShareInfo) {
@@ -27,6 +28,8 @@ export function keyInfo(nodeId: string, s: ShareInfo) {
  * just before it died) is told when it is back (retryPendingAborts).
  */
 export async function abortDkg(ws: WorkspaceContext, sessionId: string): Promise<void> {
+  // A session whose every share was stored is committed by the retry, not aborted.
+  if (ws.db.prepare('SELECT 1 FROM dkg_results WHERE session_id = ?').get(sessionId)) return;
   const now = new Date().toISOString();
   const add = ws.db.prepare('INSERT OR IGNORE INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES (?, ?, ?)');
   ws.db.transaction(() => {
@@ -56,6 +59,21 @@ export async function retryPendingAborts(ws: WorkspaceContext, sessionId?: strin
   );
 }
 
+type CreateKeyResult = ComponentResult<'CREATE_KEY'>;
+
+/**
+ * Tells every participant that all shares are stored, so each may use its
+ * own. Until then a share is pending: it neither signs nor exports, and only
+ * then may an abort remove it. A node that does not answer fails the call as
+ * retryable; the retry (same idempotency key) commits again.
+ */
+async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: string, result: CreateKeyResult): Promise<CreateKeyResult> {
+  await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).request('POST', '/v1/dkg/commit', { sessionId }, requestId))).catch((err) => {
+    throw new WrError('NODE_UNAVAILABLE', `the key was made, but a node did not confirm it (${(err as Error).message}): retry with the same idempotency key`, { retryable: true });
+  });
+  return result;
+}
+
 /** Like Promise.all, but waits for every request to end before failing: an abort then comes after them all. */
 async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(calls);
@@ -66,20 +84,25 @@ async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
 
 export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' | 'GET_KEY' | 'DELETE_KEY_SHARE'> = {
   async CREATE_KEY(ws, call, p) {
-    const nodeIds = p.nodeIds ?? [...ws.network.clients.keys()];
+    const resumed = ws.db.prepare('SELECT session_id, result FROM dkg_results WHERE api_key_id = ? AND idempotency_key = ?').get(call.caller.apiKeyId, call.auth.idempotencyKey) as
+      | { session_id: string; result: string }
+      | undefined;
+    if (resumed && call.auth.idempotencyKey) return commitDkg(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as CreateKeyResult);
+    const nodeIds = p.nodeIds ?? ws.network.roster.nodes.map((n) => n.nodeId);
     if (p.threshold > nodeIds.length) {
       throw new WrError('INVALID_ARGUMENT', `threshold: ${p.threshold} is more than the ${nodeIds.length} nodes taking part`, { param: 'threshold' });
     }
     const clients = nodeIds.map((id) => ws.network.client(id, 'nodeIds'));
-    const keys = await Promise.all(nodeIds.map((id) => ws.network.keys(id)));
+    const keys = nodeIds.map((id) => ws.network.keys(id));
     const scheme = p.scheme as SchemeName;
     const participants = keys.map((k, i) => ({ identifier: identifierFor(scheme, i + 1), recipient: k.recipientKey, signingKey: k.signingKey }));
     const sessionId = call.sessionId;
+    let result: CreateKeyResult;
     try {
       // The workspace relays each round; round-2 packages are sealed to their receiver and it cannot read them.
       const r1 = await allSettledOrThrow(
         clients.map((c, i) =>
-          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, scheme, minSigners: p.threshold, participants, self: participants[i]!.identifier }, call.requestId),
+          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, participants, self: participants[i]!.identifier, auth: call.auth }, call.requestId),
         ),
       );
       const round1 = r1.map((r) => r.message);
@@ -87,7 +110,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       const round2 = r2.flatMap((r) => r.messages);
       const r3 = await allSettledOrThrow(
         clients.map((c, i) =>
-          c.request<ShareInfo>('POST', '/v1/dkg/round3', { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier), exportable: p.exportable ?? true }, call.requestId),
+          c.request<ShareInfo>('POST', '/v1/dkg/round3', { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier) }, call.requestId),
         ),
       );
       const publicKey = r3[0]!.publicKey;
@@ -96,12 +119,17 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       }
       r3.forEach((s, i) => ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier));
       const shares = r3.map((s, i) => ({ nodeId: nodeIds[i]!, keyId: s.keyId, identifier: s.identifier }));
+      result = { publicKey, scheme, threshold: p.threshold, shares };
+      // Every share is stored (pending): from here the key is committed, never aborted; a retry resumes here.
+      ws.db
+        .prepare('INSERT INTO dkg_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
+        .run(call.caller.apiKeyId, call.auth.idempotencyKey || sessionId, sessionId, JSON.stringify(result));
       ws.audit.append(call.caller.apiKeyId, 'key.create', { publicKey, scheme, threshold: p.threshold, exportable: p.exportable ?? true, shares });
-      return { publicKey, scheme, threshold: p.threshold, shares };
     } catch (err) {
       await abortDkg(ws, sessionId);
       throw err;
     }
+    return commitDkg(ws, call.requestId, sessionId, result);
   },
 
   // A share deleted behind the workspace's back is NOT_FOUND once, then looked up afresh.
@@ -123,12 +151,12 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       }
       const sessionId = newSessionId();
       const r1 = await allSettledOrThrow(
-        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId }, call.requestId)),
+        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId, auth: call.auth }, call.requestId)),
       );
       const commitments = r1.map((r) => r.commitments);
       const r2 = await Promise.all(
         located.map((l) =>
-          l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments, message: p.message }, call.requestId),
+          l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments }, call.requestId),
         ),
       );
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
@@ -150,7 +178,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
 
   async DELETE_KEY_SHARE(ws, call, p) {
     const { client, share } = await ws.network.locate(p.keyId);
-    await client.request('DELETE', `/v1/shares/${p.keyId}`, undefined, call.requestId);
+    await client.request('POST', `/v1/shares/${p.keyId}/delete`, { auth: call.auth }, call.requestId);
     ws.network.forget(p.keyId);
     ws.audit.append(call.caller.apiKeyId, 'share.delete', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier });
     return { keyId: p.keyId, deleted: true };

@@ -45,7 +45,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const { client, share } = await ws.network.locate(p.keyId);
     if (!share.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${p.keyId} was created with exportable: false; it never leaves its node`);
     const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
-      client.request<{ wrappedKeyShare: string }>('POST', `/v1/shares/${p.keyId}/export`, { recipients }, call.requestId),
+      client.request<{ wrappedKeyShare: string }>('POST', `/v1/shares/${p.keyId}/export`, { auth: call.auth }, call.requestId),
     );
     ws.audit.append(call.caller.apiKeyId, 'share.export', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier, recipients });
     return { wrappedKeyShare: r.wrappedKeyShare };
@@ -54,8 +54,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
   async IMPORT_KEY_SHARE(ws, call, p) {
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
-    const trustedExporterKeys = await ws.network.signingKeys();
-    const r = await client.request<ShareInfo & { alreadyPresent: boolean }>('POST', '/v1/shares/import', { wrappedKeyShare: p.wrappedKeyShare, trustedExporterKeys }, call.requestId);
+    const r = await client.request<ShareInfo & { alreadyPresent: boolean }>('POST', '/v1/shares/import', { auth: call.auth }, call.requestId);
     ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
     ws.audit.append(call.caller.apiKeyId, 'share.import', { keyId: r.keyId, nodeId, publicKey: r.publicKey, identifier: r.identifier, alreadyPresent: r.alreadyPresent });
     return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent };
@@ -66,7 +65,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const plaintext = await unwrap(p.wrappedKeyShare, { identities });
     try {
       // Only a valid share from one of this network's nodes is passed on.
-      const opened = openEnvelope(plaintext, { trustedExporterKeys: await ws.network.signingKeys() });
+      const opened = openEnvelope(plaintext, { trustedExporterKeys: ws.network.signingKeys() });
       opened.secret.signingShare.destroy();
       let recipients: string[];
       let fresh: { publicKey: string; encryptedPrivateKey: string } | undefined;

@@ -1,19 +1,20 @@
 /**
- * Helpers shared by the node-key API (../signing.ts) and the code that signs
- * protocol messages. Ed25519 runs in node:crypto (OpenSSL), about 30× faster
- * than a pure-JS curve: a node signs every export and DKG message and checks
- * every import. Key objects are cached: a node's own key for as long as its
- * Secret lives, public keys in a small bounded map.
+ * Ed25519 (RFC 8032) on node:crypto (OpenSSL), about 30× faster than a pure-JS
+ * curve. One home for every signature in wr: callers sign their requests, nodes
+ * sign DKG messages, exports and answers, the admin signs the registry and the
+ * roster. Key objects are cached: a private key for as long as its Secret
+ * lives, public keys in a small bounded map.
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 
-import { Secret, invalidArgument } from '@wr/common';
+import { invalidArgument } from './errors.js';
+import { Secret } from './secret.js';
 
 export const SEED_BYTES = 32;
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
-/** The 32-byte RFC 8032 seed inside a node signing key; INVALID_ARGUMENT naming `param` otherwise. */
+/** The 32-byte RFC 8032 seed inside a Secret; INVALID_ARGUMENT naming `param` otherwise. */
 export function seedOf(secretKey: Secret<Uint8Array>, param = 'secretKey'): Uint8Array {
   if (!(secretKey instanceof Secret) || secretKey.destroyed) throw invalidArgument(param, 'must be a live Secret holding an Ed25519 seed');
   const seed = secretKey.expose();
@@ -52,7 +53,7 @@ function publicKeyOf(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
-/** The public key of a node signing key (32 bytes). */
+/** The public key of an Ed25519 seed (32 bytes). */
 export function publicKeyOfSeed(secretKey: Secret<Uint8Array>, param = 'secretKey'): Uint8Array {
   const spki = createPublicKey(privateKeyOf(secretKey, param)).export({ format: 'der', type: 'spki' });
   return new Uint8Array(spki.subarray(SPKI_PREFIX.length));

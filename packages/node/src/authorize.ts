@@ -1,0 +1,45 @@
+import { FRESHNESS_MS, callDigest, type CallerAuth, type ComponentName, type ComponentParams } from '@wr/api';
+import { WrError } from '@wr/common';
+import { ApiKeyRegistry, type Db, type VerifiedCall } from '@wr/server';
+
+/**
+ * A node acts on a share only for a call a registered API key signed: checked
+ * here against the node's own registry, with the scope the component needs,
+ * within the freshness window, and once. Whatever relayed the call (the
+ * workspace, or anyone holding its credential) can drop it or delay it, but
+ * not make one up, change it, or use it twice.
+ */
+export class Authorizer {
+  #lastSweep = 0;
+
+  constructor(
+    readonly registry: ApiKeyRegistry,
+    private readonly db: Db,
+  ) {}
+
+  /**
+   * The caller's signed call, if it is one of `components` and is fresh, valid
+   * and unused for `use` (one step a call authorises on this node: a keyId, a
+   * DKG session).
+   */
+  authorize<C extends ComponentName>(auth: CallerAuth, components: readonly C[], use: string): VerifiedCall<C> & { params: ComponentParams<C> } {
+    const call = this.registry.verify(auth);
+    if (!(components as readonly string[]).includes(call.component)) {
+      throw new WrError('PERMISSION_DENIED', `the caller signed ${call.component}; this step needs ${components.join(' or ')}`);
+    }
+    ApiKeyRegistry.requireScope(call.caller, call.component);
+    this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + FRESHNESS_MS);
+    return call as VerifiedCall<C> & { params: ComponentParams<C> };
+  }
+
+  /** Records a use; the record outlives the freshness window, after which the signature is refused as stale anyway. */
+  #consume(id: string, until: number): void {
+    const now = Date.now();
+    if (now - this.#lastSweep > 60_000) {
+      this.#lastSweep = now;
+      this.db.prepare('DELETE FROM used_calls WHERE expires_at < ?').run(now - FRESHNESS_MS);
+    }
+    const r = this.db.prepare('INSERT OR IGNORE INTO used_calls (id, expires_at) VALUES (?, ?)').run(id, until + FRESHNESS_MS);
+    if (r.changes === 0) throw new WrError('REPLAYED', 'this signed call was already used on this node: sign the call again');
+  }
+}

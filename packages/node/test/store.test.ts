@@ -1,0 +1,116 @@
+/**
+ * The node's share store, against a real SQLite file: what it refuses to take
+ * in, and what a row changed behind its back does.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sealer, Secret, WrError } from '@wr/common';
+import { ShareStore, type NewShare } from '../src/store.js';
+
+const masterKey = () => new Secret(new Uint8Array(randomBytes(32)));
+
+function share(over: Partial<NewShare> = {}): NewShare {
+  return {
+    scheme: 'frost-ed25519',
+    groupPublicKey: 'aa'.repeat(32),
+    identifier: '01' + '00'.repeat(31),
+    minSigners: 2,
+    maxSigners: 3,
+    publicPackage: '{"pkg":1}',
+    signingShare: new Secret(new Uint8Array(32).fill(7)),
+    origin: 'imported',
+    exportable: false,
+    epoch: 0,
+    ...over,
+  };
+}
+
+function withStore(fn: (store: ShareStore, file: string, key: Secret<Uint8Array>) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
+  const key = masterKey();
+  const store = new ShareStore(join(dir, 'node.db'), key);
+  try {
+    fn(store, join(dir, 'node.db'), key);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const code = (c: string) => (err: unknown) => err instanceof WrError && err.code === c;
+const now = () => new Date().toISOString();
+
+test('the same share twice is one row; a second identifier of the same key is refused', () =>
+  withStore((store) => {
+    const a = store.insert(share(), now());
+    assert.equal(a.created, true);
+    assert.deepEqual(store.insert(share(), now()), { keyId: a.keyId, created: false });
+    assert.throws(() => store.insert(share({ identifier: '02' + '00'.repeat(31) }), now()), code('CONFLICT'));
+    assert.equal(store.count(), 1);
+  }));
+
+test('a deleted share leaves a tombstone: the same share, or an older epoch, is SHARE_RETIRED', () =>
+  withStore((store) => {
+    const a = store.insert(share({ epoch: 3 }), now());
+    assert.equal(store.delete(a.keyId), true);
+    assert.throws(() => store.insert(share({ epoch: 3 }), now()), code('SHARE_RETIRED'));
+    assert.throws(() => store.insert(share({ epoch: 1 }), now()), code('SHARE_RETIRED'));
+    assert.equal(store.count(), 0);
+    // Another key, or another participant of it, is not affected.
+    store.insert(share({ groupPublicKey: 'bb'.repeat(32) }), now());
+    store.insert(share({ identifier: '02' + '00'.repeat(31) }), now());
+    assert.equal(store.count(), 2);
+  }));
+
+test('an older epoch of a share already held is SHARE_RETIRED', () =>
+  withStore((store) => {
+    store.insert(share({ epoch: 2 }), now());
+    assert.throws(() => store.insert(share({ epoch: 1 }), now()), code('SHARE_RETIRED'));
+  }));
+
+test('every governing column is bound into the seal: a changed row does not open', () => {
+  const columns: [string, string][] = [
+    ['exportable', 'exportable = 1'],
+    ['epoch', 'epoch = epoch + 1'],
+    ['scheme', "scheme = 'frost-secp256k1'"],
+    ['min_signers', 'min_signers = 1'],
+    ['max_signers', 'max_signers = 9'],
+    ['origin', "origin = 'generated'"],
+    ['public_package', "public_package = '{\"pkg\":2}'"],
+  ];
+  for (const [column, set] of columns) {
+    withStore((store) => {
+      const { keyId } = store.insert(share(), now());
+      const intact = store.signingShare(store.get(keyId)!);
+      assert.deepEqual([...intact.expose()], new Array(32).fill(7));
+      store.db.prepare(`UPDATE shares SET ${set} WHERE key_id = ?`).run(keyId);
+      assert.throws(() => store.signingShare(store.get(keyId)!), code('INTERNAL'), `${column} changed, yet the share opened`);
+    });
+  }
+});
+
+test('a version 1 file is sealed again under version 2 on open, and its shares still open', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
+  const key = masterKey();
+  try {
+    const file = join(dir, 'node.db');
+    let store = new ShareStore(file, key);
+    const { keyId } = store.insert(share(), now());
+    // Make it look as version 1 left it: the seal bound only to keyId, group key and identifier.
+    const row = store.get(keyId)!;
+    const v1 = new Sealer(key, 'node').seal(new Uint8Array(32).fill(7), `share ${keyId} ${row.groupPublicKey} ${row.identifier}`);
+    store.db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?').run(v1, keyId);
+    store.db.pragma('user_version = 0');
+    store.close();
+    store = new ShareStore(file, key);
+    assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+    assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
+    store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
