@@ -6,7 +6,7 @@
  *    throughput, p99, errors (must be zero), memory at the start and the end, and the
  *    workspace's heap after a full collection at each third of it (flat means no leak).
  */
-import { rmSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalNetwork, type LocalNetwork } from '@wr/cli';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
@@ -27,7 +27,7 @@ async function main() {
   const snapshots = join(dir, 'heap-snapshots');
   mkdirSync(snapshots);
   const net = await startLocalNetwork({ dir, port: 0, env: { WR_LOG_LEVEL: 'warn', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` } });
-  const workspaceHeap = () => heapAfterGcMiB(net.workspace.process.pid!, snapshots, `${net.baseUrl}/metrics`);
+  const workspaceHeap = () => heapAfterGcMiB(net.workspace.process.pid!, snapshots, `${net.baseUrl}/metrics`, readFileSync(join(net.dir, 'workspace', 'metrics.token'), 'utf8').trim());
   try {
     const ws = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl });
 

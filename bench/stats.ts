@@ -28,7 +28,7 @@ export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
  * snapshot that SIGUSR2 writes forces the collection (and is then deleted), and
  * the server's /metrics reports the heap. Flat figures across a load mean no leak.
  */
-export async function heapAfterGcMiB(pid: number, snapshotDir: string, metricsUrl: string): Promise<number> {
+export async function heapAfterGcMiB(pid: number, snapshotDir: string, metricsUrl: string, metricsToken: string): Promise<number> {
   const before = new Set(readdirSync(snapshotDir));
   process.kill(pid, 'SIGUSR2');
   for (let lastSize = -1; ; ) {
@@ -42,7 +42,7 @@ export async function heapAfterGcMiB(pid: number, snapshotDir: string, metricsUr
     }
     lastSize = size;
   }
-  const metrics = await (await fetch(metricsUrl)).text();
+  const metrics = await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
   return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
 }
 

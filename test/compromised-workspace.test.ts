@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateIdentity } from '@wr/age';
-import { ApiKey, ComponentModule, generateApiKey, type ComponentResult } from 'caller-sdk';
+import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
 
 let net: TestNetwork;
@@ -166,3 +166,22 @@ test('a node refuses a second share of a key it holds, and a share it deleted', 
 function pick(i: { recipientKey: string; signingKey: string; postQuantumRecipientKey?: string }) {
   return { signingKey: i.signingKey, recipientKey: i.recipientKey, postQuantumRecipientKey: i.postQuantumRecipientKey ?? '' };
 }
+
+test('an identity sealed for one caller rewraps nothing for another (review H1)', async () => {
+  const c = net.client;
+  const bob = generateApiKey();
+  await c.call(ComponentModule.CREATE_API_KEY, { name: 'bob', scopes: ['age:rewrap', 'nodes:read'], publicKey: bob.publicKey }).promise();
+  const asBob = new WorkspaceClient({ apiKey: bob.apiKey, baseUrl: net.baseUrl });
+  // The admin's backup: a share wrapped to an identity that a node sealed for the admin's key.
+  const sealed = await c.call(ComponentModule.GENERATE_AGE_ENCRYPTION, {}).promise();
+  assert.doesNotMatch(sealed.encryptedPrivateKey, /AGE-SECRET-KEY/);
+  const backup = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: sealed.publicKey }).promise();
+  const bobs = (await generateIdentity('x25519')).recipient;
+  await assert.rejects(
+    asBob.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare, ageRecipient: bobs }).promise(),
+    { code: 'PERMISSION_DENIED' },
+  );
+  // Its owner can.
+  const own = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare }).promise();
+  assert.ok(own.encryptedPrivateKey && own.publicKey);
+});

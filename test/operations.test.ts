@@ -29,7 +29,12 @@ test('healthz and readyz answer; readyz reports a node that is down', async () =
 test('metrics count calls by component and code, with latency histograms and shares per node', async () => {
   const key = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
   await assert.rejects(net.client.call(ComponentModule.GET_KEY, { keyId: 'key_' + 'z'.repeat(26) }).promise());
-  const text = await (await fetch(`${net.baseUrl}/metrics`)).text();
+  // A scraper presents its own credential; without it, /metrics says nothing.
+  const bare = await fetch(`${net.baseUrl}/metrics`);
+  assert.equal(bare.status, 401);
+  assert.equal(((await bare.json()) as { error: { code: string } }).error.code, 'UNAUTHENTICATED');
+  const metricsToken = readFileSync(join(net.dir, 'workspace', 'metrics.token'), 'utf8').trim();
+  const text = await (await fetch(`${net.baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
   assert.match(text, /wr_calls_total\{operation="CREATE_KEY",code="OK"\} 1/);
   assert.match(text, /wr_calls_total\{operation="GET_KEY",code="NOT_FOUND"\} 1/);
   assert.match(text, /wr_call_seconds_bucket\{le="0.1",operation="CREATE_KEY"\}/);

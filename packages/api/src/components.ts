@@ -273,10 +273,10 @@ export const COMPONENTS = {
   VERIFY_AUDIT_LOG: component({
     scope: 'admin',
     mutating: false,
-    summary: "Checks the audit log's hash chain from its first entry.",
+    summary: "Checks the audit log's keyed hash chain from its first entry, and its signed head (so a cut-off tail shows).",
     params: T.Object({}, strict),
     result: T.Object(
-      { ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()) },
+      { ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()), problem: T.Optional(T.String()) },
       strict,
     ),
   }),

@@ -9,6 +9,7 @@ import { SessionStore } from './sessions.js';
 import { ShareStore } from './store.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
+import { identityRoutes } from './routes/identities.js';
 import type { NodeContext } from './context.js';
 import { Gauge } from 'prom-client';
 
@@ -70,6 +71,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     async (req) => ctx.roster.accept(req.body.roster),
   );
   shareRoutes(http.app, ctx);
+  identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();

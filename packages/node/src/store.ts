@@ -180,6 +180,12 @@ export class ShareStore {
     return r && toRow(r);
   }
 
+  /** A share this node holds of the same key under another identifier, if any. */
+  otherShareOf(groupPublicKey: string, identifier: string): ShareRow | undefined {
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ? AND identifier != ? LIMIT 1`).get(groupPublicKey, identifier) as RawRow | undefined;
+    return r && toRow(r);
+  }
+
   bySession(dkgSession: string): ShareRow | undefined {
     const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE dkg_session = ?`).get(dkgSession) as RawRow | undefined;
     return r && toRow(r);

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode } from '@wr/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode, type Secret } from '@wr/common';
 import type { Writable } from 'node:stream';
 
 export interface HttpServerOptions {
@@ -10,6 +11,8 @@ export interface HttpServerOptions {
   log?: Writable | false;
   logLevel?: string;
   bodyLimit: number;
+  /** When set, /metrics answers only `authorization: Bearer <this>` (a scraper's credential). */
+  metricsToken?: Secret<string>;
 }
 
 export interface HttpServer {
@@ -155,7 +158,15 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/metrics', async (_req, reply) => {
+  const digest = (t: string) => createHash('sha256').update(t, 'utf8').digest();
+  const metricsDigest = opts.metricsToken && digest(opts.metricsToken.expose());
+  app.get('/metrics', async (req, reply) => {
+    if (metricsDigest) {
+      const h = req.headers.authorization;
+      if (!timingSafeEqual(digest(typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : ''), metricsDigest)) {
+        throw new WrError('UNAUTHENTICATED', '/metrics needs the metrics credential: authorization: Bearer <token> (wr dev writes it to .wr/workspace/metrics.token)');
+      }
+    }
     void reply.header('content-type', metrics.contentType);
     return metrics.metrics();
   });

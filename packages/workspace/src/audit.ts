@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { Secret, fromHex, publicKeyOfSeed, signRaw, toHex, verifyRaw } from '@wr/common';
 import type { Db } from '@wr/server';
 
 export interface AuditEntry {
@@ -37,27 +38,47 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function entryHash(e: Omit<AuditEntry, 'hash'>): string {
-  const body = canonical({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details });
-  return createHash('sha256').update(e.prevHash).update('\n').update(body).digest('hex');
-}
+const headMessage = (seq: number, hash: string) => new TextEncoder().encode(`wr-audit-head-v1\n${seq}\n${hash}`);
 
 /**
- * The append-only audit log: every export, import, rewrap, create and delete,
- * each entry chained to the hash of the one before. Triggers refuse UPDATE and
- * DELETE; `verify` finds an entry changed behind the database's back.
+ * The append-only audit log: every create, sign, export, import, rewrap and
+ * delete, each entry chained to the one before by an HMAC under a key derived
+ * from the master key (which lives outside the database), and the newest
+ * entry's hash signed as the head. With the database alone, an entry cannot be
+ * changed and the chain computed again, and the tail cannot be cut off, without
+ * `verify` seeing it. Triggers refuse UPDATE and DELETE besides.
  */
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  readonly #chainKey: Buffer;
+  readonly #signingKey: Secret<Uint8Array>;
+  readonly publicKey: string;
+
+  constructor(
+    private readonly db: Db,
+    masterKey: Secret<Uint8Array>,
+    signingKey: Secret<Uint8Array>,
+  ) {
+    this.#chainKey = Buffer.from(hkdfSync('sha256', masterKey.expose(), new Uint8Array(0), 'wr audit chain v1', 32));
+    this.#signingKey = signingKey;
+    this.publicKey = toHex(publicKeyOfSeed(signingKey));
+  }
+
+  #hash(e: Omit<AuditEntry, 'hash'>): string {
+    const body = canonical({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details });
+    return createHmac('sha256', this.#chainKey).update(e.prevHash).update('\n').update(body).digest('hex');
+  }
 
   append(actor: string, action: string, details: Record<string, unknown>): AuditEntry {
     return this.db.transaction(() => {
       const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
       const e = { seq: (last?.seq ?? 0) + 1, at: new Date().toISOString(), actor, action, details, prevHash: last?.hash ?? GENESIS };
-      const hash = entryHash(e);
+      const hash = this.#hash(e);
       this.db
         .prepare('INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(e.seq, e.at, actor, action, canonical(details), e.prevHash, hash);
+      this.db
+        .prepare('INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature')
+        .run(e.seq, hash, toHex(signRaw(this.#signingKey, headMessage(e.seq, hash))));
       return { ...e, hash };
     }).immediate();
   }
@@ -66,14 +87,24 @@ export class AuditLog {
     return (this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as AuditRow[]).map(toEntry);
   }
 
-  verify(): { ok: boolean; entries: number; headHash: string; firstBadSeq?: number } {
+  verify(): { ok: boolean; entries: number; headHash: string; firstBadSeq?: number; problem?: string } {
     let prev = GENESIS;
     let n = 0;
     for (const row of this.db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as Iterable<AuditRow>) {
       n++;
       const e = toEntry(row);
-      if (e.prevHash !== prev || e.hash !== entryHash({ ...e, prevHash: prev }) || e.seq !== n) return { ok: false, entries: n, headHash: prev, firstBadSeq: e.seq };
+      if (e.prevHash !== prev || e.hash !== this.#hash({ ...e, prevHash: prev }) || e.seq !== n) {
+        return { ok: false, entries: n, headHash: prev, firstBadSeq: e.seq, problem: `entry ${e.seq} was changed, or an entry before it removed` };
+      }
       prev = e.hash;
+    }
+    const head = this.db.prepare('SELECT seq, hash, signature FROM audit_head WHERE id = 1').get() as { seq: number; hash: string; signature: string } | undefined;
+    if (n === 0 && !head) return { ok: true, entries: 0, headHash: prev };
+    if (!head || !verifyRaw(fromHex(this.publicKey, 'publicKey', 32), headMessage(head.seq, head.hash), fromHex(head.signature, 'signature', 64))) {
+      return { ok: false, entries: n, headHash: prev, problem: 'the signed head is missing or its signature does not verify' };
+    }
+    if (head.seq !== n || head.hash !== prev) {
+      return { ok: false, entries: n, headHash: prev, firstBadSeq: Math.min(head.seq, n + 1), problem: `the signed head names entry ${head.seq}, but the log ends at ${n}: entries were cut off` };
     }
     return { ok: true, entries: n, headHash: prev };
   }

@@ -22,6 +22,8 @@ export interface WorkspaceConfig {
   adminPublicKey: string;
   /** The network's roster, signed by the root admin key: node keys are pinned from it. */
   roster: SignedRoster;
+  /** The credential a metrics scraper presents at /metrics; without it, /metrics is refused to everyone. */
+  metricsToken?: Secret<string>;
   /** Per-call timeout towards a node, in milliseconds. */
   nodeTimeoutMs?: number;
   log?: Writable | false;

@@ -1,16 +1,8 @@
 import type { CallerAuth } from '@wr/api';
 import type { ApiKeyRegistry, Caller, Db, HttpServer } from '@wr/server';
-import type { Secret } from '@wr/common';
 import type { AuditLog } from './audit.js';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
-
-/** The workspace's own age identities: they seal identities it hands out. */
-export interface WorkspaceIdentities {
-  recipient: string;
-  postQuantumRecipient: string;
-  identities: Secret<string>[];
-}
 
 export interface WorkspaceContext {
   config: WorkspaceConfig;
@@ -19,7 +11,6 @@ export interface WorkspaceContext {
   network: Network;
   registry: ApiKeyRegistry;
   audit: AuditLog;
-  own: WorkspaceIdentities;
 }
 
 /** What a component handler gets for one call. */

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { ERROR_CODES, Sealer, WrError, newSessionId, randomId, type Secret } from '@wr/common';
 import type { Db } from '@wr/server';
 
-export type Outcome = { status: number; body: unknown };
+export type Outcome = { status: number; body: unknown; replayed?: boolean };
 
 /**
  * Idempotency records (as stripe's): the first call with a key runs and its
@@ -16,16 +16,19 @@ export class Idempotency {
   /** Tells this process's running records from those of a process that died. */
   readonly #owner = randomId('proc_', 16);
   #sealer: Sealer;
+  readonly #hashKey: Buffer;
 
   constructor(
     private readonly db: Db,
     masterKey: Secret<Uint8Array>,
   ) {
     this.#sealer = new Sealer(masterKey, 'idempotency');
+    this.#hashKey = Buffer.from(hkdfSync('sha256', masterKey.expose(), new Uint8Array(0), 'wr idempotency request hash v1', 32));
   }
 
-  static requestHash(component: string, body: unknown): string {
-    return createHash('sha256').update(component).update('\n').update(JSON.stringify(body ?? {})).digest('hex');
+  /** Tells one request from another under the same key. Keyed, so a stored hash reveals nothing of a body (a passphrase, say). */
+  requestHash(component: string, body: unknown): string {
+    return createHmac('sha256', this.#hashKey).update(component).update('\n').update(JSON.stringify(body ?? {})).digest('hex');
   }
 
   async run(
@@ -53,7 +56,7 @@ export class Idempotency {
       }
       if (row.state === 'done') {
         const body = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
-        return { status: row.status!, body };
+        return { status: row.status!, body, replayed: true };
       }
       if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
       this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);

@@ -1,13 +1,13 @@
 import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
-import { Sealer, Secret, WrError, newSessionId, utf8 } from '@wr/common';
-import { generateIdentity } from '@wr/age';
+import { randomBytes } from 'node:crypto';
+import { Sealer, Secret, WrError, newSessionId, publicKeyOfSeed, toHex } from '@wr/common';
 import { ApiKeyRegistry, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { AuditLog } from './audit.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
 import type { WorkspaceConfig } from './config.js';
-import type { WorkspaceContext, WorkspaceIdentities } from './context.js';
+import type { WorkspaceContext } from './context.js';
 import { Idempotency } from './idempotency.js';
 import { Network } from './network.js';
 import { openApiDocument } from './openapi.js';
@@ -20,17 +20,13 @@ export interface RunningWorkspace {
   close(): Promise<void>;
 }
 
-async function loadOwnIdentities(db: Db, masterKey: Secret<Uint8Array>): Promise<WorkspaceIdentities> {
-  const sealer = new Sealer(masterKey, 'workspace');
-  const load = (name: string, kind: 'x25519' | 'hybrid') =>
-    loadSealedSecret(db, sealer, name, async () => {
-      const g = await generateIdentity(kind);
-      return { secret: new Secret(utf8(g.identity.expose())), public: g.recipient };
-    });
-  const x = await load('age-x25519', 'x25519');
-  const pq = await load('age-hybrid', 'hybrid');
-  const text = (s: Secret<Uint8Array>) => new Secret(new TextDecoder().decode(s.expose()));
-  return { recipient: x.public, postQuantumRecipient: pq.public, identities: [text(x.secret), text(pq.secret)] };
+/** The workspace's own Ed25519 key that signs the audit log's head, sealed like its identities. */
+async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secret<Uint8Array>> {
+  const k = await loadSealedSecret(db, new Sealer(masterKey, 'workspace'), 'audit-signing-ed25519', async () => {
+    const secret = new Secret(new Uint8Array(randomBytes(32)));
+    return { secret, public: toHex(publicKeyOfSeed(secret)) };
+  });
+  return k.secret;
 }
 
 /** Starts the workspace: the API callers reach with an API key. */
@@ -43,6 +39,7 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
   const http = createHttpServer({
     service: 'workspace',
     bodyLimit: LIMITS.bodyBytes,
+    metricsToken: config.metricsToken ?? new Secret(randomBytes(32).toString('hex')),
     ...(config.log !== undefined ? { log: config.log } : {}),
     ...(config.logLevel ? { logLevel: config.logLevel } : {}),
   });
@@ -52,8 +49,7 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     http,
     network: new Network(config, db),
     registry,
-    audit: new AuditLog(db),
-    own: await loadOwnIdentities(db, config.masterKey),
+    audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
   };
   const idempotency = new Idempotency(db, config.masterKey);
   const app = http.app;
@@ -84,14 +80,14 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
         return measured(http, name, async () => {
           const run = (sessionId: string) => handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
           if (!def.mutating || key === undefined) return run(newSessionId());
-          const outcome = await idempotency.run(caller.apiKeyId, key, name, Idempotency.requestHash(name, req.body), run, (stale) =>
+          const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
             name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
           );
           if (outcome.status !== 200) {
             const e = (outcome.body as { error: { code: string; message: string } }).error;
             return (reply as FastifyReply).status(outcome.status).send({ error: { ...e, requestId: req.id, replayed: true } });
           }
-          void reply.header('idempotent-replayed', 'true');
+          if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
           return outcome.body;
         });
       },

@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS audit_log (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  signature TEXT NOT NULL
+) STRICT;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
@@ -68,8 +74,13 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 export function openWorkspaceDb(file: string): Db {
   const db = openDatabase(file, SCHEMA);
   if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-    // Version 1 stored hashes of bearer API keys, which no longer authenticate anything.
+    // Version 1 stored hashes of bearer API keys, which no longer authenticate anything, and an
+    // unkeyed audit chain, which proves nothing: it starts again, keyed (the old one is kept aside).
     db.exec('DROP TABLE IF EXISTS api_keys');
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_log_v1'").get() === undefined && (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n > 0) {
+      db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; ALTER TABLE audit_log RENAME TO audit_log_v1;');
+      db.exec(SCHEMA);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   return db;

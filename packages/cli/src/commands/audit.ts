@@ -44,11 +44,12 @@ export function registerAuditCommands(program: Command): void {
               ['audit log', 'BROKEN'],
               ['entries', String(result.entries)],
               ['first bad entry', result.firstBadSeq === undefined ? 'unknown' : `seq ${result.firstBadSeq}`],
+              ['problem', result.problem ?? 'unknown'],
             ]),
       );
       if (!result.ok) {
         checkFailed(
-          `the audit log's hash chain is broken${result.firstBadSeq === undefined ? '' : ` at seq ${result.firstBadSeq}`}`,
+          `the audit log's hash chain is broken${result.firstBadSeq === undefined ? '' : ` at seq ${result.firstBadSeq}`}: ${result.problem ?? 'unknown problem'}`,
           'An entry was changed or removed after it was written: keep the database as evidence and compare it with a backup.',
         );
       }

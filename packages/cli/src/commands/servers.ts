@@ -55,12 +55,14 @@ export function registerServerCommands(program: Command): void {
     .option('--default-node <id>', 'default target node (WR_DEFAULT_NODE)')
     .option('--admin-public-key <hex>', "the root admin's public API key (WR_ADMIN_PUBLIC_KEY)")
     .option('--roster-file <file>', 'the network roster the root admin signed (WR_ROSTER_FILE)')
+    .option('--metrics-token-file <file>', 'the credential /metrics asks of a scraper (WR_METRICS_TOKEN_FILE)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
       const nodes = get<{ nodeId: string; url: string; tokenFile: string }[]>('nodes', 'WR_NODES_JSON');
       const list = typeof nodes === 'string' ? (JSON.parse(nodes) as typeof nodes) : nodes;
+      const metricsTokenFile = get<string>('metricsTokenFile', 'WR_METRICS_TOKEN_FILE', '');
       const { startWorkspace } = await import('@wr/workspace');
       const { closeOnSignals } = await import('@wr/server');
       const running = await startWorkspace({
@@ -72,6 +74,7 @@ export function registerServerCommands(program: Command): void {
         defaultTargetNode: get('defaultNode', 'WR_DEFAULT_NODE', list[list.length - 1]?.nodeId ?? ''),
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         roster: JSON.parse(readFileSync(get<string>('rosterFile', 'WR_ROSTER_FILE'), 'utf8')),
+        ...(metricsTokenFile ? { metricsToken: readSecretFile(metricsTokenFile) } : {}),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);

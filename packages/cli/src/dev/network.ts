@@ -142,6 +142,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
 
   const wsDir = join(dir, 'workspace');
   mkdirSync(wsDir, { recursive: true, mode: 0o700 });
+  secretFile(join(wsDir, 'metrics.token'), () => randomBytes(32).toString('hex'));
   const config = {
     host,
     port: ports[0],
@@ -149,6 +150,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     defaultNode: nodeIds[nodeIds.length - 1],
     adminPublicKey,
     rosterFile,
+    metricsTokenFile: join(wsDir, 'metrics.token'),
     nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WrError, fromHex, toHex } from '@wr/common';
 import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound1Message, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
 import { newSessionId } from '@wr/common';
@@ -161,6 +162,11 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       );
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
       const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
+      ws.audit.append(call.caller.apiKeyId, 'key.sign', {
+        publicKey: first.publicKey,
+        keyIds: p.keyIds,
+        messageSha256: createHash('sha256').update(message).digest('hex'),
+      });
       return { signature: toHex(signature), publicKey: first.publicKey };
     }),
 
