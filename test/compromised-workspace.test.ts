@@ -8,10 +8,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generateIdentity } from '@wr/age';
-import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
+import { generateIdentity, unwrap } from '@wr/age';
+import { callDigest, type CallerAuth } from '@wr/api';
+import { ApiKey, ComponentModule, WorkspaceClient, describeApiKey, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
 
 let net: TestNetwork;
@@ -184,4 +187,71 @@ test('an identity sealed for one caller rewraps nothing for another (review H1)'
   // Its owner can.
   const own = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare }).promise();
   assert.ok(own.encryptedPrivateKey && own.publicKey);
+});
+
+test('a policy of two approvals: it cannot skip them, and two admins other than the requester run the call', async () => {
+  const c = net.client;
+  const [second, third] = [generateApiKey(), generateApiKey()];
+  for (const [name, k] of [['second-admin', second], ['third-admin', third]] as const) {
+    await c.call(ComponentModule.CREATE_API_KEY, { name, scopes: ['admin', 'keys:read', 'keys:export'], publicKey: k.publicKey }).promise();
+  }
+  // Only the root admin key sets the policy; every node applies it itself.
+  await assert.rejects(new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.SET_POLICY, { approvals: [] }).promise(), { code: 'PERMISSION_DENIED' });
+  await c.call(ComponentModule.SET_POLICY, { approvals: [{ component: 'EXPORT_KEY_SHARE', approvals: 2 }] }).promise();
+  const before = await nodeState();
+
+  const keyId = key.shares[0]!.keyId;
+  const escrow = await generateIdentity('x25519');
+  const params = { keyId, ageRecipient: escrow.recipient };
+  await assert.rejects(c.call(ComponentModule.EXPORT_KEY_SHARE, params).promise(), { code: 'APPROVAL_REQUIRED' });
+
+  // The attacker holds the caller's signed call, and the request with too few, repeated or self-made approvals.
+  refused(await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: signed(admin, 'EXPORT_KEY_SHARE', params) }), ['APPROVAL_REQUIRED'], 'a direct call');
+  const request = signed(admin, 'REQUEST_APPROVAL', { component: 'EXPORT_KEY_SHARE', params });
+  const approvalRequestId = 'apr_' + callDigest(request);
+  const approve = (k: string) => signed(new ApiKey(k), 'APPROVE_REQUEST', { approvalRequestId });
+  const attempts: [string, CallerAuth[]][] = [
+    ['one approval', [approve(second.apiKey)]],
+    ['one admin twice', [approve(second.apiKey), approve(second.apiKey)]],
+    ['the requester approving itself', [approve(second.apiKey), approve(net.apiKey)]],
+    ['an approval of another request', [approve(second.apiKey), signed(new ApiKey(third.apiKey), 'APPROVE_REQUEST', { approvalRequestId: 'apr_' + 'f'.repeat(64) })]],
+  ];
+  for (const [what, approvals] of attempts) refused(await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: request, approvals }), ['APPROVAL_REQUIRED'], what);
+  assert.equal(await nodeState(), before);
+
+  // The honest way: requested, approved by two other admins, and run once the second approval is in.
+  const pending = await c.call(ComponentModule.REQUEST_APPROVAL, { component: 'EXPORT_KEY_SHARE', params }).promise();
+  assert.deepEqual([pending.status, pending.required, pending.approvedBy], ['pending', 2, []]);
+  await assert.rejects(c.call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise(), { code: 'PERMISSION_DENIED' });
+  const once = await new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+  assert.equal(once.status, 'pending');
+  const done = await new WorkspaceClient({ apiKey: third.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+  assert.equal(done.status, 'executed', JSON.stringify(done.error));
+  const { wrappedKeyShare } = done.result as { wrappedKeyShare: string };
+  const envelope = JSON.parse(new TextDecoder().decode(await unwrap(wrappedKeyShare, { identities: [escrow.identity.expose()] }))) as { identifier: string };
+  assert.equal(envelope.identifier, key.shares[0]!.identifier);
+  const seen = await c.call(ComponentModule.GET_APPROVAL_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+  assert.deepEqual(seen.approvedBy.sort(), [describeApiKey(second.apiKey).apiKeyId, describeApiKey(third.apiKey).apiKeyId].sort());
+  await c.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
+});
+
+test('the SDK refuses a node recipient that is not in the roster the admin signed', async () => {
+  // A workspace that answers its own recipient for node-4, with the roster it has or one it signed itself.
+  const honest = await net.client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise();
+  const lies = [
+    { ...honest, recipientKey: attackerRecipient },
+    { ...honest, roster: new ApiKey(generateApiKey().apiKey).signRoster({ ...JSON.parse(honest.roster.roster), nodes: [{ ...JSON.parse(honest.roster.roster).nodes[3], recipientKey: attackerRecipient }] }) },
+    { ...honest, nodeId: 'node-1' },
+  ];
+  const fake = createServer((req, res) => {
+    const body = JSON.stringify(lies.shift());
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  try {
+    const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, adminPublicKey: net.adminPublicKey });
+    for (let i = 0; i < 3; i++) await assert.rejects(client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise(), { code: 'UNAUTHENTICATED' });
+  } finally {
+    fake.close();
+  }
 });

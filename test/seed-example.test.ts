@@ -38,7 +38,7 @@ test('the seed example type-checks under strict, runs as written, and the migrat
   const example = seedExample().replace("'YOUR_EXISTING_KEY_ID'", JSON.stringify(source.keyId));
   const [importLine, ...rest] = example.split('\n');
   const program = [importLine, PRELUDE, ...rest].join('\n');
-  const run = compileAndRun(scratchDir('seed-example'), program, { WR_API_KEY: net.apiKey, WR_BASE_URL: net.baseUrl });
+  const run = compileAndRun(scratchDir('seed-example'), program, { WR_API_KEY: net.apiKey, WR_BASE_URL: net.baseUrl, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /Target node recipient key: age1[0-9a-z]{58}\n/);
   assert.match(run.stdout, /Wrapped key share \(safe to transfer\): -----BEGIN AGE ENCRYPTED FILE-----/);
@@ -79,7 +79,7 @@ test("the seed's rewrap snippet re-encrypts a wrapped share to a fresh identity"
     seedRewrapSnippet(),
     'console.log(JSON.stringify(rewrapResult));',
   ].join('\n');
-  const run = compileAndRun(scratchDir('seed-rewrap'), program, { WR_API_KEY: net.apiKey, WR_BASE_URL: net.baseUrl });
+  const run = compileAndRun(scratchDir('seed-rewrap'), program, { WR_API_KEY: net.apiKey, WR_BASE_URL: net.baseUrl, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey });
   assert.equal(run.status, 0, run.stderr);
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { rewrappedKeyShare: string; publicKey: string; encryptedPrivateKey: string };
   assert.match(result.rewrappedKeyShare, /^-----BEGIN AGE ENCRYPTED FILE-----/);

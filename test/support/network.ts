@@ -23,7 +23,7 @@ export interface TestNetwork extends LocalNetwork {
 export async function startTestNetwork(name: string, opts: { nodeCount?: number; keep?: boolean } = {}): Promise<TestNetwork> {
   const dir = scratchDir(name);
   const net = await startLocalNetwork({ dir, port: 0, nodeCount: opts.nodeCount ?? 4 });
-  const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl });
+  const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, adminPublicKey: net.adminPublicKey });
   return Object.assign(net, {
     client,
     cleanup: async () => {

@@ -106,3 +106,8 @@ export function parseParams<C extends ComponentName>(component: C, body: string)
 export function isComponent(name: string): name is ComponentName {
   return Object.prototype.hasOwnProperty.call(COMPONENTS, name);
 }
+
+/** A signed call as a node receives it, with the signed approvals a policy may ask for. */
+export const Approvals = T.Array(CallerAuth, { maxItems: 16 });
+export const SignedCallBody = T.Object({ auth: CallerAuth, approvals: T.Optional(Approvals) }, { additionalProperties: false });
+export type SignedCallBody = Static<typeof SignedCallBody>;

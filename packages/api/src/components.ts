@@ -5,6 +5,7 @@
  * rejected everywhere (`additionalProperties: false`).
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { SignedRoster } from './roster.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -93,6 +94,33 @@ const AuditEntry = T.Object(
   strict,
 );
 
+/** What a network policy may require approvals for. */
+export const APPROVABLE = ['EXPORT_KEY_SHARE', 'DELETE_KEY_SHARE', 'SIGN', 'CREATE_KEY', 'IMPORT_KEY_SHARE', 'REWRAPPING_KEY_SHARE'] as const;
+export type Approvable = (typeof APPROVABLE)[number];
+/** How long a request waits for its approvals, and an approval stays good. */
+export const APPROVAL_TTL_MS = 24 * 60 * 60_000;
+
+const ApprovalPolicy = T.Array(
+  T.Object({ component: T.Union(APPROVABLE.map((c) => T.Literal(c))), approvals: T.Integer({ minimum: 1, maximum: 8 }) }, strict),
+  { maxItems: APPROVABLE.length, description: 'components that need approvals by distinct admin keys (other than the requester\'s), and how many' },
+);
+
+const ApprovalRequest = T.Object(
+  {
+    approvalRequestId: T.String(),
+    component: T.String(),
+    params: T.Unknown(),
+    requester: T.String(),
+    required: T.Integer(),
+    approvedBy: T.Array(T.String()),
+    status: T.Union([T.Literal('pending'), T.Literal('executed'), T.Literal('failed')]),
+    createdAt: Timestamp,
+    result: T.Optional(T.Unknown()),
+    error: T.Optional(T.Object({ code: T.String(), message: T.String() }, strict)),
+  },
+  strict,
+);
+
 function component<P extends TSchema, R extends TSchema>(def: { scope: Scope; mutating: boolean; summary: string; params: P; result: R }) {
   return def;
 }
@@ -101,9 +129,9 @@ export const COMPONENTS = {
   GET_NODE_RECIPIENT_KEY: component({
     scope: 'nodes:read',
     mutating: false,
-    summary: "A node's age recipients (default: the workspace's default target node).",
+    summary: "A node's age recipients (default: the workspace's default target node), with the admin-signed roster they come from, which the SDK checks.",
     params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
-    result: T.Object({ nodeId: T.String(), recipientKey: T.String(), postQuantumRecipientKey: T.String() }, strict),
+    result: T.Object({ nodeId: T.String(), recipientKey: T.String(), postQuantumRecipientKey: T.String(), roster: SignedRoster }, strict),
   }),
   LIST_NODES: component({
     scope: 'nodes:read',
@@ -259,6 +287,50 @@ export const COMPONENTS = {
     summary: 'Revokes an API key.',
     params: T.Object({ apiKeyId: T.String({ pattern: '^ak_[a-z2-7]{16}$' }) }, strict),
     result: T.Object({ apiKeyId: T.String(), revoked: T.Boolean() }, strict),
+  }),
+  SET_POLICY: component({
+    scope: 'admin',
+    mutating: true,
+    summary: 'Sets the network policy. Only the root admin key may; every node checks that itself and enforces the policy on its own.',
+    params: T.Object({ approvals: ApprovalPolicy }, strict),
+    result: T.Object({ approvals: ApprovalPolicy }, strict),
+  }),
+  GET_POLICY: component({
+    scope: 'keys:read',
+    mutating: false,
+    summary: 'The network policy in force.',
+    params: T.Object({}, strict),
+    result: T.Object({ approvals: ApprovalPolicy }, strict),
+  }),
+  REQUEST_APPROVAL: component({
+    scope: 'keys:read',
+    mutating: true,
+    summary:
+      'Submits a call that the policy holds for approvals (needs the scope of that call too). It runs, as the requester, once enough admins approve; ' +
+      'the nodes check the requester\'s and every approver\'s signature themselves.',
+    params: T.Object({ component: T.Union(APPROVABLE.map((c) => T.Literal(c))), params: T.Unknown() }, strict),
+    result: ApprovalRequest,
+  }),
+  APPROVE_REQUEST: component({
+    scope: 'admin',
+    mutating: true,
+    summary: 'Approves a pending request; the approval is this signed call. The last approval needed runs the request.',
+    params: T.Object({ approvalRequestId: T.String({ pattern: '^apr_[0-9a-f]{64}$' }) }, strict),
+    result: ApprovalRequest,
+  }),
+  GET_APPROVAL_REQUEST: component({
+    scope: 'keys:read',
+    mutating: false,
+    summary: 'One approval request: its approvals, and its result once it ran (the requester or an admin).',
+    params: T.Object({ approvalRequestId: T.String({ pattern: '^apr_[0-9a-f]{64}$' }) }, strict),
+    result: ApprovalRequest,
+  }),
+  LIST_APPROVAL_REQUESTS: component({
+    scope: 'admin',
+    mutating: false,
+    summary: 'Approval requests, newest first.',
+    params: T.Object({ status: T.Optional(T.Union([T.Literal('pending'), T.Literal('executed'), T.Literal('failed')])) }, strict),
+    result: T.Object({ requests: T.Array(ApprovalRequest) }, strict),
   }),
   LIST_AUDIT_EVENTS: component({
     scope: 'admin',

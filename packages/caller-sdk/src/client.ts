@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, openRoster, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
 import { isErrorCode } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
@@ -13,6 +13,12 @@ export interface WorkspaceClientOptions {
   timeoutMs?: number;
   /** Retries after the first attempt for failures a retry may cure (default 3). */
   maxRetries?: number;
+  /**
+   * The network's root admin public key (default: WR_ADMIN_PUBLIC_KEY). When
+   * set, a node recipient the workspace answers is checked against the roster
+   * that key signed, so a workspace cannot hand out a recipient of its own.
+   */
+  adminPublicKey?: string;
 }
 
 export interface CallOptions {
@@ -55,6 +61,7 @@ export class WorkspaceClient {
   readonly #apiKey: ApiKey;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
+  readonly #adminPublicKey: string | undefined;
 
   constructor(opts: WorkspaceClientOptions) {
     if (typeof opts?.apiKey !== 'string' || opts.apiKey.length === 0) {
@@ -68,6 +75,7 @@ export class WorkspaceClient {
     this.baseUrl = (opts.baseUrl ?? process.env['WR_BASE_URL'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#maxRetries = opts.maxRetries ?? 3;
+    this.#adminPublicKey = opts.adminPublicKey ?? (process.env['WR_ADMIN_PUBLIC_KEY'] || undefined);
   }
 
   /** The id of the API key this client signs with. */
@@ -77,7 +85,27 @@ export class WorkspaceClient {
 
   call<C extends ComponentName>(component: C, params: ComponentParams<C>, opts: CallOptions = {}): WorkspaceCall<ComponentResult<C>> {
     const idempotencyKey = opts.idempotencyKey ?? randomUUID();
-    return new WorkspaceCall(component, idempotencyKey, () => this.#send(component, params, idempotencyKey, opts) as Promise<ComponentResult<C>>);
+    return new WorkspaceCall(component, idempotencyKey, async () => {
+      const result = (await this.#send(component, params, idempotencyKey, opts)) as ComponentResult<C>;
+      if (component === 'GET_NODE_RECIPIENT_KEY') this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
+      return result;
+    });
+  }
+
+  /** A recipient is a node's only if the admin-signed roster says so. */
+  #checkRecipient(params: ComponentParams<'GET_NODE_RECIPIENT_KEY'>, r: ComponentResult<'GET_NODE_RECIPIENT_KEY'>): void {
+    if (!this.#adminPublicKey) return;
+    const fail = (why: string) => new WorkspaceError('UNAUTHENTICATED', `the workspace answered a recipient for ${r.nodeId} that ${why}: do not wrap shares to it`);
+    let roster;
+    try {
+      roster = openRoster(r.roster, this.#adminPublicKey);
+    } catch {
+      throw fail('comes with a roster the admin key did not sign');
+    }
+    const node = roster.nodes.find((n) => n.nodeId === r.nodeId);
+    if ((params.nodeId !== undefined && params.nodeId !== r.nodeId) || node?.recipientKey !== r.recipientKey || node.postQuantumRecipientKey !== r.postQuantumRecipientKey) {
+      throw fail('is not that node\'s in the admin-signed roster');
+    }
   }
 
   async #send(component: ComponentName, params: unknown, idempotencyKey: string, opts: CallOptions): Promise<unknown> {

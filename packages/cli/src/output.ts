@@ -19,6 +19,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NODE_UNAVAILABLE: 13,
   SHARE_RETIRED: 15,
   REPLAYED: 16,
+  APPROVAL_REQUIRED: 17,
   INTERNAL: 1,
 };
 

@@ -212,6 +212,26 @@ describe('wr operator commands', () => {
     assert.equal(badScope.code, 2);
   });
 
+  it('holds deletes for an approval: request, approve as another admin, and the delete runs', async () => {
+    const policy = await wrJson<{ approvals: { component: string; approvals: number }[] }>(['policy', 'set', '--approvals', '1', '--for', 'DELETE_KEY_SHARE'], { env });
+    assert.deepEqual(policy.approvals, [{ component: 'DELETE_KEY_SHARE', approvals: 1 }]);
+    const made = await wrJson<{ keyId: string; shares: { keyId: string }[] }>(['keys', 'create', '--threshold', '2', '--nodes', 'node-1,node-2'], { env });
+    const target = made.shares[0]!.keyId;
+    const held = await wr(['keys', 'delete', target], { env });
+    assert.equal(held.code, 17, held.stderr);
+    assert.match(held.stderr, /APPROVAL_REQUIRED[\s\S]*wr approvals request/);
+    const request = await wrJson<{ approvalRequestId: string; status: string }>(['approvals', 'request', 'DELETE_KEY_SHARE', JSON.stringify({ keyId: target })], { env });
+    assert.equal(request.status, 'pending');
+    const listed = await wr(['approvals', 'list', '--pending'], { env });
+    assert.match(listed.stdout, new RegExp(`${request.approvalRequestId}\\s+DELETE_KEY_SHARE`));
+    const other = await wrJson<{ apiKey: string }>(['apikeys', 'create', '--name', 'second admin', '--scope', 'admin', '--scope', 'keys:delete'], { env });
+    const ran = await wrJson<{ status: string; result: { deleted: boolean } }>(['approvals', 'approve', request.approvalRequestId], { env: { ...env, WR_API_KEY: other.apiKey } });
+    assert.deepEqual([ran.status, ran.result.deleted], ['executed', true]);
+    assert.equal((await wr(['keys', 'get', target], { env })).code, 5);
+    await wrJson(['policy', 'set', '--approvals', '0', '--for', 'DELETE_KEY_SHARE'], { env });
+    assert.match((await wr(['policy', 'show'], { env })).stdout, /no call needs approvals/);
+  });
+
   it('exits with the code of each error, with a message that says what to do', async () => {
     const [unknown, badRecipient, secretAsRecipient, notFoundJson, noTarget] = await Promise.all([
       wr(['keys', 'get', 'key_00000000000000000000000000'], { env }),

@@ -1,4 +1,4 @@
-import { FRESHNESS_MS, callDigest, type CallerAuth, type ComponentName, type ComponentParams } from '@wr/api';
+import { APPROVAL_TTL_MS, FRESHNESS_MS, callDigest, type CallerAuth, type ComponentName, type ComponentParams } from '@wr/api';
 import { WrError } from '@wr/common';
 import { ApiKeyRegistry, type Db, type VerifiedCall } from '@wr/server';
 
@@ -18,18 +18,32 @@ export class Authorizer {
   ) {}
 
   /**
-   * The caller's signed call, if it is one of `components` and is fresh, valid
-   * and unused for `use` (one step a call authorises on this node: a keyId, a
-   * DKG session).
+   * The caller's signed call, if it is one of `components`, valid, unused for
+   * `use` (one step a call authorises on this node: a keyId, a DKG session),
+   * and either fresh or approved as this node's policy requires: a call the
+   * policy holds for approvals runs only as a REQUEST_APPROVAL, with enough
+   * admins' signed approvals of it.
    */
-  authorize<C extends ComponentName>(auth: CallerAuth, components: readonly C[], use: string): VerifiedCall<C> & { params: ComponentParams<C> } {
-    const call = this.registry.verify(auth);
+  authorize<C extends ComponentName>(
+    auth: CallerAuth,
+    components: readonly C[],
+    use: string,
+    approvals: readonly CallerAuth[] = [],
+  ): VerifiedCall<C> & { params: ComponentParams<C> } {
+    const call = this.registry.verifyEffective(auth);
     if (!(components as readonly string[]).includes(call.component)) {
       throw new WrError('PERMISSION_DENIED', `the caller signed ${call.component}; this step needs ${components.join(' or ')}`);
     }
     ApiKeyRegistry.requireScope(call.caller, call.component);
-    this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + FRESHNESS_MS);
-    return call as VerifiedCall<C> & { params: ComponentParams<C> };
+    const required = this.registry.requiredApprovals(call.component);
+    if (required > 0) {
+      const approvedBy = call.viaApproval ? this.registry.approvers(auth, approvals) : [];
+      if (approvedBy.length < required) {
+        throw new WrError('APPROVAL_REQUIRED', `${call.component} needs ${required} approvals by admin keys other than the requester's; this call has ${approvedBy.length}`);
+      }
+    }
+    this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + (call.viaApproval ? APPROVAL_TTL_MS : FRESHNESS_MS));
+    return call as unknown as VerifiedCall<C> & { params: ComponentParams<C> };
   }
 
   /** Records a use; the record outlives the freshness window, after which the signature is refused as stale anyway. */

@@ -1,4 +1,17 @@
-import { COMPONENTS, FRESHNESS_MS, SCOPES, apiKeyIdOf, callMessage, isComponent, parseParams, type CallerAuth, type ComponentName, type ComponentParams } from '@wr/api';
+import {
+  APPROVAL_TTL_MS,
+  COMPONENTS,
+  FRESHNESS_MS,
+  SCOPES,
+  apiKeyIdOf,
+  callDigest,
+  callMessage,
+  isComponent,
+  parseParams,
+  type CallerAuth,
+  type ComponentName,
+  type ComponentParams,
+} from '@wr/api';
 import { WrError, fromHex, verifyRaw } from '@wr/common';
 import type { Db } from './database.js';
 
@@ -21,7 +34,14 @@ CREATE TABLE IF NOT EXISTS api_key_registry (
   created_at TEXT NOT NULL,
   revoked_at TEXT
 ) STRICT;
+CREATE TABLE IF NOT EXISTS network_policy (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  approvals TEXT NOT NULL,
+  signed_at INTEGER NOT NULL
+) STRICT;
 `;
+
+export type ApprovalPolicy = ComponentParams<'SET_POLICY'>['approvals'];
 
 export interface Caller {
   apiKeyId: string;
@@ -133,6 +153,52 @@ export class ApiKeyRegistry {
     return key;
   }
 
+  /** The policy in force: set only by the root admin key, the latest signed one winning. */
+  policy(): ApprovalPolicy {
+    const r = this.db.prepare('SELECT approvals FROM network_policy WHERE id = 1').get() as { approvals: string } | undefined;
+    return r ? (JSON.parse(r.approvals) as ApprovalPolicy) : [];
+  }
+
+  requiredApprovals(component: string): number {
+    return this.policy().find((p) => p.component === component)?.approvals ?? 0;
+  }
+
+  /**
+   * The admin keys whose signed APPROVE_REQUEST names this request (by its
+   * digest), within APPROVAL_TTL_MS: each counted once, the requester never.
+   */
+  approvers(request: CallerAuth, approvals: readonly CallerAuth[], now = Date.now()): string[] {
+    const id = approvalRequestIdOf(request);
+    const approvers = new Set<string>();
+    for (const a of approvals) {
+      try {
+        const v = this.verify(a, { fresh: false });
+        const p = v.params as ComponentParams<'APPROVE_REQUEST'>;
+        if (v.component !== 'APPROVE_REQUEST' || p.approvalRequestId !== id) continue;
+        if (!v.caller.scopes.has('admin') || v.caller.apiKeyId === request.apiKeyId || now - a.timestamp > APPROVAL_TTL_MS) continue;
+        approvers.add(v.caller.apiKeyId);
+      } catch {
+        // Not a valid approval: it counts for nothing.
+      }
+    }
+    return [...approvers];
+  }
+
+  /**
+   * A signed call as what it asks for: a REQUEST_APPROVAL stands for the call
+   * inside it (checked against that call's own schema), and may be up to
+   * APPROVAL_TTL_MS old; anything else must be fresh.
+   */
+  verifyEffective(auth: CallerAuth, now = Date.now()): VerifiedCall & { viaApproval: boolean } {
+    if (auth.component !== 'REQUEST_APPROVAL') return { ...this.verify(auth, { now }), viaApproval: false };
+    const outer = this.verify(auth, { fresh: false });
+    if (now - auth.timestamp > APPROVAL_TTL_MS || auth.timestamp - now > FRESHNESS_MS) {
+      throw new WrError('UNAUTHENTICATED', 'the approval request is more than 24 hours old: request it again');
+    }
+    const p = outer.params as ComponentParams<'REQUEST_APPROVAL'>;
+    return { caller: outer.caller, component: p.component, params: parseParams(p.component, JSON.stringify(p.params ?? {})), auth, viaApproval: true };
+  }
+
   /** Requires the scope a component needs. */
   static requireScope(caller: Caller, component: ComponentName): void {
     const scope = COMPONENTS[component].scope;
@@ -160,6 +226,17 @@ export class ApiKeyRegistry {
       this.#cache.delete(apiKeyId);
       return { apiKeyId, changed: r.changes === 1 };
     }
+    if (call.component === 'SET_POLICY') {
+      if (call.caller.apiKeyId !== this.rootKeyId) throw new WrError('PERMISSION_DENIED', 'only the root admin key sets the network policy');
+      const { approvals } = call.params as ComponentParams<'SET_POLICY'>;
+      const r = this.db
+        .prepare(
+          `INSERT INTO network_policy (id, approvals, signed_at) VALUES (1, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET approvals = excluded.approvals, signed_at = excluded.signed_at WHERE excluded.signed_at > network_policy.signed_at`,
+        )
+        .run(JSON.stringify(approvals), change.timestamp);
+      return { apiKeyId: call.caller.apiKeyId, changed: r.changes === 1 };
+    }
     if (call.component === 'REVOKE_API_KEY') {
       const { apiKeyId } = call.params as ComponentParams<'REVOKE_API_KEY'>;
       if (apiKeyId === this.rootKeyId) throw new WrError('INVALID_ARGUMENT', 'apiKeyId: the root admin key cannot be revoked; it is set when the network is set up', { param: 'apiKeyId' });
@@ -168,7 +245,7 @@ export class ApiKeyRegistry {
       this.#cache.delete(apiKeyId);
       return { apiKeyId, changed: r.changes === 1 };
     }
-    throw new WrError('INVALID_ARGUMENT', `${call.component} is not a registry change`, { param: 'component' });
+    throw new WrError('INVALID_ARGUMENT', `${call.component} is not a registry or policy change`, { param: 'component' });
   }
 }
 
@@ -176,4 +253,9 @@ export function checkFresh(timestamp: number, now: number): void {
   if (!Number.isSafeInteger(timestamp) || Math.abs(now - timestamp) > FRESHNESS_MS) {
     throw new WrError('UNAUTHENTICATED', `the call was signed at a time more than ${FRESHNESS_MS / 60_000} minutes from this server's clock: check the clocks, then call again`);
   }
+}
+
+/** An approval request is named by the digest of the signed REQUEST_APPROVAL call. */
+export function approvalRequestIdOf(request: CallerAuth): string {
+  return `apr_${callDigest(request)}`;
 }

@@ -30,7 +30,15 @@ export function admitCall(registry: ApiKeyRegistry, req: FastifyRequest, compone
   }
   const caller = registry.signer(apiKeyId);
   checkFresh(Number(timestamp), Date.now());
-  ApiKeyRegistry.requireScope(caller, component);
+  // A request for approval needs the scope of the call it holds: checked once that is read.
+  if (component !== 'REQUEST_APPROVAL') ApiKeyRegistry.requireScope(caller, component);
+  const required = registry.requiredApprovals(component);
+  if (required > 0) {
+    throw new WrError(
+      'APPROVAL_REQUIRED',
+      `the network policy holds ${component} for ${required} admin approval${required > 1 ? 's' : ''}: submit it with REQUEST_APPROVAL (wr approvals request ${component} ...)`,
+    );
+  }
   req.caller = caller;
 }
 

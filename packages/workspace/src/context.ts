@@ -18,7 +18,14 @@ export interface CallContext {
   caller: Caller;
   /** The caller's signed call, handed on to every node that acts on it. */
   auth: CallerAuth;
+  /** Admins' signed approvals of `auth`, when it runs as an approved request. */
+  approvals?: CallerAuth[];
   requestId: string;
   /** The idempotency record's session id, stable across retries of one call. */
   sessionId: string;
+}
+
+/** What a node needs to act on a call: the caller's signed call, and its approvals if any. */
+export function signedBody(call: CallContext): { auth: CallerAuth; approvals?: CallerAuth[] } {
+  return call.approvals ? { auth: call.auth, approvals: call.approvals } : { auth: call.auth };
 }

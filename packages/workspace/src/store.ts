@@ -44,6 +44,22 @@ CREATE TABLE IF NOT EXISTS dkg_results (
   result TEXT NOT NULL,
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS approval_requests (
+  approval_request_id TEXT PRIMARY KEY,
+  requester TEXT NOT NULL,
+  component TEXT NOT NULL,
+  request TEXT NOT NULL,
+  required INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'executed', 'failed')),
+  outcome TEXT,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS approvals (
+  approval_request_id TEXT NOT NULL REFERENCES approval_requests (approval_request_id),
+  approver TEXT NOT NULL,
+  approval TEXT NOT NULL,
+  PRIMARY KEY (approval_request_id, approver)
+) STRICT;
 CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
   session_id TEXT NOT NULL,
   node_id TEXT NOT NULL,

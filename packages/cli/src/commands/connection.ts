@@ -76,5 +76,8 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
 
 export function connect(flags: ConnectionFlags): WorkspaceClient {
   const c = resolveConnection(flags);
-  return new WorkspaceClient({ apiKey: c.apiKey, baseUrl: c.baseUrl });
+  // The admin key that node recipients are checked against: WR_ADMIN_PUBLIC_KEY, or dev.env's with dev.env's API key.
+  const dev = c.apiKeySource === DEV_ENV_FILE ? parseEnvFile(readFileSync(join(process.cwd(), DEV_ENV_FILE), 'utf8')) : {};
+  const adminPublicKey = process.env['WR_ADMIN_PUBLIC_KEY'] || dev['WR_ADMIN_PUBLIC_KEY'];
+  return new WorkspaceClient({ apiKey: c.apiKey, baseUrl: c.baseUrl, ...(adminPublicKey ? { adminPublicKey } : {}) });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT_CODES } from '../output.js';
 import { registerAgeCommands } from './age.js';
 import { registerApiKeyCommands } from './apikeys.js';
+import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { CHECK_FAILED_EXIT } from './check-failed.js';
 import { DEV_ENV_FILE } from './connection.js';
@@ -55,6 +56,7 @@ export function registerOperatorCommands(program: Command): void {
   registerAgeCommands(program);
   registerShareCommands(program);
   registerApiKeyCommands(program);
+  registerApprovalCommands(program);
   registerAuditCommands(program);
   registerMigrateCommand(program);
   registerRecoverCommand(program);

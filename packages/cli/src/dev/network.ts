@@ -31,6 +31,8 @@ export interface ServerProcess {
 export interface LocalNetwork {
   baseUrl: string;
   apiKey: string;
+  /** The root admin's public key: what clients check the roster against. */
+  adminPublicKey: string;
   dir: string;
   defaultTargetNode: string;
   workspace: ServerProcess;
@@ -160,6 +162,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   const net: LocalNetwork = {
     baseUrl: workspace.url,
     apiKey,
+    adminPublicKey,
     dir,
     defaultTargetNode: config.defaultNode!,
     get workspace() {
@@ -175,7 +178,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
       await Promise.all([...nodes.values()].map((p) => waitExit(p.process, 'SIGTERM')));
     },
   };
-  writeFileSync(join(dir, 'dev.env'), `WR_BASE_URL=${net.baseUrl}\nWR_API_KEY=${apiKey}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, 'dev.env'), `WR_BASE_URL=${net.baseUrl}\nWR_API_KEY=${apiKey}\nWR_ADMIN_PUBLIC_KEY=${adminPublicKey}\n`, { mode: 0o600 });
   return net;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CallerAuth } from '@wr/api';
+import { SignedCallBody } from '@wr/api';
 import { generateIdentity, parseIdentityFile, recipientOf, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
 import { openEnvelope } from '@wr/crypto';
 import { Secret, WrError, fromHex, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
@@ -7,7 +7,6 @@ import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
-const authBody = { type: 'object', additionalProperties: false, required: ['auth'], properties: { auth: CallerAuth } } as const;
 const SEAL_LINE = /^# wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/m;
 
 const sealMessage = (nodeId: string, owner: string, recipient: string) => utf8(`wr-sealed-identity-v1\n${nodeId}\n${owner}\n${recipient}`);
@@ -57,9 +56,9 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     return identities;
   }
 
-  app.post<{ Body: { auth: CallerAuth } }>('/v1/identities/generate', { schema: { body: authBody } }, async (req) =>
+  app.post<{ Body: SignedCallBody }>('/v1/identities/generate', { schema: { body: SignedCallBody } }, async (req) =>
     measured(http, 'age.generate', async () => {
-      const { params, caller } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate');
+      const { params, caller } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate', req.body.approvals);
       const postQuantum = params.postQuantum ?? false;
       const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
       try {
@@ -73,9 +72,9 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     }),
   );
 
-  app.post<{ Body: { auth: CallerAuth } }>('/v1/shares/rewrap', { schema: { body: authBody } }, async (req) =>
+  app.post<{ Body: SignedCallBody }>('/v1/shares/rewrap', { schema: { body: SignedCallBody } }, async (req) =>
     measured(http, 'rewrap', async () => {
-      const { params, caller } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap');
+      const { params, caller } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap', req.body.approvals);
       const identities = await resolveIdentities(params.ageIdentity, caller);
       const plaintext = await unwrap(params.wrappedKeyShare, { identities });
       try {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CallerAuth } from '@wr/api';
+import { Approvals, CallerAuth } from '@wr/api';
 import { WrError, fromHex, type Secret } from '@wr/common';
 import {
   decodePublicKeyPackage,
@@ -34,7 +34,7 @@ const body = (required: string[], properties: Record<string, unknown>) => ({ typ
 export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, http, dkgSessions, nonces, authorizer, config } = ctx;
 
-  app.post<{ Body: { sessionId: string; participants: DkgParticipant[]; self: string; auth: CallerAuth } }>(
+  app.post<{ Body: { sessionId: string; participants: DkgParticipant[]; self: string; auth: CallerAuth; approvals?: CallerAuth[] } }>(
     '/v1/dkg/round1',
     {
       schema: {
@@ -43,6 +43,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
           participants: { type: 'array', minItems: 2, maxItems: 16, items: { type: 'object' } },
           self: { type: 'string', maxLength: 128 },
           auth: CallerAuth,
+          approvals: Approvals,
         }),
       },
     },
@@ -50,7 +51,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
       measured(http, 'dkg.round1', async () => {
         const b = req.body;
         // What key, with whom, how many to sign and whether it may leave: the caller's word, not the relay's.
-        const { params } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`);
+        const { params } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
         if (params.nodeIds && !params.nodeIds.includes(config.nodeId)) {
           throw new WrError('PERMISSION_DENIED', `the caller asked for a key on ${params.nodeIds.join(', ')}, not on ${config.nodeId}`);
         }
@@ -142,12 +143,12 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
     return { aborted: row && store.isPending(row.keyId) ? store.delete(row.keyId) : false };
   });
 
-  app.post<{ Body: { sessionId: string; keyId: string; auth: CallerAuth } }>(
+  app.post<{ Body: { sessionId: string; keyId: string; auth: CallerAuth; approvals?: CallerAuth[] } }>(
     '/v1/sign/round1',
-    { schema: { body: body(['sessionId', 'keyId', 'auth'], { sessionId, keyId, auth: CallerAuth }) } },
+    { schema: { body: body(['sessionId', 'keyId', 'auth'], { sessionId, keyId, auth: CallerAuth, approvals: Approvals }) } },
     async (req) =>
       measured(http, 'sign.round1', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId);
+        const { params } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
         if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
         const row = store.get(req.body.keyId);
         if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);

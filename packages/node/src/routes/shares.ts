@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { CallerAuth } from '@wr/api';
+import { SignedCallBody } from '@wr/api';
 import { WrError } from '@wr/common';
 import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
@@ -51,7 +51,6 @@ export function describeShare(row: ShareRow) {
   };
 }
 
-const authBody = { type: 'object', additionalProperties: false, required: ['auth'], properties: { auth: CallerAuth } } as const;
 
 /** A share whose key generation is not committed yet is used for nothing. */
 export function requireCommitted(ctx: NodeContext, keyId: string): void {
@@ -85,28 +84,28 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     describeShare(mustGet(req.params.keyId)),
   );
 
-  app.post<{ Params: { keyId: string }; Body: { auth: CallerAuth } }>('/v1/shares/:keyId/delete', { schema: { params: keyIdParam, body: authBody } }, async (req) =>
+  app.post<{ Params: { keyId: string }; Body: SignedCallBody }>('/v1/shares/:keyId/delete', { schema: { params: keyIdParam, body: SignedCallBody } }, async (req) =>
     measured(http, 'delete', async () => {
       const { keyId } = req.params;
-      const { params } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId);
+      const { params } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId, req.body.approvals);
       if (params.keyId !== keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to delete ${params.keyId}, not ${keyId}`);
       mustGet(keyId);
       return { keyId, deleted: store.delete(keyId) };
     }),
   );
 
-  app.post<{ Params: { keyId: string }; Body: { auth: CallerAuth } }>(
+  app.post<{ Params: { keyId: string }; Body: SignedCallBody }>(
     '/v1/shares/:keyId/export',
     {
       schema: {
         params: keyIdParam,
-        body: authBody,
+        body: SignedCallBody,
         response: { 200: { type: 'object', properties: { wrappedKeyShare: { type: 'string' } } } },
       },
     },
     async (req) =>
       measured(http, 'export', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId);
+        const { params } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
         if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
         // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
         const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
@@ -133,12 +132,12 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       }),
   );
 
-  app.post<{ Body: { auth: CallerAuth } }>(
+  app.post<{ Body: SignedCallBody }>(
     '/v1/shares/import',
-    { schema: { body: authBody } },
+    { schema: { body: SignedCallBody } },
     async (req) =>
       measured(http, 'import', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import');
+        const { params } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
         if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
           throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
         }

@@ -1,9 +1,17 @@
 import { adminComponents } from './admin.js';
+import { approvalComponents } from './approvals.js';
 import { keyComponents } from './keys.js';
 import { nodeComponents } from './nodes.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
 
 /** One handler per component of @wr/api; the type makes a missing one a compile error. */
-export const handlers: Handlers = { ...nodeComponents, ...keyComponents, ...shareComponents, ...adminComponents };
+export const handlers: Handlers = {
+  ...nodeComponents,
+  ...keyComponents,
+  ...shareComponents,
+  ...adminComponents,
+  // An approved request runs through the other handlers.
+  ...approvalComponents(() => handlers),
+};
 export { abortDkg, retryPendingAborts } from './keys.js';

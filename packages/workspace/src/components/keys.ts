@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { WrError, fromHex, toHex } from '@wr/common';
 import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound1Message, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
 import { newSessionId } from '@wr/common';
-import type { WorkspaceContext } from '../context.js';
+import { signedBody, type WorkspaceContext } from '../context.js';
 import type { ShareInfo } from '../node-client.js';
 import type { ComponentResult } from '@wr/api';
 import type { Handlers } from './types.js';
@@ -103,7 +103,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       // The workspace relays each round; round-2 packages are sealed to their receiver and it cannot read them.
       const r1 = await allSettledOrThrow(
         clients.map((c, i) =>
-          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, participants, self: participants[i]!.identifier, auth: call.auth }, call.requestId),
+          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, participants, self: participants[i]!.identifier, ...signedBody(call) }, call.requestId),
         ),
       );
       const round1 = r1.map((r) => r.message);
@@ -152,7 +152,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       }
       const sessionId = newSessionId();
       const r1 = await allSettledOrThrow(
-        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId, auth: call.auth }, call.requestId)),
+        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId, ...signedBody(call) }, call.requestId)),
       );
       const commitments = r1.map((r) => r.commitments);
       const r2 = await Promise.all(
@@ -184,7 +184,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
 
   async DELETE_KEY_SHARE(ws, call, p) {
     const { client, share } = await ws.network.locate(p.keyId);
-    await client.request('POST', `/v1/shares/${p.keyId}/delete`, { auth: call.auth }, call.requestId);
+    await client.request('POST', `/v1/shares/${p.keyId}/delete`, signedBody(call), call.requestId);
     ws.network.forget(p.keyId);
     ws.audit.append(call.caller.apiKeyId, 'share.delete', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier });
     return { keyId: p.keyId, deleted: true };

@@ -4,7 +4,7 @@ export const nodeComponents: Pick<Handlers, 'GET_NODE_RECIPIENT_KEY' | 'LIST_NOD
   async GET_NODE_RECIPIENT_KEY(ws, _call, p) {
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const k = ws.network.keys(nodeId);
-    return { nodeId, recipientKey: k.recipientKey, postQuantumRecipientKey: k.postQuantumRecipientKey };
+    return { nodeId, recipientKey: k.recipientKey, postQuantumRecipientKey: k.postQuantumRecipientKey, roster: ws.config.roster };
   },
 
   async LIST_NODES(ws) {

@@ -1,0 +1,125 @@
+import { parseParams, type CallerAuth, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { WrError, codeOf, newSessionId } from '@wr/common';
+import { ApiKeyRegistry, approvalRequestIdOf } from '@wr/server';
+import type { CallContext, WorkspaceContext } from '../context.js';
+import type { Handler, Handlers } from './types.js';
+
+type ApprovalRequest = ComponentResult<'GET_APPROVAL_REQUEST'>;
+
+interface Row {
+  approval_request_id: string;
+  requester: string;
+  component: string;
+  request: string;
+  required: number;
+  status: 'pending' | 'executed' | 'failed';
+  outcome: string | null;
+  created_at: string;
+}
+
+function describe(ws: WorkspaceContext, r: Row): ApprovalRequest {
+  const request = JSON.parse(r.request) as CallerAuth;
+  const approvedBy = (ws.db.prepare('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid').all(r.approval_request_id) as { approver: string }[]).map((a) => a.approver);
+  const outcome = r.outcome ? (JSON.parse(r.outcome) as { result?: unknown; error?: { code: string; message: string } }) : {};
+  return {
+    approvalRequestId: r.approval_request_id,
+    component: r.component,
+    params: (JSON.parse(request.body) as { params: unknown }).params,
+    requester: r.requester,
+    required: r.required,
+    approvedBy,
+    status: r.status,
+    createdAt: r.created_at,
+    ...outcome,
+  };
+}
+
+function load(ws: WorkspaceContext, id: string): Row {
+  const r = ws.db.prepare('SELECT * FROM approval_requests WHERE approval_request_id = ?').get(id) as Row | undefined;
+  if (!r) throw new WrError('NOT_FOUND', `approvalRequestId: no approval request ${id} (wr approvals list shows them)`, { param: 'approvalRequestId' });
+  return r;
+}
+
+/**
+ * Runs an approved request as its requester: the component's own handler,
+ * with the requester's signed REQUEST_APPROVAL and the approvers' signed
+ * approvals handed to every node, which checks them all itself.
+ */
+async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handlers: Handlers): Promise<void> {
+  const request = JSON.parse(row.request) as CallerAuth;
+  const approvals = (ws.db.prepare('SELECT approval FROM approvals WHERE approval_request_id = ?').all(row.approval_request_id) as { approval: string }[]).map(
+    (a) => JSON.parse(a.approval) as CallerAuth,
+  );
+  const inner = JSON.parse(request.body) as ComponentParams<'REQUEST_APPROVAL'>;
+  const component = inner.component as ComponentName;
+  const requester = ws.registry.signer(request.apiKeyId);
+  let outcome: { result?: unknown; error?: { code: string; message: string } };
+  try {
+    const handler = handlers[component] as Handler<ComponentName>;
+    const ctx: CallContext = { caller: requester, auth: request, approvals, requestId: call.requestId, sessionId: newSessionId() };
+    outcome = { result: await handler(ws, ctx, parseParams(component, JSON.stringify(inner.params ?? {})) as never) };
+  } catch (err) {
+    outcome = { error: { code: codeOf(err), message: err instanceof WrError ? err.message : 'an internal error occurred' } };
+  }
+  ws.db
+    .prepare('UPDATE approval_requests SET status = ?, outcome = ? WHERE approval_request_id = ?')
+    .run(outcome.error ? 'failed' : 'executed', JSON.stringify(outcome), row.approval_request_id);
+  ws.audit.append(call.caller.apiKeyId, 'approval.execute', { approvalRequestId: row.approval_request_id, component, status: outcome.error ? 'failed' : 'executed' });
+}
+
+/** Approvals: requests held by the network policy, the admins' signed approvals of them, and their outcome. */
+export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SET_POLICY' | 'GET_POLICY' | 'REQUEST_APPROVAL' | 'APPROVE_REQUEST' | 'GET_APPROVAL_REQUEST' | 'LIST_APPROVAL_REQUESTS'> {
+  return {
+    async SET_POLICY(ws, call, p) {
+      ws.registry.apply(call.auth);
+      await ws.network.recordRegistryChange(call.auth);
+      ws.audit.append(call.caller.apiKeyId, 'policy.set', { approvals: p.approvals });
+      return { approvals: ws.registry.policy() };
+    },
+
+    async GET_POLICY(ws) {
+      return { approvals: ws.registry.policy() };
+    },
+
+    async REQUEST_APPROVAL(ws, call, p) {
+      ApiKeyRegistry.requireScope(call.caller, p.component);
+      parseParams(p.component, JSON.stringify(p.params ?? {}));
+      const id = approvalRequestIdOf(call.auth);
+      ws.db
+        .prepare('INSERT OR IGNORE INTO approval_requests (approval_request_id, requester, component, request, required, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, call.caller.apiKeyId, p.component, JSON.stringify(call.auth), ws.registry.requiredApprovals(p.component), 'pending', new Date().toISOString());
+      ws.audit.append(call.caller.apiKeyId, 'approval.request', { approvalRequestId: id, component: p.component });
+      const row = load(ws, id);
+      if (row.required === 0) await execute(ws, call, row, handlers());
+      return describe(ws, load(ws, id));
+    },
+
+    async APPROVE_REQUEST(ws, call, p) {
+      const row = load(ws, p.approvalRequestId);
+      if (row.status !== 'pending') throw new WrError('CONFLICT', `approval request ${row.approval_request_id} already ran (${row.status})`);
+      if (row.requester === call.caller.apiKeyId) throw new WrError('PERMISSION_DENIED', 'a requester does not approve its own request');
+      ws.db.prepare('INSERT OR IGNORE INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?)').run(row.approval_request_id, call.caller.apiKeyId, JSON.stringify(call.auth));
+      ws.audit.append(call.caller.apiKeyId, 'approval.approve', { approvalRequestId: row.approval_request_id });
+      const approvedBy = describe(ws, row).approvedBy;
+      if (approvedBy.length >= Math.max(row.required, ws.registry.requiredApprovals(row.component))) await execute(ws, call, row, handlers());
+      return describe(ws, load(ws, row.approval_request_id));
+    },
+
+    async GET_APPROVAL_REQUEST(ws, call, p) {
+      const row = load(ws, p.approvalRequestId);
+      if (row.requester !== call.caller.apiKeyId && !call.caller.scopes.has('admin')) {
+        throw new WrError('PERMISSION_DENIED', 'only the requester, or an admin key, sees an approval request');
+      }
+      return describe(ws, row);
+    },
+
+    async LIST_APPROVAL_REQUESTS(ws, _call, p) {
+      const rows = (
+        p.status
+          ? ws.db.prepare('SELECT * FROM approval_requests WHERE status = ? ORDER BY created_at DESC LIMIT 500').all(p.status)
+          : ws.db.prepare('SELECT * FROM approval_requests ORDER BY created_at DESC LIMIT 500').all()
+      ) as Row[];
+      return { requests: rows.map((r) => describe(ws, r)) };
+    },
+  };
+}
