@@ -44,6 +44,22 @@ test('the audit log has one entry per export, import, rewrap, create, sign and d
     const ok = await c.call(ComponentModule.VERIFY_AUDIT_LOG, {}).promise();
     assert.deepEqual({ ok: ok.ok, entries: ok.entries }, { ok: true, entries: events.length });
 
+    // Each node keeps its own log of what it did and for whom, keyed and signed the same way.
+    const nodeLog = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-1' }).promise()).events;
+    const on1 = (action: string) => nodeLog.filter((e) => e.action === action);
+    assert.equal(on1('key.create').length, 1);
+    assert.equal(on1('share.export').length, 1);
+    assert.equal(on1('key.sign').length, 1);
+    assert.equal(on1('key.sign')[0]!.actor, c.apiKeyId);
+    assert.deepEqual(await c.call(ComponentModule.VERIFY_AUDIT_LOG, { nodeId: 'node-1' }).promise(), { ok: true, entries: nodeLog.length, headHash: nodeLog[nodeLog.length - 1]!.hash });
+    const nodeDb = new Database(join(net.dir, 'node-1', 'node.db'));
+    nodeDb.exec('DROP TRIGGER audit_log_no_update');
+    nodeDb.prepare("UPDATE audit_log SET actor = 'someone else' WHERE action = 'key.sign'").run();
+    nodeDb.close();
+    const nodeBroken = await c.call(ComponentModule.VERIFY_AUDIT_LOG, { nodeId: 'node-1' }).promise();
+    assert.equal(nodeBroken.ok, false);
+    assert.equal(nodeBroken.firstBadSeq, on1('key.sign')[0]!.seq);
+
     // The database refuses to change an entry; one changed behind its back is found.
     const db = new Database(join(net.dir, 'workspace', 'workspace.db'));
     assert.throws(() => db.prepare("UPDATE audit_log SET actor = 'someone' WHERE seq = 2").run(), /append-only/);

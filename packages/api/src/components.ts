@@ -335,9 +335,9 @@ export const COMPONENTS = {
   LIST_AUDIT_EVENTS: component({
     scope: 'admin',
     mutating: false,
-    summary: 'The audit log, oldest first, from an optional sequence number.',
+    summary: "The audit log, oldest first, from an optional sequence number: the workspace's, or with nodeId that node's own.",
     params: T.Object(
-      { after: T.Optional(T.Integer({ minimum: 0 })), limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })) },
+      { after: T.Optional(T.Integer({ minimum: 0 })), limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000 })), nodeId: T.Optional(NodeId) },
       strict,
     ),
     result: T.Object({ events: T.Array(AuditEntry) }, strict),
@@ -345,8 +345,8 @@ export const COMPONENTS = {
   VERIFY_AUDIT_LOG: component({
     scope: 'admin',
     mutating: false,
-    summary: "Checks the audit log's keyed hash chain from its first entry, and its signed head (so a cut-off tail shows).",
-    params: T.Object({}, strict),
+    summary: "Checks the audit log's keyed hash chain from its first entry, and its signed head (so a cut-off tail shows): the workspace's, or with nodeId that node's own.",
+    params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
     result: T.Object(
       { ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()), problem: T.Optional(T.String()) },
       strict,

@@ -1,3 +1,4 @@
 export * from './components.js';
 export * from './call-auth.js';
 export * from './roster.js';
+export * from './node-protocol.js';

@@ -1,4 +1,4 @@
-import type { HttpServer } from '@wr/server';
+import type { AuditLog, HttpServer } from '@wr/server';
 import type { Authorizer } from './authorize.js';
 import type { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
@@ -17,4 +17,6 @@ export interface NodeContext {
   nonces: SessionStore<SignSession>;
   authorizer: Authorizer;
   roster: NodeRoster;
+  /** What this node did, and for whom: its own log, keyed and signed like the workspace's. */
+  log: AuditLog;
 }

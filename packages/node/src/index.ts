@@ -1,2 +1,2 @@
-export { startNode, type RunningNode } from './server.js';
+export { buildNode, startNode, type RunningNode } from './server.js';
 export type { NodeConfig } from './config.js';

@@ -1,7 +1,8 @@
-import { LIMITS, CallerAuth, SignedRoster } from '@wr/api';
-import { ApiKeyRegistry, createHttpServer, listen } from '@wr/server';
+import { LIMITS } from '@wr/api';
+import { ApiKeyRegistry, AuditLog, createHttpServer, listen } from '@wr/server';
 import { Authorizer } from './authorize.js';
 import { NodeRoster } from './roster.js';
+import { route } from './routes/route.js';
 import type { NodeConfig } from './config.js';
 import { requireWorkspaceToken } from './auth.js';
 import { loadKeyring } from './keyring.js';
@@ -12,6 +13,7 @@ import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
 import type { NodeContext } from './context.js';
 import { Gauge } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
 
 export interface RunningNode {
   nodeId: string;
@@ -20,8 +22,11 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-/** Starts an MPC node: opens its database, loads (or makes) its keys, listens. */
-export async function startNode(config: NodeConfig): Promise<RunningNode> {
+/**
+ * An MPC node, built but not listening: its database opened, its keys loaded
+ * (or made), every route registered. Tests drive it with `app.inject()`.
+ */
+export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInstance; ctx: NodeContext }> {
   const store = new ShareStore(config.databaseFile, config.masterKey);
   const keyring = await loadKeyring(store);
   const http = createHttpServer({
@@ -48,28 +53,29 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     nonces: new SessionStore(5 * 60_000),
     authorizer: new Authorizer(new ApiKeyRegistry(store.db, config.adminPublicKey), store.db),
     roster: new NodeRoster(store.db, config.adminPublicKey, config.nodeId, keyring),
+    log: new AuditLog(store.db, config.masterKey, keyring.signingKey),
   };
   requireWorkspaceToken(http.app, config.authToken);
   http.app.get('/readyz', async () => ({ ok: true, nodeId: config.nodeId }));
-  // Registry changes come through the relay, but each is applied only if an admin key signed it.
-  http.app.post<{ Body: { changes: CallerAuth[] } }>(
-    '/v1/registry/changes',
-    { schema: { body: { type: 'object', additionalProperties: false, required: ['changes'], properties: { changes: { type: 'array', maxItems: 500, items: CallerAuth } } } } },
-    async (req) => ({
-      results: req.body.changes.map((change) => {
-        try {
-          return { ok: true, ...ctx.authorizer.registry.apply(change) };
-        } catch (err) {
-          return { ok: false, code: (err as { code?: string }).code ?? 'INTERNAL' };
-        }
-      }),
+  // Registry changes and the roster come through the relay, but each is taken only if the admin key signed it.
+  route(http.app, 'registryChanges', async (req) => ({
+    results: req.body.changes.map((change) => {
+      try {
+        const applied = ctx.authorizer.registry.apply(change);
+        if (applied.changed) ctx.log.append(change.apiKeyId, `registry.${change.component.toLowerCase()}`, { apiKeyId: applied.apiKeyId });
+        return { ok: true, ...applied };
+      } catch (err) {
+        return { ok: false, code: (err as { code?: string }).code ?? 'INTERNAL' };
+      }
     }),
-  );
-  http.app.post<{ Body: { roster: SignedRoster } }>(
-    '/v1/roster',
-    { schema: { body: { type: 'object', additionalProperties: false, required: ['roster'], properties: { roster: SignedRoster } } } },
-    async (req) => ctx.roster.accept(req.body.roster),
-  );
+  }));
+  route(http.app, 'roster', async (req) => {
+    const r = ctx.roster.accept(req.body.roster);
+    if (r.changed) ctx.log.append('root admin', 'roster.accept', { version: r.version });
+    return r;
+  });
+  route(http.app, 'log', async (req) => ({ events: ctx.log.list(Number(req.query.after ?? 0), Number(req.query.limit ?? 100)) }));
+  route(http.app, 'logVerify', async () => ctx.log.verify());
   shareRoutes(http.app, ctx);
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
@@ -78,6 +84,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ctx.nonces.close();
     store.close();
   });
-  const url = await listen(http.app, config.host, config.port);
-  return { nodeId: config.nodeId, url, recipient: keyring.recipient, close: () => http.app.close() };
+  return { app: http.app, ctx };
+}
+
+/** Starts an MPC node and listens. */
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const { app, ctx } = await buildNode(config);
+  const url = await listen(app, config.host, config.port);
+  return { nodeId: config.nodeId, url, recipient: ctx.keyring.recipient, close: () => app.close() };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
 import { Sealer, Secret, WrError, newKeyId } from '@wr/common';
 import { ROSTER_SCHEMA } from './roster.js';
 
@@ -14,7 +14,7 @@ import { ROSTER_SCHEMA } from './roster.js';
  * and a deleted share leaves a tombstone: that share, or an older epoch of it,
  * is never taken in again.
  */
-const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + `
+const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + AUDIT_SCHEMA + `
 CREATE TABLE IF NOT EXISTS used_calls (
   id TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL

@@ -1,6 +1,5 @@
 import type { CallerAuth } from '@wr/api';
-import type { ApiKeyRegistry, Caller, Db, HttpServer } from '@wr/server';
-import type { AuditLog } from './audit.js';
+import type { ApiKeyRegistry, AuditLog, Caller, Db, HttpServer } from '@wr/server';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
 

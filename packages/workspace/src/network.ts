@@ -34,7 +34,7 @@ export class Network {
         .filter((c) => !this.#rosterHeld.has(c.nodeId))
         .map(async (c) => {
           try {
-            await c.request('POST', '/v1/roster', { roster: this.config.roster });
+            await c.call('roster', { body: { roster: this.config.roster } });
             this.#rosterHeld.add(c.nodeId);
           } catch {
             // Down: the next sweep tries again.
@@ -99,7 +99,7 @@ export class Network {
         const rows = pending.all(from) as { seq: number; change: string }[];
         if (rows.length === 0) return;
         try {
-          await client.request('POST', '/v1/registry/changes', { changes: rows.map((r) => JSON.parse(r.change) as CallerAuth) });
+          await client.call('registryChanges', { body: { changes: rows.map((r) => JSON.parse(r.change) as CallerAuth) } });
           done.run(client.nodeId, rows[rows.length - 1]!.seq);
         } catch {
           // Down, or busy: the next sweep sends the same changes again.

@@ -1,3 +1,4 @@
+import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse, type ShareInfo } from '@wr/api';
 import { WrError, isErrorCode } from '@wr/common';
 import type { NodeEndpoint } from './config.js';
 
@@ -8,19 +9,7 @@ export interface NodeKeys {
   signingKey: string;
 }
 
-export interface ShareInfo {
-  keyId: string;
-  scheme: string;
-  publicKey: string;
-  identifier: string;
-  minSigners: number;
-  maxSigners: number;
-  origin: 'generated' | 'imported';
-  exportable: boolean;
-  epoch: number;
-  createdAt: string;
-  publicPackage: string;
-}
+export type { ShareInfo };
 
 /**
  * The workspace's side of the channel to one node: bearer credential, a
@@ -37,7 +26,20 @@ export class NodeClient {
     return this.endpoint.nodeId;
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, requestId?: string): Promise<T> {
+  /** One operation of the node protocol (@wr/api NODE_OPS), typed by its contract. */
+  call<K extends NodeOp>(
+    op: K,
+    args: { params?: NodeOpParams<K>; query?: NodeOpQuery<K>; body?: NodeOpBody<K> },
+    requestId?: string,
+  ): Promise<NodeOpResponse<K>> {
+    const o: { method: 'GET' | 'POST'; path: string } = NODE_OPS[op];
+    let path = o.path.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(String((args.params as Record<string, unknown> | undefined)?.[name])));
+    const query = Object.entries((args.query ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (query.length > 0) path += '?' + new URLSearchParams(query.map(([k, v]) => [k, String(v)] as [string, string])).toString();
+    return this.#request(o.method, path, args.body, requestId);
+  }
+
+  async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown, requestId?: string): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.endpoint.url + path, {
@@ -68,15 +70,15 @@ export class NodeClient {
     throw new WrError('NODE_UNAVAILABLE', `node ${this.nodeId} failed (HTTP ${res.status})`);
   }
 
-  info(): Promise<NodeKeys & { shares: number }> {
-    return this.request('GET', '/v1/info');
+  info() {
+    return this.call('info', {});
   }
 
-  share(keyId: string): Promise<ShareInfo> {
-    return this.request('GET', `/v1/shares/${keyId}`);
+  share(keyId: string) {
+    return this.call('getShare', { params: { keyId } });
   }
 
-  shares(): Promise<{ shares: ShareInfo[] }> {
-    return this.request('GET', '/v1/shares');
+  shares() {
+    return this.call('listShares', {});
   }
 }

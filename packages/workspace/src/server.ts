@@ -1,9 +1,8 @@
 import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
 import { randomBytes } from 'node:crypto';
 import { Sealer, Secret, WrError, newSessionId, publicKeyOfSeed, toHex } from '@wr/common';
-import { ApiKeyRegistry, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
+import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
-import { AuditLog } from './audit.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
 import type { WorkspaceConfig } from './config.js';

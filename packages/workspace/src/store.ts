@@ -1,4 +1,4 @@
-import { REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@wr/server';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@wr/server';
 
 /**
  * The workspace's SQLite file: the API-key registry (public keys only) and the
@@ -8,7 +8,7 @@ import { REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@
  */
 const SCHEMA_VERSION = 2;
 
-const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + `
+const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + AUDIT_SCHEMA + `
 CREATE TABLE IF NOT EXISTS registry_changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   change TEXT NOT NULL
@@ -66,25 +66,6 @@ CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
   created_at TEXT NOT NULL,
   PRIMARY KEY (session_id, node_id)
 ) STRICT;
-CREATE TABLE IF NOT EXISTS audit_log (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  details TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS audit_head (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  seq INTEGER NOT NULL,
-  hash TEXT NOT NULL,
-  signature TEXT NOT NULL
-) STRICT;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
 export function openWorkspaceDb(file: string): Db {

@@ -12,6 +12,10 @@ function component(value: string, previous: Approvable[] = []): Approvable[] {
   return [...previous, value as Approvable];
 }
 
+function policyTable(approvals: ComponentResult<'GET_POLICY'>['approvals']): string {
+  return approvals.length === 0 ? 'no call needs approvals\n' : table(['COMPONENT', 'APPROVALS'], approvals.map((a) => [a.component, String(a.approvals)]));
+}
+
 function details(r: ApprovalRequest): string {
   return (
     keyValues([
@@ -34,7 +38,7 @@ export function registerApprovalCommands(program: Command): void {
     .description('show which calls need approvals (GET_POLICY)')
     .action(async (_opts: unknown, cmd: Command) => {
       const r = await clientFor(cmd).call(ComponentModule.GET_POLICY, {}).promise();
-      printResult(cmd, r, () => (r.approvals.length === 0 ? 'no call needs approvals\n' : table(['COMPONENT', 'APPROVALS'], r.approvals.map((a) => [a.component, String(a.approvals)]))));
+      printResult(cmd, r, () => policyTable(r.approvals));
     });
   policy
     .command('set')
@@ -47,7 +51,7 @@ export function registerApprovalCommands(program: Command): void {
       const current = (await client.call(ComponentModule.GET_POLICY, {}).promise()).approvals.filter((a) => !opts.for.includes(a.component));
       const approvals = opts.approvals === 0 ? current : [...current, ...[...new Set(opts.for)].map((c) => ({ component: c, approvals: opts.approvals }))];
       const r = await client.call(ComponentModule.SET_POLICY, { approvals }).promise();
-      printResult(cmd, r, () => (r.approvals.length === 0 ? 'no call needs approvals\n' : table(['COMPONENT', 'APPROVALS'], r.approvals.map((a) => [a.component, String(a.approvals)]))));
+      printResult(cmd, r, () => policyTable(r.approvals));
     });
 
   const approvals = program.command('approvals').description('calls held by the policy, and their approvals');

@@ -19,8 +19,13 @@ export function registerAuditCommands(program: Command): void {
     .description('show audit events, oldest first (LIST_AUDIT_EVENTS)')
     .option('--after <seq>', 'only events after this sequence number', integer(0))
     .option('--limit <n>', 'at most this many events (1-1000)', integer(1, 1000))
-    .action(async (opts: { after?: number; limit?: number }, cmd: Command) => {
-      const params = { ...(opts.after !== undefined ? { after: opts.after } : {}), ...(opts.limit !== undefined ? { limit: opts.limit } : {}) };
+    .option('--node <id>', "that node's own log instead of the workspace's")
+    .action(async (opts: { after?: number; limit?: number; node?: string }, cmd: Command) => {
+      const params = {
+        ...(opts.after !== undefined ? { after: opts.after } : {}),
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.node ? { nodeId: opts.node } : {}),
+      };
       const result = await clientFor(cmd).call(ComponentModule.LIST_AUDIT_EVENTS, params).promise();
       printResult(cmd, result, () =>
         result.events.length === 0
@@ -34,9 +39,10 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command('verify')
-    .description(`check the audit log's hash chain from its first entry; exit code ${CHECK_FAILED_EXIT} if it is broken (VERIFY_AUDIT_LOG)`)
-    .action(async (_opts: unknown, cmd: Command) => {
-      const result = await clientFor(cmd).call(ComponentModule.VERIFY_AUDIT_LOG, {}).promise();
+    .description(`check the audit log's keyed chain and signed head; exit code ${CHECK_FAILED_EXIT} if it is broken (VERIFY_AUDIT_LOG)`)
+    .option('--node <id>', "check that node's own log instead of the workspace's")
+    .action(async (opts: { node?: string }, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.VERIFY_AUDIT_LOG, opts.node ? { nodeId: opts.node } : {}).promise();
       printResult(cmd, result, () =>
         result.ok
           ? `audit log intact: ${result.entries} entries, head hash ${result.headHash}\n`

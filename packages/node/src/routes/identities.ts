@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { SignedCallBody } from '@wr/api';
 import { generateIdentity, parseIdentityFile, recipientOf, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
 import { openEnvelope } from '@wr/crypto';
 import { Secret, WrError, fromHex, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
+import { route } from './route.js';
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const SEAL_LINE = /^# wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/m;
@@ -56,7 +56,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     return identities;
   }
 
-  app.post<{ Body: SignedCallBody }>('/v1/identities/generate', { schema: { body: SignedCallBody } }, async (req) =>
+  route(app, 'generateIdentity', async (req) =>
     measured(http, 'age.generate', async () => {
       const { params, caller } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate', req.body.approvals);
       const postQuantum = params.postQuantum ?? false;
@@ -65,14 +65,16 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
         const encryptedPrivateKey = params.passphrase
           ? await wrapWithPassphrase(utf8(`# created: ${now()}\n# public key: ${g.recipient}\n${g.identity.expose()}\n`), params.passphrase)
           : await sealToSelf(g.identity, g.recipient, caller.apiKeyId, postQuantum);
-        return { publicKey: g.recipient, encryptedPrivateKey, sealedTo: params.passphrase ? 'passphrase' : config.nodeId };
+        const sealedTo = params.passphrase ? 'passphrase' : config.nodeId;
+        ctx.log.append(caller.apiKeyId, 'age.generate', { publicKey: g.recipient, sealedTo });
+        return { publicKey: g.recipient, encryptedPrivateKey, sealedTo };
       } finally {
         g.identity.destroy();
       }
     }),
   );
 
-  app.post<{ Body: SignedCallBody }>('/v1/shares/rewrap', { schema: { body: SignedCallBody } }, async (req) =>
+  route(app, 'rewrap', async (req) =>
     measured(http, 'rewrap', async () => {
       const { params, caller } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap', req.body.approvals);
       const identities = await resolveIdentities(params.ageIdentity, caller);
@@ -95,6 +97,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
           recipients = [g.recipient];
         }
         const rewrappedKeyShare = await wrap(plaintext, recipients);
+        ctx.log.append(caller.apiKeyId, 'share.rewrap', { publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients });
         return { rewrappedKeyShare, fresh, groupPublicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients };
       } finally {
         plaintext.fill(0);

@@ -1,5 +1,5 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Approvals, CallerAuth } from '@wr/api';
 import { WrError, fromHex, type Secret } from '@wr/common';
 import {
   decodePublicKeyPackage,
@@ -9,7 +9,6 @@ import {
   encodePublicKeyPackage,
   signRound1,
   signRound2,
-  type DkgParticipant,
   type DkgRound1Message,
   type DkgRound2Message,
   type SchemeName,
@@ -19,12 +18,9 @@ import {
 } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
+import { route } from './route.js';
 import { describeShare, requireCommitted } from './shares.js';
 
-const sessionId = { type: 'string', pattern: '^ses_[0-9a-z]{26}$' } as const;
-const keyId = { type: 'string', pattern: '^key_[0-9a-z]{26}$' } as const;
-const messages = { type: 'array', maxItems: 64, items: { type: 'object' } } as const;
-const body = (required: string[], properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required, properties });
 
 /**
  * This node's part of distributed key generation and of signing. Round state
@@ -34,24 +30,11 @@ const body = (required: string[], properties: Record<string, unknown>) => ({ typ
 export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, http, dkgSessions, nonces, authorizer, config } = ctx;
 
-  app.post<{ Body: { sessionId: string; participants: DkgParticipant[]; self: string; auth: CallerAuth; approvals?: CallerAuth[] } }>(
-    '/v1/dkg/round1',
-    {
-      schema: {
-        body: body(['sessionId', 'participants', 'self', 'auth'], {
-          sessionId,
-          participants: { type: 'array', minItems: 2, maxItems: 16, items: { type: 'object' } },
-          self: { type: 'string', maxLength: 128 },
-          auth: CallerAuth,
-          approvals: Approvals,
-        }),
-      },
-    },
-    async (req) =>
+  route(app, 'dkgRound1', async (req) =>
       measured(http, 'dkg.round1', async () => {
         const b = req.body;
         // What key, with whom, how many to sign and whether it may leave: the caller's word, not the relay's.
-        const { params } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
+        const { params, caller } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
         if (params.nodeIds && !params.nodeIds.includes(config.nodeId)) {
           throw new WrError('PERMISSION_DENIED', `the caller asked for a key on ${params.nodeIds.join(', ')}, not on ${config.nodeId}`);
         }
@@ -77,33 +60,27 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
           self: b.self,
           signingKey: keyring.signingKey,
         });
-        const session: DkgSession = { state, exportable: params.exportable ?? true, destroy: () => state.destroy?.() };
+        const session: DkgSession = { state, exportable: params.exportable ?? true, requester: caller.apiKeyId, destroy: () => state.destroy?.() };
         if (!dkgSessions.put(b.sessionId, session)) throw new WrError('CONFLICT', `DKG session ${b.sessionId} already started on this node`);
         return { message };
       }),
   );
 
-  app.post<{ Body: { sessionId: string; round1: DkgRound1Message[] } }>(
-    '/v1/dkg/round2',
-    { schema: { body: body(['sessionId', 'round1'], { sessionId, round1: messages }) } },
-    async (req) =>
+  route(app, 'dkgRound2', async (req) =>
       measured(http, 'dkg.round2', async () => {
         const session = takeDkg(ctx, req.body.sessionId);
-        const out = await dkgRound2(session.state, req.body.round1);
+        const out = await dkgRound2(session.state, req.body.round1 as DkgRound1Message[]);
         dkgSessions.put(req.body.sessionId, session);
-        return { messages: out };
+        return { messages: out as unknown as Record<string, unknown>[] };
       }),
   );
 
-  app.post<{ Body: { sessionId: string; round2: DkgRound2Message[] } }>(
-    '/v1/dkg/round3',
-    { schema: { body: body(['sessionId', 'round2'], { sessionId, round2: messages }) } },
-    async (req) =>
+  route(app, 'dkgRound3', async (req) =>
       measured(http, 'dkg.round3', async () => {
         const done = store.bySession(req.body.sessionId);
         if (done) return describeShare(done);
         const session = takeDkg(ctx, req.body.sessionId);
-        const result = await dkgRound3(session.state, req.body.round2, keyring.x25519Identity);
+        const result = await dkgRound3(session.state, req.body.round2 as DkgRound2Message[], keyring.x25519Identity);
         try {
           const { keyId } = store.insert(
             {
@@ -121,6 +98,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             new Date().toISOString(),
           );
+          ctx.log.append(session.requester, 'key.create', { keyId, sessionId: req.body.sessionId, publicKey: result.public.groupPublicKey, identifier: result.secret.identifier, exportable: session.exportable });
           return describeShare(store.get(keyId)!);
         } finally {
           result.secret.signingShare.destroy();
@@ -129,7 +107,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   // Every participant stored its share: this one may now sign and export. Committing is harmless, so any relay may.
-  app.post<{ Body: { sessionId: string } }>('/v1/dkg/commit', { schema: { body: body(['sessionId'], { sessionId }) } }, async (req) => {
+  route(app, 'dkgCommit', async (req) => {
     const row = store.bySession(req.body.sessionId);
     if (!row) throw new WrError('NOT_FOUND', `no share from DKG session ${req.body.sessionId} on ${config.nodeId}`);
     store.commit(row.keyId);
@@ -137,18 +115,17 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   });
 
   // The workspace gave up on a DKG session: drop its round state and the share it produced, if not yet committed.
-  app.post<{ Body: { sessionId: string } }>('/v1/dkg/abort', { schema: { body: body(['sessionId'], { sessionId }) } }, async (req) => {
+  route(app, 'dkgAbort', async (req) => {
     ctx.dkgSessions.take(req.body.sessionId)?.destroy?.();
     const row = store.bySession(req.body.sessionId);
-    return { aborted: row && store.isPending(row.keyId) ? store.delete(row.keyId) : false };
+    const aborted = row && store.isPending(row.keyId) ? store.delete(row.keyId) : false;
+    if (aborted) ctx.log.append('workspace', 'key.abort', { keyId: row!.keyId, sessionId: req.body.sessionId });
+    return { aborted };
   });
 
-  app.post<{ Body: { sessionId: string; keyId: string; auth: CallerAuth; approvals?: CallerAuth[] } }>(
-    '/v1/sign/round1',
-    { schema: { body: body(['sessionId', 'keyId', 'auth'], { sessionId, keyId, auth: CallerAuth, approvals: Approvals }) } },
-    async (req) =>
+  route(app, 'signRound1', async (req) =>
       measured(http, 'sign.round1', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
+        const { params, caller } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
         if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
         const row = store.get(req.body.keyId);
         if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
@@ -162,17 +139,15 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             r.nonces.destroy();
             throw new WrError('CONFLICT', `signing session ${req.body.sessionId} already has nonces for ${row.keyId}`);
           }
-          return { commitments: r.commitments };
+          ctx.log.append(caller.apiKeyId, 'key.sign', { keyId: row.keyId, publicKey: row.groupPublicKey, messageSha256: createHash('sha256').update(fromHex(params.message, 'message')).digest('hex') });
+          return { commitments: r.commitments as unknown as Record<string, unknown> };
         } finally {
           signingShare.destroy();
         }
       }),
   );
 
-  app.post<{ Body: { sessionId: string; keyId: string; commitments: SigningCommitments[] } }>(
-    '/v1/sign/round2',
-    { schema: { body: body(['sessionId', 'keyId', 'commitments'], { sessionId, keyId, commitments: messages }) } },
-    async (req) =>
+  route(app, 'signRound2', async (req) =>
       measured(http, 'sign.round2', async () => {
         const n = nonces.take(`${req.body.sessionId} ${req.body.keyId}`);
         // Nonces are memory only: a node that restarted since round 1 has none. The call can be run again.
@@ -186,7 +161,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             { identifier: row.identifier, signingShare },
             decodePublicKeyPackage(row.publicPackage),
             n.nonces,
-            req.body.commitments,
+            req.body.commitments as SigningCommitments[],
             fromHex(n.message, 'message'),
           );
           return { signatureShare: share };
@@ -202,6 +177,8 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
 export interface DkgSession {
   state: SecretDkgState;
   exportable: boolean;
+  /** The API key that asked for the key, for this node's log. */
+  requester: string;
   destroy(): void;
 }
 

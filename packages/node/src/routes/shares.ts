@@ -1,41 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { SignedCallBody } from '@wr/api';
+import type { ShareInfo } from '@wr/api';
 import { WrError } from '@wr/common';
 import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
-
-const keyIdParam = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['keyId'],
-  properties: { keyId: { type: 'string', pattern: '^key_[0-9a-z]{26}$' } },
-} as const;
-
-const shareInfo = {
-  type: 'object',
-  properties: {
-    keyId: { type: 'string' },
-    scheme: { type: 'string' },
-    publicKey: { type: 'string' },
-    identifier: { type: 'string' },
-    minSigners: { type: 'integer' },
-    maxSigners: { type: 'integer' },
-    origin: { type: 'string' },
-    exportable: { type: 'boolean' },
-    epoch: { type: 'integer' },
-    createdAt: { type: 'string' },
-    publicPackage: { type: 'string' },
-  },
-} as const;
+import { route } from './route.js';
 
 /**
  * What the workspace learns of a share: everything but the signing share. The
  * stored group key is already in the form a standard verifier takes (checked
  * when the share was made or imported), so listing decodes nothing.
  */
-export function describeShare(row: ShareRow) {
+export function describeShare(row: ShareRow): ShareInfo {
   return {
     keyId: row.keyId,
     scheme: row.scheme,
@@ -68,7 +45,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     return row;
   };
 
-  app.get('/v1/info', async () => ({
+  route(app, 'info', async () => ({
     nodeId: config.nodeId,
     recipientKey: keyring.recipient,
     postQuantumRecipientKey: keyring.postQuantumRecipient,
@@ -76,36 +53,27 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     shares: store.count(),
   }));
 
-  app.get('/v1/shares', { schema: { response: { 200: { type: 'object', properties: { shares: { type: 'array', items: shareInfo } } } } } }, async () => ({
+  route(app, 'listShares', async () => ({
     shares: store.list().map(describeShare),
   }));
 
-  app.get<{ Params: { keyId: string } }>('/v1/shares/:keyId', { schema: { params: keyIdParam, response: { 200: shareInfo } } }, async (req) =>
-    describeShare(mustGet(req.params.keyId)),
-  );
+  route(app, 'getShare', async (req) => describeShare(mustGet(req.params.keyId)));
 
-  app.post<{ Params: { keyId: string }; Body: SignedCallBody }>('/v1/shares/:keyId/delete', { schema: { params: keyIdParam, body: SignedCallBody } }, async (req) =>
+  route(app, 'deleteShare', async (req) =>
     measured(http, 'delete', async () => {
       const { keyId } = req.params;
-      const { params } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId, req.body.approvals);
+      const { params, caller } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId, req.body.approvals);
       if (params.keyId !== keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to delete ${params.keyId}, not ${keyId}`);
-      mustGet(keyId);
-      return { keyId, deleted: store.delete(keyId) };
+      const row = mustGet(keyId);
+      const deleted = store.delete(keyId);
+      ctx.log.append(caller.apiKeyId, 'share.delete', { keyId, publicKey: row.groupPublicKey, identifier: row.identifier, epoch: row.epoch });
+      return { keyId, deleted };
     }),
   );
 
-  app.post<{ Params: { keyId: string }; Body: SignedCallBody }>(
-    '/v1/shares/:keyId/export',
-    {
-      schema: {
-        params: keyIdParam,
-        body: SignedCallBody,
-        response: { 200: { type: 'object', properties: { wrappedKeyShare: { type: 'string' } } } },
-      },
-    },
-    async (req) =>
+  route(app, 'exportShare', async (req) =>
       measured(http, 'export', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
+        const { params, caller } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
         if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
         // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
         const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
@@ -124,7 +92,9 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
           keyring.signingKey,
         );
         try {
-          return { wrappedKeyShare: await wrapShare(envelope, recipients) };
+          const wrappedKeyShare = await wrapShare(envelope, recipients);
+          ctx.log.append(caller.apiKeyId, 'share.export', { keyId: row.keyId, publicKey: row.groupPublicKey, identifier: row.identifier, recipients });
+          return { wrappedKeyShare };
         } finally {
           envelope.destroy();
           signingShare.destroy();
@@ -132,12 +102,9 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       }),
   );
 
-  app.post<{ Body: SignedCallBody }>(
-    '/v1/shares/import',
-    { schema: { body: SignedCallBody } },
-    async (req) =>
+  route(app, 'importShare', async (req) =>
       measured(http, 'import', async () => {
-        const { params } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
+        const { params, caller } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
         if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
           throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
         }
@@ -159,6 +126,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             new Date().toISOString(),
           );
+          if (created) ctx.log.append(caller.apiKeyId, 'share.import', { keyId, publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, epoch: opened.epoch, source: opened.source });
           return { ...describeShare(mustGet(keyId)), alreadyPresent: !created };
         } finally {
           opened.secret.signingShare.destroy();

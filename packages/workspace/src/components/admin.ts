@@ -34,11 +34,13 @@ export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' 
     return { apiKeyId: p.apiKeyId, revoked: true };
   },
 
-  async LIST_AUDIT_EVENTS(ws, _call, p) {
-    return { events: ws.audit.list(p.after ?? 0, p.limit ?? 100) };
+  async LIST_AUDIT_EVENTS(ws, call, p) {
+    if (!p.nodeId) return { events: ws.audit.list(p.after ?? 0, p.limit ?? 100) };
+    return ws.network.client(p.nodeId).call('log', { query: { after: String(p.after ?? 0), limit: String(p.limit ?? 100) } }, call.requestId);
   },
 
-  async VERIFY_AUDIT_LOG(ws) {
-    return ws.audit.verify();
+  async VERIFY_AUDIT_LOG(ws, call, p) {
+    if (!p.nodeId) return ws.audit.verify();
+    return ws.network.client(p.nodeId).call('logVerify', {}, call.requestId);
   },
 };

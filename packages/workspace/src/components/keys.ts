@@ -51,7 +51,7 @@ export async function retryPendingAborts(ws: WorkspaceContext, sessionId?: strin
     rows.map(async (r) => {
       const client = ws.network.clients.get(r.node_id);
       try {
-        if (client) await client.request('POST', '/v1/dkg/abort', { sessionId: r.session_id });
+        if (client) await client.call('dkgAbort', { body: { sessionId: r.session_id } });
         done.run(r.session_id, r.node_id);
       } catch (err) {
         if (!(err instanceof WrError && err.code === 'NODE_UNAVAILABLE')) done.run(r.session_id, r.node_id);
@@ -69,7 +69,7 @@ type CreateKeyResult = ComponentResult<'CREATE_KEY'>;
  * retryable; the retry (same idempotency key) commits again.
  */
 async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: string, result: CreateKeyResult): Promise<CreateKeyResult> {
-  await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).request('POST', '/v1/dkg/commit', { sessionId }, requestId))).catch((err) => {
+  await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('dkgCommit', { body: { sessionId } }, requestId))).catch((err) => {
     throw new WrError('NODE_UNAVAILABLE', `the key was made, but a node did not confirm it (${(err as Error).message}): retry with the same idempotency key`, { retryable: true });
   });
   return result;
@@ -103,15 +103,15 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       // The workspace relays each round; round-2 packages are sealed to their receiver and it cannot read them.
       const r1 = await allSettledOrThrow(
         clients.map((c, i) =>
-          c.request<{ message: DkgRound1Message }>('POST', '/v1/dkg/round1', { sessionId, participants, self: participants[i]!.identifier, ...signedBody(call) }, call.requestId),
+          c.call('dkgRound1', { body: { sessionId, participants, self: participants[i]!.identifier, ...signedBody(call) } }, call.requestId),
         ),
       );
       const round1 = r1.map((r) => r.message);
-      const r2 = await allSettledOrThrow(clients.map((c) => c.request<{ messages: DkgRound2Message[] }>('POST', '/v1/dkg/round2', { sessionId, round1 }, call.requestId)));
-      const round2 = r2.flatMap((r) => r.messages);
+      const r2 = await allSettledOrThrow(clients.map((c) => c.call('dkgRound2', { body: { sessionId, round1 } }, call.requestId)));
+      const round2 = r2.flatMap((r) => r.messages) as unknown as DkgRound2Message[];
       const r3 = await allSettledOrThrow(
         clients.map((c, i) =>
-          c.request<ShareInfo>('POST', '/v1/dkg/round3', { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier) }, call.requestId),
+          c.call('dkgRound3', { body: { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier) } }, call.requestId),
         ),
       );
       const publicKey = r3[0]!.publicKey;
@@ -152,12 +152,12 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       }
       const sessionId = newSessionId();
       const r1 = await allSettledOrThrow(
-        located.map((l) => l.client.request<{ commitments: SigningCommitments }>('POST', '/v1/sign/round1', { sessionId, keyId: l.share.keyId, ...signedBody(call) }, call.requestId)),
+        located.map((l) => l.client.call('signRound1', { body: { sessionId, keyId: l.share.keyId, ...signedBody(call) } }, call.requestId)),
       );
-      const commitments = r1.map((r) => r.commitments);
+      const commitments = r1.map((r) => r.commitments) as unknown as SigningCommitments[];
       const r2 = await Promise.all(
         located.map((l) =>
-          l.client.request<{ signatureShare: string }>('POST', '/v1/sign/round2', { sessionId, keyId: l.share.keyId, commitments }, call.requestId),
+          l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId),
         ),
       );
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
@@ -184,7 +184,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
 
   async DELETE_KEY_SHARE(ws, call, p) {
     const { client, share } = await ws.network.locate(p.keyId);
-    await client.request('POST', `/v1/shares/${p.keyId}/delete`, signedBody(call), call.requestId);
+    await client.call('deleteShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId);
     ws.network.forget(p.keyId);
     ws.audit.append(call.caller.apiKeyId, 'share.delete', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier });
     return { keyId: p.keyId, deleted: true };

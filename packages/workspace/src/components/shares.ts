@@ -17,7 +17,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const { client, share } = await ws.network.locate(p.keyId);
     if (!share.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${p.keyId} was created with exportable: false; it never leaves its node`);
     const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
-      client.request<{ wrappedKeyShare: string }>('POST', `/v1/shares/${p.keyId}/export`, signedBody(call), call.requestId),
+      client.call('exportShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId),
     );
     ws.audit.append(call.caller.apiKeyId, 'share.export', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier, recipients });
     return { wrappedKeyShare: r.wrappedKeyShare };
@@ -26,7 +26,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
   async IMPORT_KEY_SHARE(ws, call, p) {
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
-    const r = await client.request<ShareInfo & { alreadyPresent: boolean }>('POST', '/v1/shares/import', signedBody(call), call.requestId);
+    const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
     ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
     ws.audit.append(call.caller.apiKeyId, 'share.import', { keyId: r.keyId, nodeId, publicKey: r.publicKey, identifier: r.identifier, alreadyPresent: r.alreadyPresent });
     return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent };
@@ -45,7 +45,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
         recipients: string[];
       };
       try {
-        r = await client.request('POST', '/v1/shares/rewrap', signedBody(call), call.requestId);
+        r = await client.call('rewrap', { body: signedBody(call) }, call.requestId);
       } catch (err) {
         // Sealed by another node, or this node holds another share of the key: the next node may do it.
         if (err instanceof WrError && err.code === 'NO_IDENTITY_MATCH' && err.param === 'ageIdentity') continue;
@@ -69,7 +69,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
   // Made inside the default target node, which seals it to itself (or to the passphrase): the workspace never holds it.
   async GENERATE_AGE_ENCRYPTION(ws, call) {
     const client = ws.network.client(ws.network.defaultTarget);
-    const r = await client.request<{ publicKey: string; encryptedPrivateKey: string; sealedTo: string }>('POST', '/v1/identities/generate', signedBody(call), call.requestId);
+    const r = await client.call('generateIdentity', { body: signedBody(call) }, call.requestId);
     ws.audit.append(call.caller.apiKeyId, 'age.generate', { publicKey: r.publicKey, sealedTo: r.sealedTo });
     return { publicKey: r.publicKey, encryptedPrivateKey: r.encryptedPrivateKey };
   },

@@ -1,6 +1,29 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { Secret, fromHex, publicKeyOfSeed, signRaw, toHex, verifyRaw } from '@wr/common';
-import type { Db } from '@wr/server';
+import type { Db } from './database.js';
+
+/** The log's tables: entries (append-only, by trigger) and the signed head. */
+export const AUDIT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  signature TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
 
 export interface AuditEntry {
   seq: number;
@@ -41,8 +64,8 @@ function canonical(value: unknown): string {
 const headMessage = (seq: number, hash: string) => new TextEncoder().encode(`wr-audit-head-v1\n${seq}\n${hash}`);
 
 /**
- * The append-only audit log: every create, sign, export, import, rewrap and
- * delete, each entry chained to the one before by an HMAC under a key derived
+ * An append-only audit log: the workspace's (every call it ran) and each
+ * node's own (what that node did, and for whom). Each entry is chained to the one before by an HMAC under a key derived
  * from the master key (which lives outside the database), and the newest
  * entry's hash signed as the head. With the database alone, an entry cannot be
  * changed and the chain computed again, and the tail cannot be cut off, without

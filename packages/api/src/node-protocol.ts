@@ -1,0 +1,163 @@
+/**
+ * The workspace↔node protocol as a contract: one typed operation per node
+ * route, with the schemas of its path parameters, body, query and answer. The
+ * node registers its routes from these (validating requests, trimming answers)
+ * and the workspace's node client makes one typed call per operation, so the
+ * two sides cannot drift apart.
+ *
+ * Nothing a node receives here carries authority of its own: every operation
+ * that acts on a share carries the caller's signed call (SignedCallBody), which
+ * the node checks itself. Protocol messages (DKG rounds, commitments) are
+ * checked by the cryptography that consumes them, so they are typed loosely.
+ */
+import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
+import { SignedRoster } from './roster.js';
+
+const strict = { additionalProperties: false } as const;
+const SessionId = T.String({ pattern: '^ses_[0-9a-z]{26}$' });
+const KeyId = T.String({ pattern: '^key_[0-9a-z]{26}$' });
+const KeyIdParams = T.Object({ keyId: KeyId }, strict);
+const Messages = T.Array(T.Object({}, { additionalProperties: true }), { maxItems: 64 });
+
+/** What the workspace learns of a share: everything but the signing share. */
+export const ShareInfo = T.Object({
+  keyId: T.String(),
+  scheme: T.String(),
+  publicKey: T.String(),
+  identifier: T.String(),
+  minSigners: T.Integer(),
+  maxSigners: T.Integer(),
+  origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
+  exportable: T.Boolean(),
+  epoch: T.Integer(),
+  createdAt: T.String(),
+  publicPackage: T.String(),
+});
+export type ShareInfo = Static<typeof ShareInfo>;
+
+const LogEntry = T.Object({
+  seq: T.Integer(),
+  at: T.String(),
+  actor: T.String(),
+  action: T.String(),
+  details: T.Record(T.String(), T.Unknown()),
+  prevHash: T.String(),
+  hash: T.String(),
+});
+
+interface Op {
+  method: 'GET' | 'POST';
+  path: string;
+  params?: TSchema;
+  query?: TSchema;
+  body?: TSchema;
+  response: TSchema;
+}
+
+const op = <O extends Op>(o: O) => o;
+
+export const NODE_OPS = {
+  info: op({
+    method: 'GET',
+    path: '/v1/info',
+    response: T.Object({ nodeId: T.String(), recipientKey: T.String(), postQuantumRecipientKey: T.String(), signingKey: T.String(), shares: T.Integer() }),
+  }),
+  listShares: op({ method: 'GET', path: '/v1/shares', response: T.Object({ shares: T.Array(ShareInfo) }) }),
+  getShare: op({ method: 'GET', path: '/v1/shares/:keyId', params: KeyIdParams, response: ShareInfo }),
+  deleteShare: op({
+    method: 'POST',
+    path: '/v1/shares/:keyId/delete',
+    params: KeyIdParams,
+    body: SignedCallBody,
+    response: T.Object({ keyId: T.String(), deleted: T.Boolean() }),
+  }),
+  exportShare: op({ method: 'POST', path: '/v1/shares/:keyId/export', params: KeyIdParams, body: SignedCallBody, response: T.Object({ wrappedKeyShare: T.String() }) }),
+  importShare: op({ method: 'POST', path: '/v1/shares/import', body: SignedCallBody, response: T.Composite([ShareInfo, T.Object({ alreadyPresent: T.Boolean() })]) }),
+  rewrap: op({
+    method: 'POST',
+    path: '/v1/shares/rewrap',
+    body: SignedCallBody,
+    response: T.Object({
+      rewrappedKeyShare: T.String(),
+      fresh: T.Optional(T.Object({ publicKey: T.String(), encryptedPrivateKey: T.String() })),
+      groupPublicKey: T.String(),
+      identifier: T.String(),
+      source: T.Object({ nodeId: T.String(), keyId: T.String() }),
+      recipients: T.Array(T.String()),
+    }),
+  }),
+  generateIdentity: op({
+    method: 'POST',
+    path: '/v1/identities/generate',
+    body: SignedCallBody,
+    response: T.Object({ publicKey: T.String(), encryptedPrivateKey: T.String(), sealedTo: T.String() }),
+  }),
+  dkgRound1: op({
+    method: 'POST',
+    path: '/v1/dkg/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        participants: T.Array(T.Object({ identifier: T.String({ maxLength: 128 }), recipient: T.String({ maxLength: 4096 }), signingKey: T.String({ maxLength: 128 }) }, strict), {
+          minItems: 2,
+          maxItems: 16,
+        }),
+        self: T.String({ maxLength: 128 }),
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ message: T.Object({}, { additionalProperties: true }) }),
+  }),
+  dkgRound2: op({
+    method: 'POST',
+    path: '/v1/dkg/round2',
+    body: T.Object({ sessionId: SessionId, round1: Messages }, strict),
+    response: T.Object({ messages: T.Array(T.Object({}, { additionalProperties: true })) }),
+  }),
+  dkgRound3: op({ method: 'POST', path: '/v1/dkg/round3', body: T.Object({ sessionId: SessionId, round2: Messages }, strict), response: ShareInfo }),
+  dkgCommit: op({ method: 'POST', path: '/v1/dkg/commit', body: T.Object({ sessionId: SessionId }, strict), response: ShareInfo }),
+  dkgAbort: op({ method: 'POST', path: '/v1/dkg/abort', body: T.Object({ sessionId: SessionId }, strict), response: T.Object({ aborted: T.Boolean() }) }),
+  signRound1: op({
+    method: 'POST',
+    path: '/v1/sign/round1',
+    body: T.Object({ sessionId: SessionId, keyId: KeyId, auth: CallerAuth, approvals: T.Optional(Approvals) }, strict),
+    response: T.Object({ commitments: T.Object({}, { additionalProperties: true }) }),
+  }),
+  signRound2: op({
+    method: 'POST',
+    path: '/v1/sign/round2',
+    body: T.Object({ sessionId: SessionId, keyId: KeyId, commitments: Messages }, strict),
+    response: T.Object({ signatureShare: T.String() }),
+  }),
+  registryChanges: op({
+    method: 'POST',
+    path: '/v1/registry/changes',
+    body: T.Object({ changes: T.Array(CallerAuth, { maxItems: 500 }) }, strict),
+    response: T.Object({
+      results: T.Array(T.Object({ ok: T.Boolean(), apiKeyId: T.Optional(T.String()), changed: T.Optional(T.Boolean()), code: T.Optional(T.String()) })),
+    }),
+  }),
+  roster: op({ method: 'POST', path: '/v1/roster', body: T.Object({ roster: SignedRoster }, strict), response: T.Object({ version: T.Integer(), changed: T.Boolean() }) }),
+  log: op({
+    method: 'GET',
+    path: '/v1/log',
+    // A query string holds text: numbers as digits.
+    query: T.Object({ after: T.Optional(T.String({ pattern: '^[0-9]{1,15}$' })), limit: T.Optional(T.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })) }, strict),
+    response: T.Object({ events: T.Array(LogEntry) }),
+  }),
+  logVerify: op({
+    method: 'GET',
+    path: '/v1/log/verify',
+    response: T.Object({ ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()), problem: T.Optional(T.String()) }),
+  }),
+};
+
+export type NodeOp = keyof typeof NODE_OPS;
+type Part<K extends NodeOp, P extends keyof Op> = (typeof NODE_OPS)[K] extends { [X in P]: infer S extends TSchema } ? Static<S> : undefined;
+export type NodeOpParams<K extends NodeOp> = Part<K, 'params'>;
+export type NodeOpQuery<K extends NodeOp> = Part<K, 'query'>;
+export type NodeOpBody<K extends NodeOp> = Part<K, 'body'>;
+export type NodeOpResponse<K extends NodeOp> = Static<(typeof NODE_OPS)[K]['response']>;

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse } from '@wr/api';
+
+export interface OpRequest<K extends NodeOp> {
+  params: NodeOpParams<K>;
+  body: NodeOpBody<K>;
+  query: NodeOpQuery<K>;
+}
+
+/**
+ * Registers one operation of the node protocol (@wr/api NODE_OPS): its method
+ * and path, its request validated and its answer trimmed by the contract's
+ * schemas, its handler typed by them.
+ */
+export function route<K extends NodeOp>(app: FastifyInstance, name: K, handler: (req: OpRequest<K>) => Promise<NodeOpResponse<K>>): void {
+  const op: { method: 'GET' | 'POST'; path: string; params?: object; query?: object; body?: object; response: object } = NODE_OPS[name];
+  app.route({
+    method: op.method,
+    url: op.path,
+    schema: {
+      ...(op.params ? { params: op.params } : {}),
+      ...(op.query ? { querystring: op.query } : {}),
+      ...(op.body ? { body: op.body } : {}),
+      response: { 200: op.response },
+    },
+    handler: (req) => handler(req as unknown as OpRequest<K>),
+  });
+}
