@@ -232,6 +232,10 @@ test('a policy of two approvals: it cannot skip them, and two admins other than 
   assert.equal(envelope.identifier, key.shares[0]!.identifier);
   const seen = await c.call(ComponentModule.GET_APPROVAL_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
   assert.deepEqual(seen.approvedBy.sort(), [describeApiKey(second.apiKey).apiKeyId, describeApiKey(third.apiKey).apiKeyId].sort());
+  // The node that exported logged the requester and both approvers.
+  const exported = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-1' }).promise()).events.filter((e) => e.action === 'share.export').pop()!;
+  assert.equal(exported.actor, c.apiKeyId);
+  assert.deepEqual((exported.details['approvedBy'] as string[]).sort(), seen.approvedBy.sort());
   await c.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
 });
 
@@ -254,4 +258,27 @@ test('the SDK refuses a node recipient that is not in the roster the admin signe
   } finally {
     fake.close();
   }
+});
+
+test('an identity given as text reaches the node that uses it, never the workspace in the clear', async () => {
+  const c = net.client;
+  const mine = await generateIdentity('x25519');
+  const fresh = await generateIdentity('x25519');
+  const { wrappedKeyShare } = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[1]!.keyId, ageRecipient: mine.recipient }).promise();
+  const sent: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    if (typeof init?.body === 'string') sent.push(init.body);
+    return realFetch(input, init);
+  }) as typeof fetch;
+  let rewrapped: string;
+  try {
+    ({ rewrappedKeyShare: rewrapped } = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: mine.identity.expose(), wrappedKeyShare, ageRecipient: fresh.recipient }).promise());
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.ok(sent.some((b) => b.includes('BEGIN AGE ENCRYPTED FILE')), 'the identity went wrapped');
+  for (const body of sent) assert.ok(!body.includes(mine.identity.expose()), 'the identity went to the workspace in the clear');
+  const envelope = JSON.parse(new TextDecoder().decode(await unwrap(rewrapped, { identities: [fresh.identity.expose()] }))) as { identifier: string };
+  assert.equal(envelope.identifier, key.shares[1]!.identifier);
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, openRoster, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { Encrypter, armor } from 'age-encryption';
+import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, openRoster, type ComponentName, type ComponentParams, type ComponentResult, type Roster } from '@wr/api';
 import { isErrorCode } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
@@ -86,10 +87,26 @@ export class WorkspaceClient {
   call<C extends ComponentName>(component: C, params: ComponentParams<C>, opts: CallOptions = {}): WorkspaceCall<ComponentResult<C>> {
     const idempotencyKey = opts.idempotencyKey ?? randomUUID();
     return new WorkspaceCall(component, idempotencyKey, async () => {
-      const result = (await this.#send(component, params, idempotencyKey, opts)) as ComponentResult<C>;
+      const sent = component === 'REWRAPPING_KEY_SHARE' ? await this.#sealIdentity(params as ComponentParams<'REWRAPPING_KEY_SHARE'>) : params;
+      const result = (await this.#send(component, sent, idempotencyKey, opts)) as ComponentResult<C>;
       if (component === 'GET_NODE_RECIPIENT_KEY') this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
       return result;
     });
+  }
+
+  /**
+   * An identity given as text never reaches the workspace in the clear: it is
+   * wrapped here to the network's nodes (from the roster, checked against the
+   * admin key when it is known), one of which does the rewrap and opens it.
+   */
+  async #sealIdentity(params: ComponentParams<'REWRAPPING_KEY_SHARE'>): Promise<ComponentParams<'REWRAPPING_KEY_SHARE'>> {
+    if (typeof params?.ageIdentity !== 'string' || !/^AGE-SECRET-KEY-/m.test(params.ageIdentity) || params.ageIdentity.includes('-----BEGIN AGE ENCRYPTED FILE-----')) return params;
+    const { roster } = await this.call('GET_NODE_RECIPIENT_KEY', {}).promise();
+    const { nodes } = JSON.parse(roster.roster) as Roster;
+    const postQuantum = /^AGE-SECRET-KEY-PQ-1/m.test(params.ageIdentity);
+    const e = new Encrypter();
+    for (const n of nodes) e.addRecipient(postQuantum ? n.postQuantumRecipientKey : n.recipientKey);
+    return { ...params, ageIdentity: armor.encode(await e.encrypt(params.ageIdentity)) };
   }
 
   /** A recipient is a node's only if the admin-signed roster says so. */

@@ -7,9 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { Secret, fromHex, invalidArgument, toHex } from '@wr/common';
+import { fromHex, invalidArgument, PUBLIC_KEY_BYTES, publicKeyOfSeed, Secret, SIGNATURE_BYTES, signRaw, toHex, verifyRaw } from '@wr/common';
 
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, publicKeyOfSeed, signRaw, verifyRaw } from '@wr/common';
 
 
 /** A fresh node signing key. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { unwrap, wrap } from '@wr/age';
-import { toHex, utf8 } from '@wr/common';
+import { signRaw, toHex, utf8 } from '@wr/common';
 
 import {
   ShareInvalidError,
@@ -24,7 +24,6 @@ import {
   type SchemeName,
 } from '../src/index.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from '../src/frost/dkg-messages.js';
-import { signRaw } from '@wr/common';
 import { generateSigningKey } from '../src/signing.js';
 import { hex, makeNodes, pairs, rejectsWith, runDkg, type Node } from './helpers.js';
 

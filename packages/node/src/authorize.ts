@@ -29,21 +29,22 @@ export class Authorizer {
     components: readonly C[],
     use: string,
     approvals: readonly CallerAuth[] = [],
-  ): VerifiedCall<C> & { params: ComponentParams<C> } {
+  ): VerifiedCall<C> & { params: ComponentParams<C>; approvedBy?: string[] } {
     const call = this.registry.verifyEffective(auth);
     if (!(components as readonly string[]).includes(call.component)) {
       throw new WrError('PERMISSION_DENIED', `the caller signed ${call.component}; this step needs ${components.join(' or ')}`);
     }
     ApiKeyRegistry.requireScope(call.caller, call.component);
     const required = this.registry.requiredApprovals(call.component);
+    const approvedBy = call.viaApproval ? this.registry.approvers(auth, approvals) : [];
     if (required > 0) {
-      const approvedBy = call.viaApproval ? this.registry.approvers(auth, approvals) : [];
       if (approvedBy.length < required) {
         throw new WrError('APPROVAL_REQUIRED', `${call.component} needs ${required} approvals by admin keys other than the requester's; this call has ${approvedBy.length}`);
       }
     }
     this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + (call.viaApproval ? APPROVAL_TTL_MS : FRESHNESS_MS));
-    return call as unknown as VerifiedCall<C> & { params: ComponentParams<C> };
+    // The approvers go into the node's log beside the requester.
+    return { ...call, ...(approvedBy.length > 0 ? { approvedBy } : {}) } as unknown as VerifiedCall<C> & { params: ComponentParams<C>; approvedBy?: string[] };
   }
 
   /** Records a use; the record outlives the freshness window, after which the signature is refused as stale anyway. */

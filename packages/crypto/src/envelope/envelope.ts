@@ -31,7 +31,7 @@
  * Every failure is SHARE_INVALID (ShareInvalidError naming the check) or
  * UNSUPPORTED_VERSION; no message quotes envelope content.
  */
-import { Secret, WrError, invalidArgument, toHex, utf8 } from '@wr/common';
+import { invalidArgument, Secret, seedOf, signRaw, toHex, utf8, verifyRaw, WrError } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
 import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, publicKeyPackageOf, shareMatchesValidatedPackage, validateKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
@@ -39,7 +39,6 @@ import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument, type JsonObject } from '../internal/document.js';
-import { seedOf, signRaw, verifyRaw } from '@wr/common';
 import { signingPublicKey } from '../signing.js';
 
 export const ENVELOPE_TYPE = 'wr.key-share';

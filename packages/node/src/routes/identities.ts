@@ -32,7 +32,10 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     return wrap(utf8(file), [postQuantum ? keyring.postQuantumRecipient : keyring.recipient]);
   }
 
-  /** `ageIdentity` as given: identity text, or an encryptedPrivateKey this node sealed, which the caller may use. */
+  /**
+   * `ageIdentity` as given: identity text; the caller's identity wrapped to this
+   * node; or an encryptedPrivateKey this node sealed, which the caller may use.
+   */
   async function resolveIdentities(ageIdentity: string, caller: { apiKeyId: string; scopes: ReadonlySet<string> }): Promise<Secret<string>[]> {
     if (!ageIdentity.trimStart().startsWith(ARMOR_BEGIN)) return parseIdentityFile(ageIdentity, 'ageIdentity');
     let text: string;
@@ -46,8 +49,10 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     }
     const seal = SEAL_LINE.exec(text);
     const identities = parseIdentityFile(text, 'ageIdentity');
+    // No seal: the caller's own identity, wrapped to this node by the SDK so that the workspace never saw it.
+    if (!seal) return identities;
     const recipient = identities.length === 1 ? await recipientOf(identities[0]!) : '';
-    if (!seal || seal[1] !== config.nodeId || !verifyRaw(fromHex(keyring.signingPublicKey, 'signingKey', 32), sealMessage(seal[1], seal[2]!, recipient), fromHex(seal[3]!, 'signature', 64))) {
+    if (seal[1] !== config.nodeId || !verifyRaw(fromHex(keyring.signingPublicKey, 'signingKey', 32), sealMessage(seal[1], seal[2]!, recipient), fromHex(seal[3]!, 'signature', 64))) {
       throw new WrError('INVALID_ARGUMENT', 'ageIdentity: this encryptedPrivateKey does not carry this node\'s seal', { param: 'ageIdentity' });
     }
     if (seal[2] !== caller.apiKeyId && !caller.scopes.has('keys:export')) {
@@ -58,7 +63,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'generateIdentity', async (req) =>
     measured(http, 'age.generate', async () => {
-      const { params, caller } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate', req.body.approvals);
+      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate', req.body.approvals);
       const postQuantum = params.postQuantum ?? false;
       const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
       try {
@@ -66,7 +71,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
           ? await wrapWithPassphrase(utf8(`# created: ${now()}\n# public key: ${g.recipient}\n${g.identity.expose()}\n`), params.passphrase)
           : await sealToSelf(g.identity, g.recipient, caller.apiKeyId, postQuantum);
         const sealedTo = params.passphrase ? 'passphrase' : config.nodeId;
-        ctx.log.append(caller.apiKeyId, 'age.generate', { publicKey: g.recipient, sealedTo });
+        ctx.log.append(caller.apiKeyId, 'age.generate', { ...(approvedBy && { approvedBy }), publicKey: g.recipient, sealedTo });
         return { publicKey: g.recipient, encryptedPrivateKey, sealedTo };
       } finally {
         g.identity.destroy();
@@ -76,7 +81,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'rewrap', async (req) =>
     measured(http, 'rewrap', async () => {
-      const { params, caller } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap', req.body.approvals);
+      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap', req.body.approvals);
       const identities = await resolveIdentities(params.ageIdentity, caller);
       const plaintext = await unwrap(params.wrappedKeyShare, { identities });
       try {
@@ -97,7 +102,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
           recipients = [g.recipient];
         }
         const rewrappedKeyShare = await wrap(plaintext, recipients);
-        ctx.log.append(caller.apiKeyId, 'share.rewrap', { publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients });
+        ctx.log.append(caller.apiKeyId, 'share.rewrap', { ...(approvedBy && { approvedBy }), publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients });
         return { rewrappedKeyShare, fresh, groupPublicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients };
       } finally {
         plaintext.fill(0);

@@ -34,7 +34,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
       measured(http, 'dkg.round1', async () => {
         const b = req.body;
         // What key, with whom, how many to sign and whether it may leave: the caller's word, not the relay's.
-        const { params, caller } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
+        const { params, caller, approvedBy } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
         if (params.nodeIds && !params.nodeIds.includes(config.nodeId)) {
           throw new WrError('PERMISSION_DENIED', `the caller asked for a key on ${params.nodeIds.join(', ')}, not on ${config.nodeId}`);
         }
@@ -60,7 +60,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
           self: b.self,
           signingKey: keyring.signingKey,
         });
-        const session: DkgSession = { state, exportable: params.exportable ?? true, requester: caller.apiKeyId, destroy: () => state.destroy?.() };
+        const session: DkgSession = { state, exportable: params.exportable ?? true, requester: caller.apiKeyId, approvedBy, destroy: () => state.destroy?.() };
         if (!dkgSessions.put(b.sessionId, session)) throw new WrError('CONFLICT', `DKG session ${b.sessionId} already started on this node`);
         return { message };
       }),
@@ -98,7 +98,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             new Date().toISOString(),
           );
-          ctx.log.append(session.requester, 'key.create', { keyId, sessionId: req.body.sessionId, publicKey: result.public.groupPublicKey, identifier: result.secret.identifier, exportable: session.exportable });
+          ctx.log.append(session.requester, 'key.create', { ...(session.approvedBy && { approvedBy: session.approvedBy }), keyId, sessionId: req.body.sessionId, publicKey: result.public.groupPublicKey, identifier: result.secret.identifier, exportable: session.exportable });
           return describeShare(store.get(keyId)!);
         } finally {
           result.secret.signingShare.destroy();
@@ -125,7 +125,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'signRound1', async (req) =>
       measured(http, 'sign.round1', async () => {
-        const { params, caller } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
+        const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
         if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
         const row = store.get(req.body.keyId);
         if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
@@ -139,7 +139,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             r.nonces.destroy();
             throw new WrError('CONFLICT', `signing session ${req.body.sessionId} already has nonces for ${row.keyId}`);
           }
-          ctx.log.append(caller.apiKeyId, 'key.sign', { keyId: row.keyId, publicKey: row.groupPublicKey, messageSha256: createHash('sha256').update(fromHex(params.message, 'message')).digest('hex') });
+          ctx.log.append(caller.apiKeyId, 'key.sign', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, messageSha256: createHash('sha256').update(fromHex(params.message, 'message')).digest('hex') });
           return { commitments: r.commitments as unknown as Record<string, unknown> };
         } finally {
           signingShare.destroy();
@@ -177,8 +177,9 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
 export interface DkgSession {
   state: SecretDkgState;
   exportable: boolean;
-  /** The API key that asked for the key, for this node's log. */
+  /** The API key that asked for the key, and any approvers, for this node's log. */
   requester: string;
+  approvedBy: string[] | undefined;
   destroy(): void;
 }
 

@@ -62,18 +62,18 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   route(app, 'deleteShare', async (req) =>
     measured(http, 'delete', async () => {
       const { keyId } = req.params;
-      const { params, caller } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId, req.body.approvals);
+      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['DELETE_KEY_SHARE'], keyId, req.body.approvals);
       if (params.keyId !== keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to delete ${params.keyId}, not ${keyId}`);
       const row = mustGet(keyId);
       const deleted = store.delete(keyId);
-      ctx.log.append(caller.apiKeyId, 'share.delete', { keyId, publicKey: row.groupPublicKey, identifier: row.identifier, epoch: row.epoch });
+      ctx.log.append(caller.apiKeyId, 'share.delete', { ...(approvedBy && { approvedBy }), keyId, publicKey: row.groupPublicKey, identifier: row.identifier, epoch: row.epoch });
       return { keyId, deleted };
     }),
   );
 
   route(app, 'exportShare', async (req) =>
       measured(http, 'export', async () => {
-        const { params, caller } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
+        const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
         if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
         // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
         const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
@@ -93,7 +93,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
         );
         try {
           const wrappedKeyShare = await wrapShare(envelope, recipients);
-          ctx.log.append(caller.apiKeyId, 'share.export', { keyId: row.keyId, publicKey: row.groupPublicKey, identifier: row.identifier, recipients });
+          ctx.log.append(caller.apiKeyId, 'share.export', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, identifier: row.identifier, recipients });
           return { wrappedKeyShare };
         } finally {
           envelope.destroy();
@@ -104,7 +104,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'importShare', async (req) =>
       measured(http, 'import', async () => {
-        const { params, caller } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
+        const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
         if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
           throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
         }
@@ -126,7 +126,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             new Date().toISOString(),
           );
-          if (created) ctx.log.append(caller.apiKeyId, 'share.import', { keyId, publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, epoch: opened.epoch, source: opened.source });
+          if (created) ctx.log.append(caller.apiKeyId, 'share.import', { ...(approvedBy && { approvedBy }), keyId, publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, epoch: opened.epoch, source: opened.source });
           return { ...describeShare(mustGet(keyId)), alreadyPresent: !created };
         } finally {
           opened.secret.signingShare.destroy();

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { WrError, fromHex, toHex } from '@wr/common';
-import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound1Message, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
-import { newSessionId } from '@wr/common';
+import { fromHex, newSessionId, toHex, WrError } from '@wr/common';
+import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
 import { signedBody, type WorkspaceContext } from '../context.js';
 import type { ShareInfo } from '../node-client.js';
 import type { ComponentResult } from '@wr/api';

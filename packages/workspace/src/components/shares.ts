@@ -1,6 +1,5 @@
 import { WrError } from '@wr/common';
 import { signedBody, type WorkspaceContext } from '../context.js';
-import type { ShareInfo } from '../node-client.js';
 import type { Handlers } from './types.js';
 
 const asList = (r: string | string[]) => (Array.isArray(r) ? r : [r]);
