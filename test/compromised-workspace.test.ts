@@ -12,7 +12,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { generateIdentity, unwrap } from '@wr/age';
+import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { callDigest, type CallerAuth } from '@wr/api';
 import { ApiKey, ComponentModule, WorkspaceClient, describeApiKey, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from './support/network.js';
@@ -281,4 +281,43 @@ test('an identity given as text reaches the node that uses it, never the workspa
   for (const body of sent) assert.ok(!body.includes(mine.identity.expose()), 'the identity went to the workspace in the clear');
   const envelope = JSON.parse(new TextDecoder().decode(await unwrap(rewrapped, { identities: [fresh.identity.expose()] }))) as { identifier: string };
   assert.equal(envelope.identifier, key.shares[1]!.identifier);
+});
+
+test('the SDK refuses results the nodes did not sign for: a key, an export, an import', async () => {
+  const c = net.client;
+  const made = await c.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
+  assert.ok(made.shares.every((s) => s.receipt?.nodeId === s.nodeId), 'every share comes with its node\'s receipt');
+  const escrow = await generateIdentity('x25519');
+  const exported = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: made.shares[0]!.keyId, ageRecipient: escrow.recipient }).promise();
+  const node4 = (await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise()).recipientKey;
+  const toNode4 = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: made.shares[0]!.keyId, ageRecipient: node4 }).promise();
+  const imported = await c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: toNode4.wrappedKeyShare, nodeId: 'node-4' }).promise();
+  const mine = await generateIdentity('x25519');
+
+  // A workspace that lies, answering each call from a script (its roster answer is the honest one).
+  const honestRoster = await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, {}).promise();
+  const lies: Record<string, unknown[]> = {
+    CREATE_KEY: [
+      { ...made, shares: [made.shares[0], { ...made.shares[1], receipt: made.shares[0]!.receipt }] },
+      { ...made, threshold: 2 },
+    ],
+    EXPORT_KEY_SHARE: [{ ...exported, wrappedKeyShare: await wrap(new TextEncoder().encode('not the share'), [mine.recipient]) }],
+    IMPORT_KEY_SHARE: [{ ...imported, nodeId: 'node-3' }],
+  };
+  const fake = createServer((req, res) => {
+    const component = req.url!.split('/').pop()!;
+    const body = JSON.stringify(component === 'GET_NODE_RECIPIENT_KEY' ? honestRoster : lies[component]!.shift());
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+  try {
+    const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, adminPublicKey: net.adminPublicKey });
+    const refusedBySdk = (p: Promise<unknown>) => assert.rejects(p, { code: 'UNAUTHENTICATED' });
+    await refusedBySdk(client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise());
+    await refusedBySdk(client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable: false }).promise());
+    await refusedBySdk(client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: made.shares[0]!.keyId, ageRecipient: escrow.recipient }).promise());
+    await refusedBySdk(client.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: toNode4.wrappedKeyShare, nodeId: 'node-4' }).promise());
+  } finally {
+    fake.close();
+  }
 });

@@ -5,6 +5,7 @@
  * rejected everywhere (`additionalProperties: false`).
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
 const strict = { additionalProperties: false } as const;
@@ -29,7 +30,7 @@ const AgeRecipient = T.String({ minLength: 1, maxLength: 2048, description: 'an 
 const WrappedShare = T.String({ minLength: 1, maxLength: LIMITS.wrappedShareChars, description: 'an ASCII-armored age file' });
 const Timestamp = T.String({ description: 'RFC 3339 time' });
 
-export const ShareRef = T.Object({ nodeId: T.String(), keyId: T.String(), identifier: T.String() }, strict);
+export const ShareRef = T.Object({ nodeId: T.String(), keyId: T.String(), identifier: T.String(), receipt: T.Optional(Receipt) }, strict);
 
 export const KeyInfo = T.Object(
   {
@@ -216,7 +217,7 @@ export const COMPONENTS = {
       },
       strict,
     ),
-    result: T.Object({ wrappedKeyShare: T.String() }, strict),
+    result: T.Object({ wrappedKeyShare: T.String(), receipt: T.Optional(Receipt) }, strict),
   }),
   IMPORT_KEY_SHARE: component({
     scope: 'keys:import',
@@ -231,6 +232,7 @@ export const COMPONENTS = {
         scheme: T.String(),
         identifier: T.String(),
         alreadyPresent: T.Boolean({ description: 'true when the node already held this share; keyId is the one it had' }),
+        receipt: T.Optional(Receipt),
       },
       strict,
     ),

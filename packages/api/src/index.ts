@@ -2,3 +2,4 @@ export * from './components.js';
 export * from './call-auth.js';
 export * from './roster.js';
 export * from './node-protocol.js';
+export * from './receipts.js';

@@ -12,6 +12,7 @@
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
+import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
 const strict = { additionalProperties: false } as const;
@@ -72,8 +73,19 @@ export const NODE_OPS = {
     body: SignedCallBody,
     response: T.Object({ keyId: T.String(), deleted: T.Boolean() }),
   }),
-  exportShare: op({ method: 'POST', path: '/v1/shares/:keyId/export', params: KeyIdParams, body: SignedCallBody, response: T.Object({ wrappedKeyShare: T.String() }) }),
-  importShare: op({ method: 'POST', path: '/v1/shares/import', body: SignedCallBody, response: T.Composite([ShareInfo, T.Object({ alreadyPresent: T.Boolean() })]) }),
+  exportShare: op({
+    method: 'POST',
+    path: '/v1/shares/:keyId/export',
+    params: KeyIdParams,
+    body: SignedCallBody,
+    response: T.Object({ wrappedKeyShare: T.String(), receipt: Receipt }),
+  }),
+  importShare: op({
+    method: 'POST',
+    path: '/v1/shares/import',
+    body: SignedCallBody,
+    response: T.Composite([ShareInfo, T.Object({ alreadyPresent: T.Boolean(), receipt: Receipt })]),
+  }),
   rewrap: op({
     method: 'POST',
     path: '/v1/shares/rewrap',
@@ -118,7 +130,7 @@ export const NODE_OPS = {
     response: T.Object({ messages: T.Array(T.Object({}, { additionalProperties: true })) }),
   }),
   dkgRound3: op({ method: 'POST', path: '/v1/dkg/round3', body: T.Object({ sessionId: SessionId, round2: Messages }, strict), response: ShareInfo }),
-  dkgCommit: op({ method: 'POST', path: '/v1/dkg/commit', body: T.Object({ sessionId: SessionId }, strict), response: ShareInfo }),
+  dkgCommit: op({ method: 'POST', path: '/v1/dkg/commit', body: T.Object({ sessionId: SessionId }, strict), response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]) }),
   dkgAbort: op({ method: 'POST', path: '/v1/dkg/abort', body: T.Object({ sessionId: SessionId }, strict), response: T.Object({ aborted: T.Boolean() }) }),
   signRound1: op({
     method: 'POST',

@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Encrypter, armor } from 'age-encryption';
-import { AUTH_HEADERS, COMPONENTS, LIMITS, componentPath, openRoster, type ComponentName, type ComponentParams, type ComponentResult, type Roster } from '@wr/api';
-import { isErrorCode } from '@wr/common';
+import {
+  AUTH_HEADERS,
+  COMPONENTS,
+  LIMITS,
+  componentPath,
+  openRoster,
+  receiptMessage,
+  sha256Hex,
+  type ComponentName,
+  type ComponentParams,
+  type ComponentResult,
+  type Receipt,
+  type ReceiptFacts,
+  type Roster,
+} from '@wr/api';
+import { fromHex, isErrorCode, verifyRaw } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
 
@@ -90,6 +104,9 @@ export class WorkspaceClient {
       const sent = component === 'REWRAPPING_KEY_SHARE' ? await this.#sealIdentity(params as ComponentParams<'REWRAPPING_KEY_SHARE'>) : params;
       const result = (await this.#send(component, sent, idempotencyKey, opts)) as ComponentResult<C>;
       if (component === 'GET_NODE_RECIPIENT_KEY') this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
+      if (this.#adminPublicKey && (component === 'CREATE_KEY' || component === 'EXPORT_KEY_SHARE' || component === 'IMPORT_KEY_SHARE')) {
+        await this.#checkReceipts(component, sent as never, result as never);
+      }
       return result;
     });
   }
@@ -107,6 +124,52 @@ export class WorkspaceClient {
     const e = new Encrypter();
     for (const n of nodes) e.addRecipient(postQuantum ? n.postQuantumRecipientKey : n.recipientKey);
     return { ...params, ageIdentity: armor.encode(await e.encrypt(params.ageIdentity)) };
+  }
+
+  #roster: Promise<Roster> | undefined;
+
+  /** The roster the admin key signed, fetched once (GET_NODE_RECIPIENT_KEY checks it). */
+  #verifiedRoster(): Promise<Roster> {
+    this.#roster ??= this.call('GET_NODE_RECIPIENT_KEY', {})
+      .promise()
+      .then((r) => openRoster(r.roster, this.#adminPublicKey!))
+      .catch((err) => {
+        this.#roster = undefined;
+        throw err;
+      });
+    return this.#roster;
+  }
+
+  /**
+   * What the nodes say they did, signed with the keys the roster pins: a key
+   * on the nodes named, with the threshold and exportability asked for; an
+   * export from the node holding the share, to the recipients asked for; an
+   * import on the node that answers.
+   */
+  async #checkReceipts<C extends 'CREATE_KEY' | 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SHARE'>(component: C, p: ComponentParams<C>, r: ComponentResult<C>): Promise<void> {
+    const roster = await this.#verifiedRoster();
+    const check = (receipt: Receipt | undefined, facts: ReceiptFacts) => {
+      const node = roster.nodes.find((n) => n.nodeId === facts.nodeId);
+      const ok = receipt && node && receipt.nodeId === facts.nodeId && verifyRaw(fromHex(node.signingKey, 'signingKey', 32), receiptMessage(facts), fromHex(receipt.signature, 'signature', 64));
+      if (!ok) throw new WorkspaceError('UNAUTHENTICATED', `${component}: the answer carries no valid receipt from ${facts.nodeId} for what was asked: do not rely on it`);
+    };
+    if (component === 'CREATE_KEY') {
+      const [params, result] = [p as ComponentParams<'CREATE_KEY'>, r as ComponentResult<'CREATE_KEY'>];
+      const named = params.nodeIds ?? roster.nodes.map((n) => n.nodeId);
+      if (result.shares.map((s) => s.nodeId).join() !== named.join()) throw new WorkspaceError('UNAUTHENTICATED', 'CREATE_KEY: the key is not on the nodes asked for');
+      for (const s of result.shares) {
+        const facts = { scheme: params.scheme, threshold: params.threshold, maxSigners: named.length, exportable: params.exportable ?? true };
+        check(s.receipt, { kind: 'key', nodeId: s.nodeId, keyId: s.keyId, publicKey: result.publicKey, identifier: s.identifier, ...facts });
+      }
+    } else if (component === 'EXPORT_KEY_SHARE') {
+      const [params, result] = [p as ComponentParams<'EXPORT_KEY_SHARE'>, r as ComponentResult<'EXPORT_KEY_SHARE'>];
+      const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
+      check(result.receipt, { kind: 'export', nodeId: result.receipt?.nodeId ?? '?', keyId: params.keyId, recipients, wrappedSha256: sha256Hex(result.wrappedKeyShare) });
+    } else {
+      const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARE'>, r as ComponentResult<'IMPORT_KEY_SHARE'>];
+      if (params.nodeId !== undefined && params.nodeId !== result.nodeId) throw new WorkspaceError('UNAUTHENTICATED', `IMPORT_KEY_SHARE: imported into ${result.nodeId}, not ${params.nodeId}`);
+      check(result.receipt, { kind: 'import', nodeId: result.nodeId, keyId: result.keyId, publicKey: result.publicKey, identifier: result.identifier });
+    }
   }
 
   /** A recipient is a node's only if the admin-signed roster says so. */

@@ -117,6 +117,15 @@ test('registry changes: only admin-signed ones apply, and a key grants only scop
     ['UNAUTHENTICATED', true, 'PERMISSION_DENIED', 'PERMISSION_DENIED'],
   );
   assert.equal(ctx.authorizer.registry.get(reader.apiKeyId), undefined);
+
+  // Revoked by the root: the node refuses the key from then on, and a replayed creation does not bring it back.
+  const created = root.sign('CREATE_API_KEY', { name: 'short-lived', scopes: ['keys:read'], publicKey: reader.publicKey });
+  const revoke = root.sign('REVOKE_API_KEY', { apiKeyId: reader.apiKeyId });
+  const again = await post('/v1/registry/changes', { changes: [created, revoke, created] });
+  assert.deepEqual((again.json['results'] as { changed: boolean }[]).map((x) => x.changed), [true, true, false]);
+  assert.equal(ctx.authorizer.registry.get(reader.apiKeyId)?.revoked, true);
+  const refused = await post(`/v1/shares/${keyId}/export`, { auth: reader.sign('EXPORT_KEY_SHARE', { keyId, ageRecipient: ctx.keyring.recipient }) });
+  assert.equal(refused.json.error?.code, 'UNAUTHENTICATED');
 });
 
 test('a signed call is checked before anything: stale, altered, for another share, replayed', async () => {

@@ -19,7 +19,7 @@ import {
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import { route } from './route.js';
-import { describeShare, requireCommitted } from './shares.js';
+import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
 
 /**
@@ -111,7 +111,18 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const row = store.bySession(req.body.sessionId);
     if (!row) throw new WrError('NOT_FOUND', `no share from DKG session ${req.body.sessionId} on ${config.nodeId}`);
     store.commit(row.keyId);
-    return describeShare(row);
+    const receipt = receiptFor(ctx, {
+      kind: 'key',
+      nodeId: config.nodeId,
+      keyId: row.keyId,
+      publicKey: row.groupPublicKey,
+      identifier: row.identifier,
+      scheme: row.scheme,
+      threshold: row.minSigners,
+      maxSigners: row.maxSigners,
+      exportable: row.exportable,
+    });
+    return { ...describeShare(row), receipt };
   });
 
   // The workspace gave up on a DKG session: drop its round state and the share it produced, if not yet committed.

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ShareInfo } from '@wr/api';
-import { WrError } from '@wr/common';
+import { receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
+import { WrError, signRaw, toHex } from '@wr/common';
 import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
@@ -34,6 +34,11 @@ export function requireCommitted(ctx: NodeContext, keyId: string): void {
   if (ctx.store.isPending(keyId)) {
     throw new WrError('NODE_UNAVAILABLE', `key share ${keyId} is from a key generation not yet committed: retry in a moment`, { retryable: true });
   }
+}
+
+/** This node's signed receipt for what it did (see @wr/api receipts). */
+export function receiptFor(ctx: NodeContext, facts: ReceiptFacts): Receipt {
+  return { nodeId: facts.nodeId, signature: toHex(signRaw(ctx.keyring.signingKey, receiptMessage(facts))) };
 }
 
 export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
@@ -94,7 +99,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
         try {
           const wrappedKeyShare = await wrapShare(envelope, recipients);
           ctx.log.append(caller.apiKeyId, 'share.export', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, identifier: row.identifier, recipients });
-          return { wrappedKeyShare };
+          return { wrappedKeyShare, receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }) };
         } finally {
           envelope.destroy();
           signingShare.destroy();
@@ -127,7 +132,9 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             new Date().toISOString(),
           );
           if (created) ctx.log.append(caller.apiKeyId, 'share.import', { ...(approvedBy && { approvedBy }), keyId, publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, epoch: opened.epoch, source: opened.source });
-          return { ...describeShare(mustGet(keyId)), alreadyPresent: !created };
+          const share = describeShare(mustGet(keyId));
+          const receipt = receiptFor(ctx, { kind: 'import', nodeId: config.nodeId, keyId, publicKey: share.publicKey, identifier: share.identifier });
+          return { ...share, alreadyPresent: !created, receipt };
         } finally {
           opened.secret.signingShare.destroy();
         }

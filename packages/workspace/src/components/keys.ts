@@ -68,10 +68,11 @@ type CreateKeyResult = ComponentResult<'CREATE_KEY'>;
  * retryable; the retry (same idempotency key) commits again.
  */
 async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: string, result: CreateKeyResult): Promise<CreateKeyResult> {
-  await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('dkgCommit', { body: { sessionId } }, requestId))).catch((err) => {
+  const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('dkgCommit', { body: { sessionId } }, requestId))).catch((err) => {
     throw new WrError('NODE_UNAVAILABLE', `the key was made, but a node did not confirm it (${(err as Error).message}): retry with the same idempotency key`, { retryable: true });
   });
-  return result;
+  // Each node's receipt: the caller can check that the key is on the nodes it named, as it asked.
+  return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
 }
 
 /** Like Promise.all, but waits for every request to end before failing: an abort then comes after them all. */

@@ -19,7 +19,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
       client.call('exportShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId),
     );
     ws.audit.append(call.caller.apiKeyId, 'share.export', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier, recipients });
-    return { wrappedKeyShare: r.wrappedKeyShare };
+    return { wrappedKeyShare: r.wrappedKeyShare, receipt: r.receipt };
   },
 
   async IMPORT_KEY_SHARE(ws, call, p) {
@@ -28,7 +28,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
     ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
     ws.audit.append(call.caller.apiKeyId, 'share.import', { keyId: r.keyId, nodeId, publicKey: r.publicKey, identifier: r.identifier, alreadyPresent: r.alreadyPresent });
-    return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent };
+    return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent, receipt: r.receipt };
   },
 
   // Runs inside a node: the one that sealed the identity given, or (for identity text) the default target node.

@@ -1,0 +1,30 @@
+/**
+ * A node's receipt for what it did: signed with its own key (the one the
+ * roster pins), over the facts a caller asked for. The workspace passes
+ * receipts through and cannot make one, so a caller that knows the admin key
+ * can check that a key really was made on the nodes it named, or that an
+ * export really came from the node holding the share, to its own recipients.
+ */
+import { createHash } from 'node:crypto';
+import { Type as T, type Static } from '@sinclair/typebox';
+
+export const Receipt = T.Object(
+  { nodeId: T.String(), signature: T.String({ pattern: '^[0-9a-f]{128}$' }) },
+  { additionalProperties: false, description: "the node's signature over what it did, checked by the SDK against the roster" },
+);
+export type Receipt = Static<typeof Receipt>;
+
+export type ReceiptFacts =
+  | { kind: 'key'; nodeId: string; keyId: string; publicKey: string; identifier: string; scheme: string; threshold: number; maxSigners: number; exportable: boolean }
+  | { kind: 'export'; nodeId: string; keyId: string; recipients: string[]; wrappedSha256: string }
+  | { kind: 'import'; nodeId: string; keyId: string; publicKey: string; identifier: string };
+
+/** The bytes a node signs for a receipt: its facts, in a fixed order. */
+export function receiptMessage(facts: ReceiptFacts): Uint8Array {
+  const ordered = Object.keys(facts)
+    .sort()
+    .map((k) => [k, facts[k as keyof ReceiptFacts]]);
+  return new TextEncoder().encode(`wr-node-receipt-v1\n${JSON.stringify(ordered)}`);
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
