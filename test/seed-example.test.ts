@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComponentModule } from 'caller-sdk';
-import { startTestNetwork, scratchDir as newScratchDir, type TestNetwork } from './support/network.js';
+import { ROOT, startTestNetwork, scratchDir as newScratchDir, type TestNetwork } from './support/network.js';
 import { compileAndRun, seedExample, seedRewrapSnippet } from './support/seed.js';
 import { ed25519Verify } from './support/verify.js';
 
@@ -121,4 +121,20 @@ test('a share exported to an age-keygen recipient opens with the age tool', asyn
   assert.equal(envelope['ciphersuite'], 'frost-ed25519');
   assert.equal(envelope['identifier'], share.identifier);
   assert.deepEqual(envelope['source'], { nodeId: share.nodeId, keyId: share.keyId });
+});
+
+test('`npm run example` runs the seed example kept in the repository, and the moved share lands on node-4', async () => {
+  const dir = scratchDir('npm-example');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'examples', 'export-import-key-share.ts')], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, WR_API_KEY: net.apiKey, WR_BASE_URL: net.baseUrl, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey },
+    timeout: 120_000,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const newKeyId = /New keyId on target node: (key_\w+)/.exec(run.stdout)?.[1];
+  assert.ok(newKeyId, run.stdout);
+  assert.equal(readFileSync(join(dir, '.wr', 'example', 'new-key-id'), 'utf8').trim(), newKeyId);
+  assert.match(readFileSync(join(dir, '.wr', 'example', 'age-private-key'), 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----/);
+  assert.equal((await net.client.call(ComponentModule.GET_KEY, { keyId: newKeyId }).promise()).nodeId, 'node-4');
 });

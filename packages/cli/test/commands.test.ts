@@ -84,6 +84,9 @@ describe('wr operator commands', () => {
     const human = await wr(['nodes', 'list'], { env });
     assert.equal(human.code, 0);
     assert.match(human.stdout, /^NODE\s+STATUS\s+SHARES/);
+    assert.ok(!human.stdout.includes(r.recipientKey), 'a terminal table shortens recipients');
+    const wide = await wr(['nodes', 'list', '--wide'], { env });
+    assert.ok(wide.stdout.includes(r.recipientKey), '--wide shows them whole');
   });
 
   it('creates, lists, shows, signs with and deletes keys', async () => {

@@ -7,9 +7,9 @@
  */
 export const ERROR_CODES = {
   INVALID_ARGUMENT: { status: 400, hint: 'Fix the named parameter and call again.' },
-  UNAUTHENTICATED: { status: 401, hint: 'Pass a valid API key (WR_API_KEY).' },
-  PERMISSION_DENIED: { status: 403, hint: 'Use an API key that carries the needed scope.' },
-  NOT_FOUND: { status: 404, hint: 'Check the id; LIST_KEYS and LIST_NODES show what exists.' },
+  UNAUTHENTICATED: { status: 401, hint: 'Pass a registered API key (WR_API_KEY); an admin registers one with `wr apikeys create`.' },
+  PERMISSION_DENIED: { status: 403, hint: 'Use an API key that carries the needed scope (`wr apikeys list` shows them).' },
+  NOT_FOUND: { status: 404, hint: 'Check the id: `wr keys list` and `wr nodes` (LIST_KEYS, LIST_NODES) show what exists.' },
   NOT_EXPORTABLE: { status: 403, hint: 'This key was created with exportable: false; its shares never leave their node.' },
   NO_IDENTITY_MATCH: { status: 422, hint: 'The wrapped share is encrypted to someone else: wrap it to this identity (or node) and try again.' },
   WRAPPED_SHARE_CORRUPT: { status: 422, hint: 'The wrapped share is damaged or was tampered with: fetch an intact copy.' },
@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   REPLAYED: { status: 409, hint: 'This signed request was already used: the SDK signs every attempt afresh; sign the call again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
-  NODE_UNAVAILABLE: { status: 503, hint: 'A node did not answer: check that it runs, then retry.' },
+  NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
   INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
 } as const;
 

@@ -39,7 +39,7 @@ export function registerMigrateCommand(program: Command): void {
     .requiredOption('--to <node>', 'the node they move to')
     .option('--key <keyId>', 'move only this source share; repeat for more (default: every share on --from)', collect)
     .option('--concurrency <n>', 'shares in flight at once', integer(1, 64), 8)
-    .option('--state <file>', 'the resumable state file (default: .wr-migrate-FROM-TO.json here)')
+    .option('--state <file>', 'the resumable state file (default: .wr/migrate-FROM-TO.json here, beside the local network files)')
     .option('--delete-source', 'delete each source share once its moved copy has signed')
     .addHelpText(
       'after',

@@ -10,12 +10,13 @@ export function registerNodeCommands(program: Command): void {
   nodes
     .command('list', { isDefault: true })
     .description('list every node with its status, share count and recipient (LIST_NODES; the default)')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--wide', 'show whole recipients (--json always does)')
+    .action(async (opts: { wide?: boolean }, cmd: Command) => {
       const result = await clientFor(cmd).call(ComponentModule.LIST_NODES, {}).promise();
       printResult(cmd, result, () =>
         table(
           ['NODE', 'STATUS', 'SHARES', 'URL', 'RECIPIENT'],
-          result.nodes.map((n) => [n.nodeId, n.status, String(n.shares), n.url, short(n.recipientKey, 24)]),
+          result.nodes.map((n) => [n.nodeId, n.status, String(n.shares), n.url, opts.wide ? n.recipientKey : short(n.recipientKey, 24)]),
         ),
       );
     });

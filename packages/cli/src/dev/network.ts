@@ -46,18 +46,18 @@ export interface LocalNetwork {
   stop(): Promise<void>;
 }
 
-/** Ports that were free a moment ago: the OS picks them. */
-async function freePorts(host: string, n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, host, () => res(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+/**
+ * The servers, once every one is ready; if one fails to start, the others
+ * (and `alsoStop`) are stopped before the failure is thrown, so nothing is
+ * left running behind a failed start.
+ */
+async function startedOrStopped(starting: Promise<ServerProcess>[], alsoStop: ServerProcess[] = []): Promise<ServerProcess[]> {
+  const settled = await Promise.allSettled(starting);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<ServerProcess>).value);
+  const up = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  await Promise.all([...up, ...alsoStop].map((p) => waitExit(p.process, 'SIGKILL')));
+  throw failed.reason;
 }
 
 /** Throws a clear message if a port is taken. */
@@ -112,8 +112,9 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
 
-  const ports = opts.port === 0 ? await freePorts(host, n + 1) : Array.from({ length: n + 1 }, (_, i) => opts.port + i);
-  for (const p of ports) await checkPort(host, p);
+  // Port 0: each server takes one the OS gives it, and keeps it across restarts (ports[] is updated once it listens).
+  const ports = Array.from({ length: n + 1 }, (_, i) => (opts.port === 0 ? 0 : opts.port + i));
+  if (opts.port !== 0) for (const p of ports) await checkPort(host, p);
 
   const env = opts.env ?? {};
   // The root admin key: made here, kept here. Servers get its public half only.
@@ -129,7 +130,8 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   };
   const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env);
   // The map is in node order (node-1 first), whatever order they became ready in; a restart replaces its entry in place.
-  const started = await Promise.all(nodeIds.map(spawnNode));
+  const started = await startedOrStopped(nodeIds.map(spawnNode));
+  started.forEach((p, i) => (ports[i + 1] = p.port));
   const nodes = new Map(nodeIds.map((id, i) => [id, started[i]!]));
   const startNodeProc = async (id: string) => {
     const p = await spawnNode(id);
@@ -147,7 +149,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   secretFile(join(wsDir, 'metrics.token'), () => randomBytes(32).toString('hex'));
   const config = {
     host,
-    port: ports[0],
+    port: ports[0]!,
     dataDir: wsDir,
     defaultNode: nodeIds[nodeIds.length - 1],
     adminPublicKey,
@@ -157,7 +159,11 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   const startWs = () => spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env);
-  let workspace = await startWs();
+  let workspace = (await startedOrStopped([startWs()], started))[0]!;
+  if (config.port === 0) {
+    config.port = workspace.port;
+    writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  }
 
   const net: LocalNetwork = {
     baseUrl: workspace.url,

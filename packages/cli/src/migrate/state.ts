@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { WrError } from '@wr/common';
 
 export const MIGRATION_STATE_VERSION = 1;
@@ -29,7 +30,7 @@ export interface MigrationState {
 
 /** The default state file, in the current folder: one per source and target. */
 export function defaultStatePath(from: string, to: string): string {
-  return `.wr-migrate-${from}-${to}.json`;
+  return join('.wr', `migrate-${from}-${to}.json`);
 }
 
 /**
@@ -84,6 +85,7 @@ export class MigrationStateFile {
   save(): void {
     this.state.updatedAt = new Date().toISOString();
     const tmp = `${this.path}.tmp`;
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const fd = openSync(tmp, 'w', 0o600);
     try {
       const data = Buffer.from(JSON.stringify(this.state, null, 2) + '\n');
