@@ -44,6 +44,9 @@ export type CallerAuth = Static<typeof CallerAuth>;
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest();
 
+/** SHA-256 in hex, of text (UTF-8) or bytes: what receipts and audit entries name a file or a message by. */
+export const sha256Hex = (data: string | Uint8Array): string => sha256(data).toString('hex');
+
 /** The bytes an API key signs for one call. */
 export function callMessage(c: Omit<CallerAuth, 'apiKeyId' | 'signature'>): Uint8Array {
   const head = `wr-call-v1\n${c.component}\n${c.idempotencyKey}\n${c.timestamp}\n`;

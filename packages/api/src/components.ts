@@ -82,7 +82,7 @@ const ApiKeyInfo = T.Object(
   strict,
 );
 
-const AuditEntry = T.Object(
+export const AuditEntry = T.Object(
   {
     seq: T.Integer(),
     at: Timestamp,

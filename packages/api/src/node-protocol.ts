@@ -12,6 +12,7 @@
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
+import { COMPONENTS } from './components.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
@@ -37,15 +38,6 @@ export const ShareInfo = T.Object({
 });
 export type ShareInfo = Static<typeof ShareInfo>;
 
-const LogEntry = T.Object({
-  seq: T.Integer(),
-  at: T.String(),
-  actor: T.String(),
-  action: T.String(),
-  details: T.Record(T.String(), T.Unknown()),
-  prevHash: T.String(),
-  hash: T.String(),
-});
 
 interface Op {
   method: 'GET' | 'POST';
@@ -158,12 +150,12 @@ export const NODE_OPS = {
     path: '/v1/log',
     // A query string holds text: numbers as digits.
     query: T.Object({ after: T.Optional(T.String({ pattern: '^[0-9]{1,15}$' })), limit: T.Optional(T.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })) }, strict),
-    response: T.Object({ events: T.Array(LogEntry) }),
+    response: COMPONENTS.LIST_AUDIT_EVENTS.result,
   }),
   logVerify: op({
     method: 'GET',
     path: '/v1/log/verify',
-    response: T.Object({ ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()), problem: T.Optional(T.String()) }),
+    response: COMPONENTS.VERIFY_AUDIT_LOG.result,
   }),
 };
 

@@ -5,7 +5,6 @@
  * can check that a key really was made on the nodes it named, or that an
  * export really came from the node holding the share, to its own recipients.
  */
-import { createHash } from 'node:crypto';
 import { Type as T, type Static } from '@sinclair/typebox';
 
 export const Receipt = T.Object(
@@ -26,5 +25,3 @@ export function receiptMessage(facts: ReceiptFacts): Uint8Array {
     .map((k) => [k, facts[k as keyof ReceiptFacts]]);
   return new TextEncoder().encode(`wr-node-receipt-v1\n${JSON.stringify(ordered)}`);
 }
-
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

@@ -118,21 +118,24 @@ export class WorkspaceClient {
    */
   async #sealIdentity(params: ComponentParams<'REWRAPPING_KEY_SHARE'>): Promise<ComponentParams<'REWRAPPING_KEY_SHARE'>> {
     if (typeof params?.ageIdentity !== 'string' || !/^AGE-SECRET-KEY-/m.test(params.ageIdentity) || params.ageIdentity.includes('-----BEGIN AGE ENCRYPTED FILE-----')) return params;
-    const { roster } = await this.call('GET_NODE_RECIPIENT_KEY', {}).promise();
-    const { nodes } = JSON.parse(roster.roster) as Roster;
+    const { nodes } = await this.#fetchRoster();
     const postQuantum = /^AGE-SECRET-KEY-PQ-1/m.test(params.ageIdentity);
     const e = new Encrypter();
     for (const n of nodes) e.addRecipient(postQuantum ? n.postQuantumRecipientKey : n.recipientKey);
     return { ...params, ageIdentity: armor.encode(await e.encrypt(params.ageIdentity)) };
   }
 
+  /** The network's roster, as GET_NODE_RECIPIENT_KEY hands it (and checks it against the admin key, when known). */
+  async #fetchRoster(): Promise<Roster> {
+    const { roster } = await this.call('GET_NODE_RECIPIENT_KEY', {}).promise();
+    return JSON.parse(roster.roster) as Roster;
+  }
+
   #roster: Promise<Roster> | undefined;
 
-  /** The roster the admin key signed, fetched once (GET_NODE_RECIPIENT_KEY checks it). */
+  /** The roster the admin key signed, fetched once for the receipts it checks. */
   #verifiedRoster(): Promise<Roster> {
-    this.#roster ??= this.call('GET_NODE_RECIPIENT_KEY', {})
-      .promise()
-      .then((r) => openRoster(r.roster, this.#adminPublicKey!))
+    this.#roster ??= this.#fetchRoster()
       .catch((err) => {
         this.#roster = undefined;
         throw err;
@@ -157,10 +160,8 @@ export class WorkspaceClient {
       const [params, result] = [p as ComponentParams<'CREATE_KEY'>, r as ComponentResult<'CREATE_KEY'>];
       const named = params.nodeIds ?? roster.nodes.map((n) => n.nodeId);
       if (result.shares.map((s) => s.nodeId).join() !== named.join()) throw new WorkspaceError('UNAUTHENTICATED', 'CREATE_KEY: the key is not on the nodes asked for');
-      for (const s of result.shares) {
-        const facts = { scheme: params.scheme, threshold: params.threshold, maxSigners: named.length, exportable: params.exportable ?? true };
-        check(s.receipt, { kind: 'key', nodeId: s.nodeId, keyId: s.keyId, publicKey: result.publicKey, identifier: s.identifier, ...facts });
-      }
+      const asked = { scheme: params.scheme, threshold: params.threshold, maxSigners: named.length, exportable: params.exportable ?? true };
+      for (const s of result.shares) check(s.receipt, { kind: 'key', nodeId: s.nodeId, keyId: s.keyId, publicKey: result.publicKey, identifier: s.identifier, ...asked });
     } else if (component === 'EXPORT_KEY_SHARE') {
       const [params, result] = [p as ComponentParams<'EXPORT_KEY_SHARE'>, r as ComponentResult<'EXPORT_KEY_SHARE'>];
       const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];

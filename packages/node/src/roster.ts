@@ -1,4 +1,4 @@
-import { openRoster, type Roster, type RosterNode, type SignedRoster } from '@wr/api';
+import { openRoster, type Roster, type SignedRoster } from '@wr/api';
 import { WrError } from '@wr/common';
 import type { Db } from '@wr/server';
 import type { Keyring } from './keyring.js';
@@ -54,10 +54,6 @@ export class NodeRoster {
   get(): Roster {
     if (!this.#roster) throw new WrError('NODE_UNAVAILABLE', `${this.nodeId} has no signed roster yet, so it knows no peers: start the workspace, which hands it over`, { retryable: true });
     return this.#roster;
-  }
-
-  node(nodeId: string): RosterNode | undefined {
-    return this.get().nodes.find((n) => n.nodeId === nodeId);
   }
 
   /** The signing keys of every node in the roster: the only exporters an import trusts. */

@@ -30,6 +30,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Checks `authorization: Bearer <token>` against a fixed credential: compared
+ * as SHA-256 digests in constant time, so neither length nor content leaks.
+ */
+export function bearerCheck(token: Secret<string>): (authorization: string | undefined) => boolean {
+  const digest = (t: string) => createHash('sha256').update(t, 'utf8').digest();
+  const expected = digest(token.expose());
+  return (h) => timingSafeEqual(digest(typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : ''), expected);
+}
+
 /** How long a client may go on sending a body the server has already answered. */
 const LINGER_MS = 5_000;
 
@@ -158,14 +168,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-  const digest = (t: string) => createHash('sha256').update(t, 'utf8').digest();
-  const metricsDigest = opts.metricsToken && digest(opts.metricsToken.expose());
+  const metricsCredential = opts.metricsToken && bearerCheck(opts.metricsToken);
   app.get('/metrics', async (req, reply) => {
-    if (metricsDigest) {
-      const h = req.headers.authorization;
-      if (!timingSafeEqual(digest(typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : ''), metricsDigest)) {
-        throw new WrError('UNAUTHENTICATED', '/metrics needs the metrics credential: authorization: Bearer <token> (wr dev writes it to .wr/workspace/metrics.token)');
-      }
+    if (metricsCredential && !metricsCredential(req.headers.authorization)) {
+      throw new WrError('UNAUTHENTICATED', '/metrics needs the metrics credential: authorization: Bearer <token> (wr dev writes it to .wr/workspace/metrics.token)');
     }
     void reply.header('content-type', metrics.contentType);
     return metrics.metrics();

@@ -87,6 +87,8 @@ export interface VerifiedCall<C extends ComponentName = ComponentName> {
 export class ApiKeyRegistry {
   readonly rootKeyId: string;
   #cache = new Map<string, RegisteredKey | null>();
+  /** Read on every call: kept in memory, and read again only when a policy change is applied. */
+  #policy: ApprovalPolicy | undefined;
 
   constructor(
     private readonly db: Db,
@@ -155,8 +157,11 @@ export class ApiKeyRegistry {
 
   /** The policy in force: set only by the root admin key, the latest signed one winning. */
   policy(): ApprovalPolicy {
-    const r = this.db.prepare('SELECT approvals FROM network_policy WHERE id = 1').get() as { approvals: string } | undefined;
-    return r ? (JSON.parse(r.approvals) as ApprovalPolicy) : [];
+    if (!this.#policy) {
+      const r = this.db.prepare('SELECT approvals FROM network_policy WHERE id = 1').get() as { approvals: string } | undefined;
+      this.#policy = r ? (JSON.parse(r.approvals) as ApprovalPolicy) : [];
+    }
+    return this.#policy;
   }
 
   requiredApprovals(component: string): number {
@@ -235,6 +240,7 @@ export class ApiKeyRegistry {
            ON CONFLICT (id) DO UPDATE SET approvals = excluded.approvals, signed_at = excluded.signed_at WHERE excluded.signed_at > network_policy.signed_at`,
         )
         .run(JSON.stringify(approvals), change.timestamp);
+      this.#policy = undefined;
       return { apiKeyId: call.caller.apiKeyId, changed: r.changes === 1 };
     }
     if (call.component === 'REVOKE_API_KEY') {

@@ -10,6 +10,8 @@ declare module 'fastify' {
   }
 }
 
+const IDEMPOTENCY_KEY_FORMAT = new RegExp(IDEMPOTENCY_KEY);
+
 const header = (req: FastifyRequest, name: string) => {
   const v = req.headers[name];
   return typeof v === 'string' ? v : undefined;
@@ -45,7 +47,7 @@ export function admitCall(registry: ApiKeyRegistry, req: FastifyRequest, compone
 /** Once the body is in: the signature over it, and the signed call kept to hand on to nodes. */
 export function verifyCall(registry: ApiKeyRegistry, req: FastifyRequest, component: ComponentName): void {
   const idempotencyKey = header(req, AUTH_HEADERS.idempotencyKey) ?? '';
-  if (idempotencyKey !== '' && !new RegExp(IDEMPOTENCY_KEY).test(idempotencyKey)) {
+  if (idempotencyKey !== '' && !IDEMPOTENCY_KEY_FORMAT.test(idempotencyKey)) {
     throw new WrError('INVALID_ARGUMENT', 'Idempotency-Key: use 1 to 128 letters, digits or _ . : -', { param: 'Idempotency-Key' });
   }
   const auth: CallerAuth = {

@@ -1,8 +1,8 @@
-import { openRoster, type CallerAuth, type Roster } from '@wr/api';
+import { openRoster, type CallerAuth, type Roster, type RosterNode } from '@wr/api';
 import { WrError } from '@wr/common';
-import type { Db } from '@wr/server';
+import type { ApiKeyRegistry, Db } from '@wr/server';
 import type { WorkspaceConfig } from './config.js';
-import { NodeClient, type NodeKeys, type ShareInfo } from './node-client.js';
+import { NodeClient, type ShareInfo } from './node-client.js';
 
 /**
  * The nodes the workspace coordinates and where each key share lives. A node's
@@ -54,7 +54,7 @@ export class Network {
   }
 
   /** A node's keys, as the signed roster pins them: never what the node's address answers. */
-  keys(nodeId: string): NodeKeys {
+  keys(nodeId: string): RosterNode {
     this.client(nodeId);
     return this.roster.nodes.find((n) => n.nodeId === nodeId)!;
   }
@@ -64,10 +64,15 @@ export class Network {
     return this.roster.nodes.map((n) => n.signingKey);
   }
 
-  /** Keeps an admin-signed registry change, then hands it to every node that answers. */
-  async recordRegistryChange(change: CallerAuth): Promise<void> {
+  /**
+   * Applies an admin-signed registry or policy change here, keeps it, and
+   * hands it to every node that answers (each checks it again).
+   */
+  async applyRegistryChange(registry: ApiKeyRegistry, change: CallerAuth): Promise<{ apiKeyId: string }> {
+    const applied = registry.apply(change);
     this.db.prepare('INSERT INTO registry_changes (change) VALUES (?)').run(JSON.stringify(change));
     await this.syncRegistry();
+    return applied;
   }
 
   #syncTail: Promise<void> = Promise.resolve();

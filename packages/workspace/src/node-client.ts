@@ -2,13 +2,6 @@ import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQ
 import { WrError, isErrorCode } from '@wr/common';
 import type { NodeEndpoint } from './config.js';
 
-export interface NodeKeys {
-  nodeId: string;
-  recipientKey: string;
-  postQuantumRecipientKey: string;
-  signingKey: string;
-}
-
 export type { ShareInfo };
 
 /**

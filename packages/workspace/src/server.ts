@@ -1,6 +1,7 @@
 import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
 import { randomBytes } from 'node:crypto';
-import { Sealer, Secret, WrError, newSessionId, publicKeyOfSeed, toHex } from '@wr/common';
+import { Sealer, Secret, WrError, newSessionId } from '@wr/common';
+import { generateSigningKey } from '@wr/crypto';
 import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
@@ -19,11 +20,11 @@ export interface RunningWorkspace {
   close(): Promise<void>;
 }
 
-/** The workspace's own Ed25519 key that signs the audit log's head, sealed like its identities. */
+/** The workspace's own Ed25519 key that signs the audit log's head, sealed under its master key. */
 async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secret<Uint8Array>> {
   const k = await loadSealedSecret(db, new Sealer(masterKey, 'workspace'), 'audit-signing-ed25519', async () => {
-    const secret = new Secret(new Uint8Array(randomBytes(32)));
-    return { secret, public: toHex(publicKeyOfSeed(secret)) };
+    const made = generateSigningKey();
+    return { secret: made.secretKey, public: made.publicKey };
   });
   return k.secret;
 }

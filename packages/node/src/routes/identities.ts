@@ -10,7 +10,12 @@ const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 const SEAL_LINE = /^# wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/m;
 
 const sealMessage = (nodeId: string, owner: string, recipient: string) => utf8(`wr-sealed-identity-v1\n${nodeId}\n${owner}\n${recipient}`);
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** An identity file as age-keygen writes it (so `age -d -i` takes it), with any comment lines of ours before the key. */
+function identityFile(identity: Secret<string>, recipient: string, ...comments: string[]): Uint8Array {
+  const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return utf8([`# created: ${created}`, `# public key: ${recipient}`, ...comments.map((c) => `# ${c}`), identity.expose(), ''].join('\n'));
+}
 
 /**
  * Age identities the network hands out, and rewraps. Both run here, inside a
@@ -28,8 +33,8 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   async function sealToSelf(identity: Secret<string>, recipient: string, owner: string, postQuantum: boolean): Promise<string> {
     const signature = toHex(signRaw(keyring.signingKey, sealMessage(config.nodeId, owner, recipient)));
-    const file = `# created: ${now()}\n# public key: ${recipient}\n# wr-sealed-identity: v1 ${config.nodeId} ${owner} ${signature}\n${identity.expose()}\n`;
-    return wrap(utf8(file), [postQuantum ? keyring.postQuantumRecipient : keyring.recipient]);
+    const file = identityFile(identity, recipient, `wr-sealed-identity: v1 ${config.nodeId} ${owner} ${signature}`);
+    return wrap(file, [postQuantum ? keyring.postQuantumRecipient : keyring.recipient]);
   }
 
   /**
@@ -68,7 +73,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
       try {
         const encryptedPrivateKey = params.passphrase
-          ? await wrapWithPassphrase(utf8(`# created: ${now()}\n# public key: ${g.recipient}\n${g.identity.expose()}\n`), params.passphrase)
+          ? await wrapWithPassphrase(identityFile(g.identity, g.recipient), params.passphrase)
           : await sealToSelf(g.identity, g.recipient, caller.apiKeyId, postQuantum);
         const sealedTo = params.passphrase ? 'passphrase' : config.nodeId;
         ctx.log.append(caller.apiKeyId, 'age.generate', { ...(approvedBy && { approvedBy }), publicKey: g.recipient, sealedTo });

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { sha256Hex } from '@wr/api';
 import { WrError, fromHex, type Secret } from '@wr/common';
 import {
   decodePublicKeyPackage,
@@ -20,7 +20,6 @@ import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import { route } from './route.js';
 import { describeShare, receiptFor, requireCommitted } from './shares.js';
-
 
 /**
  * This node's part of distributed key generation and of signing. Round state
@@ -43,7 +42,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
         const named = params.nodeIds ?? roster.nodes.map((n) => n.nodeId);
         if (b.participants.length !== named.length) throw new WrError('PERMISSION_DENIED', `the caller asked for ${named.length} participants; the relay sent ${b.participants.length}`);
         b.participants.forEach((p, i) => {
-          const n = ctx.roster.node(named[i]!);
+          const n = roster.nodes.find((r) => r.nodeId === named[i]);
           if (!n || p.recipient !== n.recipientKey || p.signingKey !== n.signingKey) {
             throw new WrError('PERMISSION_DENIED', `participant ${i + 1} is not ${named[i]} of the roster: this node takes part only with the nodes the caller named`);
           }
@@ -150,7 +149,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
             r.nonces.destroy();
             throw new WrError('CONFLICT', `signing session ${req.body.sessionId} already has nonces for ${row.keyId}`);
           }
-          ctx.log.append(caller.apiKeyId, 'key.sign', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, messageSha256: createHash('sha256').update(fromHex(params.message, 'message')).digest('hex') });
+          ctx.log.append(caller.apiKeyId, 'key.sign', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, messageSha256: sha256Hex(fromHex(params.message, 'message')) });
           return { commitments: r.commitments as unknown as Record<string, unknown> };
         } finally {
           signingShare.destroy();

@@ -28,7 +28,6 @@ export function describeShare(row: ShareRow): ShareInfo {
   };
 }
 
-
 /** A share whose key generation is not committed yet is used for nothing. */
 export function requireCommitted(ctx: NodeContext, keyId: string): void {
   if (ctx.store.isPending(keyId)) {

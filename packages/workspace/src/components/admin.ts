@@ -7,8 +7,7 @@ import type { Handlers } from './types.js';
  */
 export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' | 'REVOKE_API_KEY' | 'LIST_AUDIT_EVENTS' | 'VERIFY_AUDIT_LOG'> = {
   async CREATE_API_KEY(ws, call, p) {
-    const { apiKeyId } = ws.registry.apply(call.auth);
-    await ws.network.recordRegistryChange(call.auth);
+    const { apiKeyId } = await ws.network.applyRegistryChange(ws.registry, call.auth);
     ws.audit.append(call.caller.apiKeyId, 'apikey.create', { apiKeyId, name: p.name, publicKey: p.publicKey, scopes: p.scopes });
     return { apiKeyId, publicKey: p.publicKey, scopes: p.scopes };
   },
@@ -28,8 +27,7 @@ export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' 
   },
 
   async REVOKE_API_KEY(ws, call, p) {
-    ws.registry.apply(call.auth);
-    await ws.network.recordRegistryChange(call.auth);
+    await ws.network.applyRegistryChange(ws.registry, call.auth);
     ws.audit.append(call.caller.apiKeyId, 'apikey.revoke', { apiKeyId: p.apiKeyId });
     return { apiKeyId: p.apiKeyId, revoked: true };
   },

@@ -17,9 +17,12 @@ interface Row {
   created_at: string;
 }
 
+const approversOf = (ws: WorkspaceContext, id: string): string[] =>
+  (ws.db.prepare('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid').all(id) as { approver: string }[]).map((a) => a.approver);
+
 function describe(ws: WorkspaceContext, r: Row): ApprovalRequest {
   const request = JSON.parse(r.request) as CallerAuth;
-  const approvedBy = (ws.db.prepare('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid').all(r.approval_request_id) as { approver: string }[]).map((a) => a.approver);
+  const approvedBy = approversOf(ws, r.approval_request_id);
   const outcome = r.outcome ? (JSON.parse(r.outcome) as { result?: unknown; error?: { code: string; message: string } }) : {};
   return {
     approvalRequestId: r.approval_request_id,
@@ -71,8 +74,7 @@ async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handle
 export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SET_POLICY' | 'GET_POLICY' | 'REQUEST_APPROVAL' | 'APPROVE_REQUEST' | 'GET_APPROVAL_REQUEST' | 'LIST_APPROVAL_REQUESTS'> {
   return {
     async SET_POLICY(ws, call, p) {
-      ws.registry.apply(call.auth);
-      await ws.network.recordRegistryChange(call.auth);
+      await ws.network.applyRegistryChange(ws.registry, call.auth);
       ws.audit.append(call.caller.apiKeyId, 'policy.set', { approvals: p.approvals });
       return { approvals: ws.registry.policy() };
     },
@@ -100,8 +102,7 @@ export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SE
       if (row.requester === call.caller.apiKeyId) throw new WrError('PERMISSION_DENIED', 'a requester does not approve its own request');
       ws.db.prepare('INSERT OR IGNORE INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?)').run(row.approval_request_id, call.caller.apiKeyId, JSON.stringify(call.auth));
       ws.audit.append(call.caller.apiKeyId, 'approval.approve', { approvalRequestId: row.approval_request_id });
-      const approvedBy = describe(ws, row).approvedBy;
-      if (approvedBy.length >= Math.max(row.required, ws.registry.requiredApprovals(row.component))) await execute(ws, call, row, handlers());
+      if (approversOf(ws, row.approval_request_id).length >= Math.max(row.required, ws.registry.requiredApprovals(row.component))) await execute(ws, call, row, handlers());
       return describe(ws, load(ws, row.approval_request_id));
     },
 

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { fromHex, newSessionId, toHex, WrError } from '@wr/common';
 import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
 import { signedBody, type WorkspaceContext } from '../context.js';
 import type { ShareInfo } from '../node-client.js';
-import type { ComponentResult } from '@wr/api';
+import { sha256Hex, type ComponentResult } from '@wr/api';
 import type { Handlers } from './types.js';
 
 export function keyInfo(nodeId: string, s: ShareInfo) {
@@ -165,7 +164,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       ws.audit.append(call.caller.apiKeyId, 'key.sign', {
         publicKey: first.publicKey,
         keyIds: p.keyIds,
-        messageSha256: createHash('sha256').update(message).digest('hex'),
+        messageSha256: sha256Hex(message),
       });
       return { signature: toHex(signature), publicKey: first.publicKey };
     }),

@@ -1,3 +1,4 @@
+import type { NodeOpResponse } from '@wr/api';
 import { WrError } from '@wr/common';
 import { signedBody, type WorkspaceContext } from '../context.js';
 import type { Handlers } from './types.js';
@@ -35,14 +36,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
   async REWRAPPING_KEY_SHARE(ws, call) {
     let held: WrError | undefined;
     for (const client of nodesInTurn(ws)) {
-      let r: {
-        rewrappedKeyShare: string;
-        fresh?: { publicKey: string; encryptedPrivateKey: string };
-        groupPublicKey: string;
-        identifier: string;
-        source: unknown;
-        recipients: string[];
-      };
+      let r: NodeOpResponse<'rewrap'>;
       try {
         r = await client.call('rewrap', { body: signedBody(call) }, call.requestId);
       } catch (err) {
