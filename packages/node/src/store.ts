@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
-import { Sealer, Secret, WrError, newKeyId } from '@wr/common';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db, Sealer } from '@wr/server';
+import { Secret, WrError, newKeyId } from '@wr/common';
 import { ROSTER_SCHEMA } from './roster.js';
 
 /**

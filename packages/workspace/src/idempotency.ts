@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { ERROR_CODES, Sealer, WrError, newSessionId, randomId, type Secret } from '@wr/common';
-import type { Db } from '@wr/server';
+import { ERROR_CODES, WrError, newSessionId, randomId, type Secret } from '@wr/common';
+import { Sealer, type Db } from '@wr/server';
 
 export type Outcome = { status: number; body: unknown; replayed?: boolean };
 

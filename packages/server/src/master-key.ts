@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Secret } from './secret.js';
+import { Secret } from '@wr/common';
 
 /**
  * Loads a 32-byte master key: from an environment variable (hex) if set, else from
