@@ -11,14 +11,13 @@
  * checked by the cryptography that consumes them, so they are typed loosely.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { KeyId, SessionId } from './fields.js';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
 import { COMPONENTS } from './components.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
 const strict = { additionalProperties: false } as const;
-const SessionId = T.String({ pattern: '^ses_[0-9a-z]{26}$' });
-const KeyId = T.String({ pattern: '^key_[0-9a-z]{26}$' });
 const KeyIdParams = T.Object({ keyId: KeyId }, strict);
 const Messages = T.Array(T.Object({}, { additionalProperties: true }), { maxItems: 64 });
 
