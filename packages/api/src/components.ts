@@ -21,6 +21,8 @@ export const LIMITS = {
   messageHexChars: 128 * 1024,
   maxParticipants: 16,
   maxRecipients: 16,
+  pageDefault: 100,
+  pageMax: 1000,
 } as const;
 
 const Scheme = T.Union(SCHEMES.map((s) => T.Literal(s)));
@@ -172,9 +174,25 @@ export const COMPONENTS = {
   LIST_KEYS: component({
     scope: 'keys:read',
     mutating: false,
-    summary: 'The key shares held by one node, or by all.',
-    params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
-    result: T.Object({ keys: T.Array(KeyInfo) }, strict),
+    summary:
+      'The key shares held by one node, or by all, a page at a time in key id order. ' +
+      'Pass nextCursor back as cursor for the next page; a list gathered from every node names the nodes that did not answer.',
+    params: T.Object(
+      {
+        nodeId: T.Optional(NodeId),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: LIMITS.pageDefault })),
+        cursor: T.Optional(KeyId),
+      },
+      strict,
+    ),
+    result: T.Object(
+      {
+        keys: T.Array(KeyInfo),
+        nextCursor: T.Optional(T.String({ description: 'there are more keys: pass this as cursor' })),
+        unavailableNodes: T.Array(NodeId, { description: 'nodes that did not answer: their shares are missing from this page' }),
+      },
+      strict,
+    ),
   }),
   GET_KEY: component({
     scope: 'keys:read',
