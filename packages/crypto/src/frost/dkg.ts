@@ -26,7 +26,7 @@ import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError } f
 import { ShareInvalidError } from '../errors.js';
 import { signingPublicKey } from '../signing.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
-import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
+import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
 import {
   MAX_SIGNERS,
   publicKeyPackageFromFrost,
@@ -194,7 +194,7 @@ function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipan
   for (const [i, p] of (participants as unknown[]).entries()) {
     if (typeof p !== 'object' || p === null) throw invalidArgument('participants', `[${i}] must be an object`);
     const { identifier, recipient, signingKey } = p as Record<string, unknown>;
-    if (typeof identifier !== 'string' || parseIdentifier(scheme.name, identifier) === undefined)
+    if (typeof identifier !== 'string' || parseIdentifier(scheme.group, identifier) === undefined)
       throw invalidArgument('participants', `[${i}].identifier is not a canonical ${scheme.name} identifier`);
     if (typeof recipient !== 'string' || !recipient.startsWith('age1') || recipient.length > 8192) throw invalidArgument('participants', `[${i}].recipient must be an age recipient (age1…)`);
     if (!hexOf(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
@@ -309,7 +309,7 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       // Checks every commitment element (RFC 9591 §3.1) and proof of knowledge.
       shares = scheme.frost.DKG.round2(inner.frostSecret, [...others.values()]) as Record<string, DKG_Round2>;
     } catch {
-      const bad = [...others].filter(([, r]) => r.commitment.some((c) => !parsePoint(scheme.name, c))).map(([from]) => from);
+      const bad = [...others].filter(([, r]) => r.commitment.some((c) => !parsePoint(scheme.group, c))).map(([from]) => from);
       if (bad.length) throw new ShareInvalidError('round1-commitment', `DKG round 1: invalid commitment from ${bad.join(', ')}; abort this session`, bad);
       throw new ShareInvalidError('round1-proof', 'DKG round 1: a proof of knowledge was rejected; abort this session');
     }
@@ -363,7 +363,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
     const failures = new Map<string, string[]>();
     const fail = (check: string, who: string) => failures.set(check, [...(failures.get(check) ?? []), who]);
     const received: DKG_Round2[] = [];
-    const selfId = parseIdentifier(scheme.name, state.self)!;
+    const selfId = parseIdentifier(scheme.group, state.self)!;
     try {
       for (const m of [...round2].sort((a, b) => (a.from < b.from ? -1 : 1))) {
         const sender = participants.find((p) => p.identifier === m.from)!;
@@ -387,7 +387,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
             fail('transcript', m.from);
             continue;
           }
-          if (parseScalar(scheme.name, body.signingShare) === undefined) {
+          if (parseScalar(scheme.group, body.signingShare) === undefined) {
             fail('round2-share', m.from);
             continue;
           }
@@ -412,7 +412,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
         // Runs RFC 9591 Appendix C.2 vss_verify on every received share.
         key = scheme.frost.DKG.round3(inner.frostSecret, [...others.values()], received);
       } catch {
-        const bad = received.filter((r) => !shareMatchesCommitment(scheme.name, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
+        const bad = received.filter((r) => !shareMatchesCommitment(scheme.group, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
         if (bad.length) throw new ShareInvalidError('round2-share', `DKG refused to finish: ${bad.join(', ')} ${reasons['round2-share']}; abort this session`, bad);
         throw new ShareInvalidError('round3', 'DKG refused to finish: the received packages do not combine into a key; abort this session');
       }
@@ -438,11 +438,11 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
 }
 
 /** RFC 9591 Appendix C.2 vss_verify of a received share against its sender's round-1 commitment (attribution). */
-function shareMatchesCommitment(scheme: SchemeName, r: DKG_Round2, sender: DKG_Round1, selfId: bigint): boolean {
-  const share = parseScalar(scheme, r.signingShare);
-  const commitment = sender.commitment.map((c) => parsePoint(scheme, c));
+function shareMatchesCommitment(group: Group, r: DKG_Round2, sender: DKG_Round1, selfId: bigint): boolean {
+  const share = parseScalar(group, r.signingShare);
+  const commitment = sender.commitment.map((c) => parsePoint(group, c));
   if (share === undefined || commitment.some((c) => !c)) return false;
-  return baseMultiply(scheme, share).equals(evaluateCommitment(commitment as GroupElement[], selfId));
+  return baseMultiply(group, share).equals(evaluateCommitment(commitment as GroupElement[], selfId));
 }
 
 function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {

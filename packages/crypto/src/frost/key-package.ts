@@ -30,7 +30,7 @@ import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument } from '../internal/document.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
-import { getScheme, isSchemeName, SCHEME_NAMES, type SchemeName } from './schemes.js';
+import { getScheme, isSchemeName, SCHEME_NAMES, type Scheme, type SchemeName } from './schemes.js';
 
 export interface PublicKeyPackage {
   scheme: SchemeName;
@@ -112,7 +112,7 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
     for (const [i, c] of pub.commitments.entries()) {
       const b = hexBytes(c, scheme.elementLength);
       if (!b) return `commitments[${i}] must be ${scheme.elementLength * 2} lowercase hex digits`;
-      const p = parsePoint(scheme.name, b);
+      const p = parsePoint(scheme.group, b);
       if (!p) return `commitments[${i}] is not a valid group element`;
       commitments.push(p);
       commitmentBytes.push(b);
@@ -120,23 +120,23 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
     if (typeof pub.verifyingShares !== 'object' || pub.verifyingShares === null || Array.isArray(pub.verifyingShares)) return 'verifyingShares must be an object';
     const verifying = new Map<string, { id: bigint; point: GroupElement }>();
     for (const [idHex, v] of Object.entries(pub.verifyingShares)) {
-      const id = parseIdentifier(scheme.name, idHex);
+      const id = parseIdentifier(scheme.group, idHex);
       if (id === undefined) return `verifyingShares has an identifier that is not a canonical non-zero ${scheme.scalarLength}-byte scalar in lowercase hex`;
       const b = hexBytes(v, scheme.elementLength);
       if (!b) return `verifyingShares[${idHex}] must be ${scheme.elementLength * 2} lowercase hex digits`;
-      const p = parsePoint(scheme.name, b);
+      const p = parsePoint(scheme.group, b);
       if (!p) return `verifyingShares[${idHex}] is not a valid group element`;
       verifying.set(idHex, { id, point: p });
     }
     parsed = { scheme: scheme.name, minSigners: min, maxSigners: max, groupPublicKey: gpk, commitments, commitmentBytes, verifying };
     if (secret !== undefined) {
       if (typeof secret !== 'object' || secret === null) return 'the secret key package must be an object';
-      const id = parseIdentifier(scheme.name, secret.identifier);
+      const id = parseIdentifier(scheme.group, secret.identifier);
       if (id === undefined) return 'identifier is not a canonical non-zero scalar in lowercase hex';
       if (!(secret.signingShare instanceof Secret) || secret.signingShare.destroyed) return 'signingShare must be a live Secret';
       const bytes = secret.signingShare.expose();
       if (!(bytes instanceof Uint8Array) || bytes.length !== scheme.scalarLength) return `signingShare must be ${scheme.scalarLength} bytes`;
-      const share = parseScalar(scheme.name, bytes);
+      const share = parseScalar(scheme.group, bytes);
       if (share === undefined) return 'signingShare is not a canonical scalar';
       parsed.secret = { identifier: secret.identifier, id, share };
     }
@@ -165,7 +165,7 @@ export function checkKeyAlgebra(run: CheckRun, k: ParsedKey): void {
     const ok = run.run('identifier', () => (k.verifying.has(s.identifier) ? undefined : `identifier ${s.identifier} has no verifying share`));
     if (ok)
       run.run('signing-share', () =>
-        baseMultiply(k.scheme, s.share).equals(k.verifying.get(s.identifier)!.point) ? undefined : `signingShare does not match the verifying share of ${s.identifier}`,
+        baseMultiply(scheme.group, s.share).equals(k.verifying.get(s.identifier)!.point) ? undefined : `signingShare does not match the verifying share of ${s.identifier}`,
       );
   }
 }
@@ -210,12 +210,12 @@ export function validatePublicKeyPackageCached(pub: PublicKeyPackage): void {
 /** Decoded verifying shares of validated packages (public points; decoding checks the subgroup, which is slow). */
 const points = new Map<string, GroupElement>();
 
-function verifyingSharePoint(scheme: SchemeName, hex: string | undefined, length: number): GroupElement | undefined {
-  const key = `${scheme} ${hex}`;
+function verifyingSharePoint(scheme: Scheme, hex: string | undefined): GroupElement | undefined {
+  const key = `${scheme.name} ${hex}`;
   const known = points.get(key);
   if (known) return known;
-  const bytes = hexBytes(hex, length);
-  const point = bytes && parsePoint(scheme, bytes);
+  const bytes = hexBytes(hex, scheme.elementLength);
+  const point = bytes && parsePoint(scheme.group, bytes);
   if (point) {
     if (points.size >= VALIDATED_MAX) points.delete(points.keys().next().value!);
     points.set(key, point);
@@ -232,10 +232,10 @@ export function shareMatchesValidatedPackage(pub: PublicKeyPackage, secret: Secr
   try {
     validatePublicKeyPackageCached(pub);
     const scheme = getScheme(pub.scheme);
-    if (parseIdentifier(scheme.name, secret.identifier) === undefined || !(secret.signingShare instanceof Secret)) return false;
-    const point = verifyingSharePoint(scheme.name, pub.verifyingShares[secret.identifier], scheme.elementLength);
-    const share = parseScalar(scheme.name, secret.signingShare.expose());
-    return point !== undefined && share !== undefined && baseMultiply(scheme.name, share).equals(point);
+    if (parseIdentifier(scheme.group, secret.identifier) === undefined || !(secret.signingShare instanceof Secret)) return false;
+    const point = verifyingSharePoint(scheme, pub.verifyingShares[secret.identifier]);
+    const share = parseScalar(scheme.group, secret.signingShare.expose());
+    return point !== undefined && share !== undefined && baseMultiply(scheme.group, share).equals(point);
   } catch {
     return false;
   }

@@ -38,9 +38,9 @@ export function recoverGroupSecret(shares: { public: PublicKeyPackage; secret: S
   );
   const secret = new Secret(Uint8Array.from(combined));
   combined.fill(0);
-  const scalar = parseScalar(scheme.name, secret.expose());
-  const groupElement = parsePoint(scheme.name, Uint8Array.from(Buffer.from(first.commitments[0]!, 'hex')))!;
-  if (scalar === undefined || !baseMultiply(scheme.name, scalar).equals(groupElement)) {
+  const scalar = parseScalar(scheme.group, secret.expose());
+  const groupElement = parsePoint(scheme.group, Uint8Array.from(Buffer.from(first.commitments[0]!, 'hex')))!;
+  if (scalar === undefined || !baseMultiply(scheme.group, scalar).equals(groupElement)) {
     secret.destroy();
     throw new ShareInvalidError('recovered-secret', 'recovery: the combined secret does not match the group public key');
   }

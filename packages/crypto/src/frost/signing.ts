@@ -81,10 +81,10 @@ export class SecretNonces {
 
 function checkSecretShape(scheme: Scheme, secret: SecretKeyPackage): void {
   if (typeof secret !== 'object' || secret === null) throw invalidArgument('secret', 'must be a SecretKeyPackage');
-  if (parseIdentifier(scheme.name, secret.identifier) === undefined) throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
+  if (parseIdentifier(scheme.group, secret.identifier) === undefined) throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
   if (!(secret.signingShare instanceof Secret) || secret.signingShare.destroyed) throw invalidArgument('secret', 'signingShare must be a live Secret');
   const b = secret.signingShare.expose();
-  if (!(b instanceof Uint8Array) || parseScalar(scheme.name, b) === undefined) throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
+  if (!(b instanceof Uint8Array) || parseScalar(scheme.group, b) === undefined) throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
 }
 
 /** RFC 9591 §5.1 commit(). */
@@ -160,7 +160,7 @@ function commitmentList(scheme: Scheme, pub: PublicKeyPackage, commitments: Sign
 }
 
 function badElements(scheme: Scheme, list: NonceCommitments[]): WrError | undefined {
-  const bad = list.filter((c) => !parsePoint(scheme.name, c.hiding) || !parsePoint(scheme.name, c.binding)).map((c) => c.identifier);
+  const bad = list.filter((c) => !parsePoint(scheme.group, c.hiding) || !parsePoint(scheme.group, c.binding)).map((c) => c.identifier);
   return bad.length ? invalidArgument('commitments', `the commitment(s) of ${bad.join(', ')} are not valid group elements`) : undefined;
 }
 
@@ -249,7 +249,7 @@ export function aggregateSignature(
   for (const id of ids) {
     const v = shares[id];
     const b = typeof v === 'string' && v.length === s.scalarLength * 2 && hexRe.test(v) ? Uint8Array.from(Buffer.from(v, 'hex')) : undefined;
-    if (b && parseScalar(s.name, b) !== undefined) decoded[id] = b;
+    if (b && parseScalar(s.group, b) !== undefined) decoded[id] = b;
     else malformed.push(id);
   }
   if (malformed.length) throw culpritError(malformed);
