@@ -24,18 +24,13 @@ import { unwrap, wrap } from '@wr/age';
 import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
+import { hexBytes } from '../internal/hex.js';
 import { signingPublicKey } from '../signing.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
-import {
-  MAX_SIGNERS,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
-  validateKeyPackageCached,
-  type PublicKeyPackage,
-  type SecretKeyPackage,
-} from './key-package.js';
+import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { getScheme, type Scheme, type SchemeName } from './schemes.js';
+import { validateKeyPackageCached } from './validation-cache.js';
 
 export interface DkgParticipant {
   identifier: string;
@@ -179,13 +174,6 @@ async function guarded<T>(inner: Internals, next: DkgStage, fn: () => T | Promis
 }
 
 const SESSION_ID_RE = /^[\x21-\x7e]{1,256}$/;
-const hexRe = /^[0-9a-f]*$/;
-
-function hexOf(value: unknown, length: number): Uint8Array | undefined {
-  if (typeof value !== 'string' || value.length !== length * 2 || !hexRe.test(value)) return undefined;
-  return Uint8Array.from(Buffer.from(value, 'hex'));
-}
-
 function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipant[] {
   if (!Array.isArray(participants) || participants.length < 2 || participants.length > MAX_SIGNERS)
     throw invalidArgument('participants', `must be an array of 2 to ${MAX_SIGNERS} participants`);
@@ -197,7 +185,7 @@ function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipan
     if (typeof identifier !== 'string' || parseIdentifier(scheme.group, identifier) === undefined)
       throw invalidArgument('participants', `[${i}].identifier is not a canonical ${scheme.name} identifier`);
     if (typeof recipient !== 'string' || !recipient.startsWith('age1') || recipient.length > 8192) throw invalidArgument('participants', `[${i}].recipient must be an age recipient (age1…)`);
-    if (!hexOf(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
+    if (!hexBytes(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
     if (seen.id.has(identifier)) throw invalidArgument('participants', `identifier ${identifier} appears twice`);
     if (seen.recipient.has(recipient)) throw invalidArgument('participants', `[${i}].recipient appears twice`);
     if (seen.key.has(signingKey as string)) throw invalidArgument('participants', `[${i}].signingKey appears twice`);
@@ -277,12 +265,12 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       if (!sender) throw invalidArgument('round1', 'a message comes from someone who is not a participant');
       if (parsed.has(m.from)) throw invalidArgument('round1', `two messages from ${m.from}`);
       if (!Array.isArray(m.commitment) || m.commitment.length !== minSigners) throw invalidArgument('round1', `the message from ${m.from} must carry ${minSigners} commitments`);
-      const commitment = m.commitment.map((c) => hexOf(c, scheme.elementLength));
-      const pok = hexOf(m.proofOfKnowledge, scheme.signatureLength);
-      const sig = hexOf(m.signature, 64);
+      const commitment = m.commitment.map((c) => hexBytes(c, scheme.elementLength));
+      const pok = hexBytes(m.proofOfKnowledge, scheme.signatureLength);
+      const sig = hexBytes(m.signature, 64);
       if (commitment.some((c) => !c) || !pok || !sig) throw invalidArgument('round1', `the message from ${m.from} has a field of the wrong encoding or length`);
       const c = commitment as Uint8Array[];
-      if (!verifyRaw(hexOf(sender.signingKey, 32)!, round1SigningBytes(state.sessionId, scheme.name, m.from, c, pok), sig)) badSignature.push(m.from);
+      if (!verifyRaw(hexBytes(sender.signingKey, 32)!, round1SigningBytes(state.sessionId, scheme.name, m.from, c, pok), sig)) badSignature.push(m.from);
       parsed.set(m.from, { commitment: c, proofOfKnowledge: pok });
     }
     if (badSignature.length)
@@ -379,7 +367,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
             fail('round2-addressing', m.from);
             continue;
           }
-          if (!verifyRaw(hexOf(sender.signingKey, 32)!, round2SigningBytes(body), signature)) {
+          if (!verifyRaw(hexBytes(sender.signingKey, 32)!, round2SigningBytes(body), signature)) {
             fail('round2-signature', m.from);
             continue;
           }

@@ -1,19 +1,7 @@
 export { SCHEME_NAMES, getScheme, isSchemeName, type Scheme, type SchemeName, type FrostSuite } from './schemes.js';
-export {
-  MAX_SIGNERS,
-  PUBLIC_KEY_PACKAGE_TYPE,
-  PUBLIC_KEY_PACKAGE_VERSION,
-  checkKeyPackage,
-  decodePublicKeyPackage,
-  encodePublicKeyPackage,
-  identifierFor,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
-  validateKeyPackage,
-  validatePublicKeyPackage,
-  type PublicKeyPackage,
-  type SecretKeyPackage,
-} from './key-package.js';
+export { MAX_SIGNERS, identifierFor, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+export { checkKeyPackage, validateKeyPackage, validatePublicKeyPackage } from './key-checks.js';
+export { PUBLIC_KEY_PACKAGE_TYPE, PUBLIC_KEY_PACKAGE_VERSION, decodePublicKeyPackage, encodePublicKeyPackage } from './public-key-package-codec.js';
 export {
   SecretDkgState,
   dkgRound1,

@@ -12,7 +12,8 @@ import { Secret, invalidArgument } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
 import { baseMultiply, parsePoint, parseScalar } from './group.js';
-import { validateKeyPackage, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+import { validateKeyPackage } from './key-checks.js';
+import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';
 import { getScheme } from './schemes.js';
 
 export function recoverGroupSecret(shares: { public: PublicKeyPackage; secret: SecretKeyPackage }[]): Secret<Uint8Array> {

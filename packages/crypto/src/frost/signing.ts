@@ -17,8 +17,9 @@ import { Secret, WrError, invalidArgument, toHex } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
-import { copyPublicKeyPackage, toFrostPublic, validatePublicKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+import { copyPublicKeyPackage, toFrostPublic, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { getScheme, type Scheme, type SchemeName } from './schemes.js';
+import { validatePublicKeyPackageCached } from './validation-cache.js';
 
 /** A signer's public round-one output (RFC 9591 §5.1): its nonce commitments, hex. */
 export interface SigningCommitments {
