@@ -24,7 +24,7 @@ import {
   type SchemeName,
 } from '../src/index.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from '../src/frost/dkg-messages.js';
-import { generateSigningKey } from '../src/signing.js';
+import { generateSigningKey } from '../src/node-keys.js';
 import { hex, makeNodes, pairs, rejectsWith, runDkg, type Node } from './helpers.js';
 
 function ed25519Verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {

@@ -42,7 +42,7 @@ import { shareMatchesValidatedPackage, validateKeyPackageCached } from '../frost
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument, type JsonObject } from '../internal/document.js';
-import { signingPublicKey } from '../signing.js';
+import { signingPublicKey } from '../node-keys.js';
 
 export const ENVELOPE_TYPE = 'wr.key-share';
 export const ENVELOPE_VERSION = 1;

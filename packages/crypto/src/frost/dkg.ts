@@ -25,7 +25,7 @@ import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError } f
 
 import { ShareInvalidError } from '../errors.js';
 import { hexBytes } from '../internal/hex.js';
-import { signingPublicKey } from '../signing.js';
+import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
 import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
