@@ -29,7 +29,7 @@ import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
 import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
-import { getScheme, type Scheme, type SchemeName } from './schemes.js';
+import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
 import { validateKeyPackageCached } from './validation-cache.js';
 
 export interface DkgParticipant {
@@ -70,7 +70,7 @@ export type DkgStage = 'awaiting-round2' | 'awaiting-round3' | 'running' | 'fini
 
 interface Internals {
   stage: DkgStage;
-  scheme: Scheme;
+  scheme: SchemeSuite;
   minSigners: number;
   participants: DkgParticipant[];
   signingKey: Secret<Uint8Array>;
@@ -174,7 +174,7 @@ async function guarded<T>(inner: Internals, next: DkgStage, fn: () => T | Promis
 }
 
 const SESSION_ID_RE = /^[\x21-\x7e]{1,256}$/;
-function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipant[] {
+function checkParticipants(scheme: SchemeSuite, participants: unknown): DkgParticipant[] {
   if (!Array.isArray(participants) || participants.length < 2 || participants.length > MAX_SIGNERS)
     throw invalidArgument('participants', `must be an array of 2 to ${MAX_SIGNERS} participants`);
   const out: DkgParticipant[] = [];
@@ -214,7 +214,7 @@ export function dkgRound1(opts: {
   if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'must be an object');
   const { sessionId, minSigners, self } = opts;
   if (typeof sessionId !== 'string' || !SESSION_ID_RE.test(sessionId)) throw invalidArgument('sessionId', 'must be 1 to 256 printable ASCII characters without spaces');
-  const scheme = getScheme(opts.scheme);
+  const scheme = getSchemeSuite(opts.scheme);
   const participants = checkParticipants(scheme, opts.participants);
   const maxSigners = participants.length;
   if (!Number.isSafeInteger(minSigners) || minSigners < 2 || minSigners > maxSigners) throw invalidArgument('minSigners', `must be an integer from 2 to the number of participants (${maxSigners})`);

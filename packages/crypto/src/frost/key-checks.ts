@@ -22,7 +22,7 @@ import { CheckRun } from '../internal/check-run.js';
 import { hexBytes } from '../internal/hex.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
 import { MAX_SIGNERS, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
-import { getScheme, isSchemeName, SCHEME_NAMES, type SchemeName } from './schemes.js';
+import { getSchemeSuite, isSchemeName, SCHEME_NAMES, type SchemeName } from './schemes.js';
 
 export interface ParsedKey {
   scheme: SchemeName;
@@ -43,7 +43,7 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
   }
   if (!opts?.schemeChecked && !run.run('scheme', () => (isSchemeName(pub.scheme) ? undefined : `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`))) return undefined;
   if (!isSchemeName(pub.scheme)) return undefined;
-  const scheme = getScheme(pub.scheme);
+  const scheme = getSchemeSuite(pub.scheme);
   const { minSigners: min, maxSigners: max } = pub;
   if (
     !run.run('threshold', () => {
@@ -105,7 +105,7 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
 
 /** commitments / verifying-shares / vss / identifier / signing-share, on a decoded key. */
 export function checkKeyAlgebra(run: CheckRun, k: ParsedKey): void {
-  const scheme = getScheme(k.scheme);
+  const scheme = getSchemeSuite(k.scheme);
   const commitmentsOk = run.run('commitments', () => {
     if (k.commitments.length !== k.minSigners) return `expected ${k.minSigners} commitments (minSigners), found ${k.commitments.length}`;
     const form = scheme.publicKeyForVerifier(k.commitmentBytes[0]!);

@@ -13,7 +13,7 @@ import type { FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
 
 import { Secret, invalidArgument, toHex } from '@wr/common';
 
-import { getScheme, type SchemeName } from './schemes.js';
+import { getSchemeSuite, type SchemeName } from './schemes.js';
 
 export interface PublicKeyPackage {
   scheme: SchemeName;
@@ -37,7 +37,7 @@ export const MAX_SIGNERS = 255;
 
 /** The identifier of participant number `index` (1-based), as noble's Identifier.fromNumber. */
 export function identifierFor(scheme: SchemeName, index: number): string {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   if (!Number.isSafeInteger(index) || index < 1 || index > 0xffff) throw invalidArgument('index', 'must be an integer from 1 to 65535');
   return s.frost.Identifier.fromNumber(index);
 }
@@ -70,7 +70,7 @@ export function toFrostSecret(secret: SecretKeyPackage): FrostSecret {
 
 /** A PublicKeyPackage from noble's FrostPublic (e.g. trustedDealer or DKG.round3 output). Not validated. */
 export function publicKeyPackageFromFrost(scheme: SchemeName, pub: FrostPublic): PublicKeyPackage {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   const commitments = pub.commitments.map((c) => toHex(c));
   return {
     scheme: s.name,

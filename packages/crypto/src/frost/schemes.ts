@@ -32,14 +32,11 @@ export const SCHEME_NAMES: readonly SchemeName[] = Object.freeze(['frost-ed25519
 /** The noble FROST object of a suite (`createFROST` output). */
 export type FrostSuite = typeof ed25519_FROST;
 
+/** A scheme as other packages see it (getScheme): names, sizes and the standard verifier, no noble objects. */
 export interface Scheme {
   readonly name: SchemeName;
   /** RFC 9591 contextString, e.g. `FROST-ED25519-SHA512-v1`. */
   readonly ciphersuite: string;
-  /** The @noble/curves FROST implementation of the suite. */
-  readonly frost: FrostSuite;
-  /** The suite's group: strict element and scalar decoding, base multiplication (group.ts). */
-  readonly group: Group;
   /** Bytes of a serialized scalar: identifiers, signing shares, signature shares. */
   readonly scalarLength: number;
   /** Bytes of a serialized group element: commitments, verifying shares, nonce commitments. */
@@ -56,6 +53,17 @@ export interface Scheme {
   verify(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array): boolean;
   /** The group public key as the standard verifier takes it (API form). INVALID_ARGUMENT if not a valid key. */
   publicKeyForVerifier(groupPublicKey: Uint8Array): Uint8Array;
+}
+
+/**
+ * A scheme with the code that implements it, for this package's modules only
+ * (getSchemeSuite; not exported from the package): noble objects stay inside @wr/crypto.
+ */
+export interface SchemeSuite extends Scheme {
+  /** The @noble/curves FROST implementation of the suite. */
+  readonly frost: FrostSuite;
+  /** The suite's group: strict element and scalar decoding, base multiplication (group.ts). */
+  readonly group: Group;
 }
 
 interface SchemeSpec {
@@ -86,9 +94,9 @@ function keyForm({ name, group, xOnlyKey }: SchemeSpec, groupPublicKey: Uint8Arr
   return xOnlyKey ? groupPublicKey.slice(1) : Uint8Array.from(groupPublicKey);
 }
 
-function define(spec: SchemeSpec): Scheme {
+function define(spec: SchemeSpec): SchemeSuite {
   const { name, ciphersuite, frost, group, publicKeyLength, signatureLength, verifyStandard } = spec;
-  const scheme: Scheme = {
+  const scheme: SchemeSuite = {
     name,
     ciphersuite,
     frost,
@@ -111,7 +119,7 @@ function define(spec: SchemeSpec): Scheme {
   return Object.freeze(scheme);
 }
 
-const SCHEMES: Readonly<Record<SchemeName, Scheme>> = Object.freeze({
+const SUITES: Readonly<Record<SchemeName, SchemeSuite>> = Object.freeze({
   // RFC 9591 §6.1: FROST(Ed25519, SHA-512) signatures are RFC 8032 Ed25519 signatures.
   'frost-ed25519': define({
     name: 'frost-ed25519',
@@ -147,12 +155,29 @@ const SCHEMES: Readonly<Record<SchemeName, Scheme>> = Object.freeze({
   }),
 });
 
+/** The public view of a suite: a separate object, so a cast cannot reach the noble objects either. */
+function publicView(s: SchemeSuite): Scheme {
+  const { name, ciphersuite, scalarLength, elementLength, publicKeyLength, signatureLength, verify, publicKeyForVerifier } = s;
+  return Object.freeze({ name, ciphersuite, scalarLength, elementLength, publicKeyLength, signatureLength, verify, publicKeyForVerifier });
+}
+
+const SCHEMES = Object.freeze(Object.fromEntries(SCHEME_NAMES.map((n) => [n, publicView(SUITES[n])]))) as Readonly<Record<SchemeName, Scheme>>;
+
 export function isSchemeName(value: unknown): value is SchemeName {
   return typeof value === 'string' && (SCHEME_NAMES as readonly string[]).includes(value);
 }
 
+function checkName(name: string): SchemeName {
+  if (!isSchemeName(name)) throw invalidArgument('scheme', `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`);
+  return name;
+}
+
 /** The scheme called `name`; INVALID_ARGUMENT (param `scheme`) if there is none. */
 export function getScheme(name: string): Scheme {
-  if (!isSchemeName(name)) throw invalidArgument('scheme', `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`);
-  return SCHEMES[name];
+  return SCHEMES[checkName(name)];
+}
+
+/** getScheme with the suite's noble implementation and group, for this package's modules. */
+export function getSchemeSuite(name: string): SchemeSuite {
+  return SUITES[checkName(name)];
 }

@@ -10,7 +10,7 @@ import { hexBytes } from '../internal/hex.js';
 import { baseMultiply, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
 import { validateKeyPackage, validatePublicKeyPackage } from './key-checks.js';
 import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';
-import { getScheme, type Scheme } from './schemes.js';
+import { getSchemeSuite, type SchemeSuite } from './schemes.js';
 
 const validated = new Map<string, true>();
 const VALIDATED_MAX = 4096;
@@ -32,7 +32,7 @@ export function validatePublicKeyPackageCached(pub: PublicKeyPackage): void {
 /** Decoded verifying shares of validated packages (public points; decoding checks the subgroup, which is slow). */
 const points = new Map<string, GroupElement>();
 
-function verifyingSharePoint(scheme: Scheme, hex: string | undefined): GroupElement | undefined {
+function verifyingSharePoint(scheme: SchemeSuite, hex: string | undefined): GroupElement | undefined {
   const key = `${scheme.name} ${hex}`;
   const known = points.get(key);
   if (known) return known;
@@ -53,7 +53,7 @@ function verifyingSharePoint(scheme: Scheme, hex: string | undefined): GroupElem
 export function shareMatchesValidatedPackage(pub: PublicKeyPackage, secret: SecretKeyPackage): boolean {
   try {
     validatePublicKeyPackageCached(pub);
-    const scheme = getScheme(pub.scheme);
+    const scheme = getSchemeSuite(pub.scheme);
     if (parseIdentifier(scheme.group, secret.identifier) === undefined || !(secret.signingShare instanceof Secret)) return false;
     const point = verifyingSharePoint(scheme, pub.verifyingShares[secret.identifier]);
     const share = parseScalar(scheme.group, secret.signingShare.expose());
