@@ -120,7 +120,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
 
 /** RFC 3339 §5.6 date-time with upper-case T and Z, calendar-valid. */
-export function isRfc3339(s: unknown): s is string {
+function isRfc3339(s: unknown): s is string {
   if (typeof s !== 'string') return false;
   const m = RFC3339_RE.exec(s);
   if (!m) return false;

@@ -63,11 +63,6 @@ export function toFrostPublic(pub: PublicKeyPackage): FrostPublic {
   } as FrostPublic;
 }
 
-/** A noble secret package viewing the share bytes (not a copy): do not let it outlive the call. */
-export function toFrostSecret(secret: SecretKeyPackage): FrostSecret {
-  return { identifier: secret.identifier, signingShare: secret.signingShare.expose() } as FrostSecret;
-}
-
 /** A PublicKeyPackage from noble's FrostPublic (e.g. trustedDealer or DKG.round3 output). Not validated. */
 export function publicKeyPackageFromFrost(scheme: SchemeName, pub: FrostPublic): PublicKeyPackage {
   const s = getSchemeSuite(scheme);
