@@ -41,8 +41,9 @@ function importsOf(file) {
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const named = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements : undefined;
       out.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly || typeOnlyNames(named) });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0 && ts.isStringLiteral(node.arguments[0])) {
-      out.push({ specifier: node.arguments[0].text, typeOnly: false });
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [specifier] = node.arguments;
+      if (specifier && ts.isStringLiteral(specifier)) out.push({ specifier: specifier.text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
   };
