@@ -27,7 +27,7 @@ interface GroupField {
   toBytes(n: bigint): Uint8Array;
 }
 
-/** A suite's prime-order group, as noble implements it; each Scheme holds one (`Scheme.group`). */
+/** A suite's prime-order group, as noble implements it; each suite holds its own (`SchemeSuite.group`). */
 export interface Group {
   readonly elementLength: number;
   readonly base: GroupElement;
