@@ -87,8 +87,9 @@ describe('validateKeyPackage names the failed check', () => {
       }
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: other.secrets[0]!.signingShare }), 'SHARE_INVALID', 'signing-share');
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(new Uint8Array(31)) }), 'SHARE_INVALID', 'encoding');
-      const n = getSchemeSuite(scheme).frost.utils.Fn.ORDER;
-      const overflow = getSchemeSuite(scheme).frost.utils.Fn.isLE ? Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse()) : hex(n.toString(16).padStart(64, '0'));
+      const { Fn } = getSchemeSuite(scheme).frost.utils;
+      const n = Fn.ORDER;
+      const overflow = Fn.isLE ? Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse()) : hex(n.toString(16).padStart(64, '0'));
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(overflow) }), 'SHARE_INVALID', 'encoding');
       // Error messages never carry the share.
       try {

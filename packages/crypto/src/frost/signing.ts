@@ -82,10 +82,12 @@ export class SecretNonces {
 
 function checkSecretShape(scheme: SchemeSuite, secret: SecretKeyPackage): void {
   if (typeof secret !== 'object' || secret === null) throw invalidArgument('secret', 'must be a SecretKeyPackage');
-  if (parseIdentifier(scheme.group, secret.identifier) === undefined) throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
+  if (parseIdentifier(scheme.group, secret.identifier) === undefined)
+    throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
   if (!(secret.signingShare instanceof Secret) || secret.signingShare.destroyed) throw invalidArgument('secret', 'signingShare must be a live Secret');
   const b = secret.signingShare.expose();
-  if (!(b instanceof Uint8Array) || parseScalar(scheme.group, b) === undefined) throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
+  if (!(b instanceof Uint8Array) || parseScalar(scheme.group, b) === undefined)
+    throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
 }
 
 /** RFC 9591 §5.1 commit(). */
