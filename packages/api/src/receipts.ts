@@ -6,6 +6,7 @@
  * export really came from the node holding the share, to its own recipients.
  */
 import { Type as T, type Static } from '@sinclair/typebox';
+import { canonicalJson, utf8 } from '@wr/common';
 import { Ed25519Signature } from './fields.js';
 
 export const Receipt = T.Object(
@@ -19,10 +20,7 @@ export type ReceiptFacts =
   | { kind: 'export'; nodeId: string; keyId: string; recipients: string[]; wrappedSha256: string }
   | { kind: 'import'; nodeId: string; keyId: string; publicKey: string; identifier: string };
 
-/** The bytes a node signs for a receipt: its facts, in a fixed order. */
+/** The bytes a node signs for a receipt: its facts, as canonical JSON. */
 export function receiptMessage(facts: ReceiptFacts): Uint8Array {
-  const ordered = Object.keys(facts)
-    .sort()
-    .map((k) => [k, facts[k as keyof ReceiptFacts]]);
-  return new TextEncoder().encode(`wr-node-receipt-v1\n${JSON.stringify(ordered)}`);
+  return utf8(`wr-node-receipt-v2\n${canonicalJson(facts)}`);
 }

@@ -32,7 +32,7 @@ import {
   type SchemeName,
   type SigningCommitments,
 } from '../src/index.js';
-import { canonicalJson } from '../src/internal/canonical-json.js';
+import { canonicalJson } from '@wr/common';
 import { dealerKey, hex, makeNodes, rejectsWith, runDkg, vectorDealerKey } from './helpers.js';
 
 const EXPORTED_AT = '2025-01-01T00:00:00Z';

@@ -16,7 +16,7 @@ import {
   type PublicKeyPackage,
 } from '../src/index.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
-import { canonicalJson, parseJsonStrict } from '../src/internal/canonical-json.js';
+import { canonicalJson, parseJsonStrict } from '@wr/common';
 import { dealerKey, hex, rejectsWith, vectorDealerKey } from './helpers.js';
 
 /** The RFC 9591 Appendix E.1 (Ed25519) dealer key, stored. Frozen: changing the format needs a new version. */

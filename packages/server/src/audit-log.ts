@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { Secret, fromHex, publicKeyOfSeed, signRaw, toHex, verifyRaw } from '@wr/common';
+import { Secret, canonicalJson, fromHex, publicKeyOfSeed, signRaw, toHex, verifyRaw } from '@wr/common';
 import type { Db } from './database.js';
 
 /** The log's tables: entries (append-only, by trigger) and the signed head. */
@@ -49,18 +49,6 @@ interface AuditRow {
 
 const toEntry = (r: AuditRow): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash });
 
-/** JSON with object keys sorted, so a hash does not depend on insertion order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 const headMessage = (seq: number, hash: string) => new TextEncoder().encode(`wr-audit-head-v1\n${seq}\n${hash}`);
 
 /**
@@ -87,18 +75,20 @@ export class AuditLog {
   }
 
   #hash(e: Omit<AuditEntry, 'hash'>): string {
-    const body = canonical({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details });
+    const body = canonicalJson({ seq: e.seq, at: e.at, actor: e.actor, action: e.action, details: e.details });
     return createHmac('sha256', this.#chainKey).update(e.prevHash).update('\n').update(body).digest('hex');
   }
 
-  append(actor: string, action: string, details: Record<string, unknown>): AuditEntry {
+  append(actor: string, action: string, given: Record<string, unknown>): AuditEntry {
+    // As JSON holds it: a field left undefined is no field.
+    const details = JSON.parse(JSON.stringify(given)) as Record<string, unknown>;
     return this.db.transaction(() => {
       const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
       const e = { seq: (last?.seq ?? 0) + 1, at: new Date().toISOString(), actor, action, details, prevHash: last?.hash ?? GENESIS };
       const hash = this.#hash(e);
       this.db
         .prepare('INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(e.seq, e.at, actor, action, canonical(details), e.prevHash, hash);
+        .run(e.seq, e.at, actor, action, canonicalJson(details), e.prevHash, hash);
       this.db
         .prepare('INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature')
         .run(e.seq, hash, toHex(signRaw(this.#signingKey, headMessage(e.seq, hash))));

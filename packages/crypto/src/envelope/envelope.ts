@@ -1,6 +1,6 @@
 /**
  * The wrapped-key-share envelope: what EXPORT_KEY_SHARE puts inside the age file.
- * Canonical JSON (internal/canonical-json.ts), UTF-8, so an escrow agent who opens
+ * Canonical JSON (@wr/common's canonicalJson), UTF-8, so an escrow agent who opens
  * the age file with stock `age -d` reads it as is:
  *
  *   {"ciphersuite":"frost-ed25519","commitments":[hex…],"epoch":0,
@@ -31,7 +31,7 @@
  * Every failure is SHARE_INVALID (ShareInvalidError naming the check) or
  * UNSUPPORTED_VERSION; no message quotes envelope content.
  */
-import { invalidArgument, Secret, seedOf, signRaw, toHex, utf8, verifyRaw, WrError } from '@wr/common';
+import { invalidArgument, Secret, seedOf, signRaw, toHex, utf8, verifyRaw, WrError, hexBytes, isHex, canonicalJson } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
 import { checkKeyAlgebra, parseKeyParts } from '../frost/key-checks.js';
@@ -39,7 +39,6 @@ import { copyPublicKeyPackage, type PublicKeyPackage, type SecretKeyPackage } fr
 import { publicKeyPackageOf } from '../frost/public-key-package-codec.js';
 import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js';
 import { shareMatchesValidatedPackage, validateKeyPackageCached } from '../frost/validation-cache.js';
-import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument, type JsonObject } from '../internal/document.js';
 import { signingPublicKey } from '../node-keys.js';
@@ -116,8 +115,6 @@ const FIELDS = {
 
 const ID_RE = /^[\x20-\x7e]{1,256}$/;
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-const HEX128 = /^[0-9a-f]{128}$/;
 
 /** RFC 3339 §5.6 date-time with upper-case T and Z, calendar-valid. */
 function isRfc3339(s: unknown): s is string {
@@ -216,7 +213,7 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
   const source = doc['source'] as Record<string, string>;
   const pub = publicKeyPackageOf(doc, doc['ciphersuite']);
   const shareHex = doc['signingShare'] as string;
-  const shareBytes = HEX64.test(shareHex) ? Uint8Array.from(Buffer.from(shareHex, 'hex')) : new Uint8Array(0);
+  const shareBytes = hexBytes(shareHex, 32) ?? new Uint8Array(0);
   const secret: SecretKeyPackage = { identifier: doc['identifier'] as string, signingShare: new Secret(shareBytes) };
   let ok = false;
   try {
@@ -225,8 +222,8 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
       !run.run('metadata', () => {
         const m = metadataError(source, doc['epoch'], doc['exportedAt']);
         if (m) return `${m[0]} ${m[1]}`;
-        if (!HEX64.test(doc['exporterKey'] as string)) return 'exporterKey must be 64 lowercase hex digits';
-        if (!HEX128.test(doc['signature'] as string)) return 'signature must be 128 lowercase hex digits';
+        if (!isHex(doc['exporterKey'], 32)) return 'exporterKey must be 64 lowercase hex digits';
+        if (!isHex(doc['signature'], 64)) return 'signature must be 128 lowercase hex digits';
         return undefined;
       })
     )

@@ -21,10 +21,9 @@ import { inspect } from 'node:util';
 import type { DKG_Round1, DKG_Round2, DKG_Secret } from '@noble/curves/abstract/frost.js';
 
 import { unwrap, wrap } from '@wr/age';
-import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError } from '@wr/common';
+import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError, hexBytes } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
-import { hexBytes } from '../internal/hex.js';
 import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';

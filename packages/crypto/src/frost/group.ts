@@ -5,6 +5,7 @@
  * commitment polynomial (RFC 9591 Appendix C.2 vss_verify). Not a primitive of our
  * own: it composes noble's point operations.
  */
+import { hexBytes } from '@wr/common';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
@@ -82,8 +83,9 @@ export function parseScalar({ Fn }: Group, bytes: Uint8Array): bigint | undefine
 
 /** A participant identifier: a canonical non-zero scalar (RFC 9591 §3.1, §5), or undefined. */
 export function parseIdentifier(g: Group, hex: string): bigint | undefined {
-  if (typeof hex !== 'string' || hex.length !== g.Fn.BYTES * 2 || !/^[0-9a-f]+$/.test(hex)) return undefined;
-  const n = parseScalar(g, Uint8Array.from(Buffer.from(hex, 'hex')));
+  const bytes = hexBytes(hex, g.Fn.BYTES);
+  if (bytes === undefined) return undefined;
+  const n = parseScalar(g, bytes);
   return n === undefined || n === 0n ? undefined : n;
 }
 

@@ -15,11 +15,10 @@
  * `check…` reports every check; `validate…` throws the first failure. Envelopes
  * run the same steps (parseKeyParts, checkKeyAlgebra) after their own checks.
  */
-import { Secret, toHex } from '@wr/common';
+import { Secret, toHex, hexBytes } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
 import { CheckRun } from '../internal/check-run.js';
-import { hexBytes } from '../internal/hex.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
 import { MAX_SIGNERS, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { getSchemeSuite, isSchemeName, SCHEME_NAMES, type SchemeName } from './schemes.js';

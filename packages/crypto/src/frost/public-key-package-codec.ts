@@ -3,9 +3,8 @@
  * JSON, parsed strictly and checked in full on the way back in. Frozen by the
  * golden test in test/key-package.test.ts.
  */
-import { invalidArgument } from '@wr/common';
+import { invalidArgument, canonicalJson } from '@wr/common';
 
-import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument } from '../internal/document.js';
 import { copyPublicKeyPackage, type PublicKeyPackage } from './key-package.js';

@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 
 import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
 
-import { Secret, WrError, invalidArgument, toHex } from '@wr/common';
+import { Secret, WrError, invalidArgument, toHex, hexBytes } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
@@ -135,7 +135,6 @@ export function exposeNoncesForTest(nonces: SecretNonces): { hiding: string; bin
   return inner && { hiding: toHex(inner.hiding), binding: toHex(inner.binding) };
 }
 
-const hexRe = /^[0-9a-f]*$/;
 
 /**
  * Checks a commitment list at the boundary (shape, encodings, participants,
@@ -155,8 +154,9 @@ function commitmentList(scheme: SchemeSuite, pub: PublicKeyPackage, commitments:
     if (seen.has(c.identifier)) throw invalidArgument('commitments', `identifier ${c.identifier} appears twice`);
     seen.add(c.identifier);
     const point = (v: unknown, name: string) => {
-      if (typeof v !== 'string' || v.length !== scheme.elementLength * 2 || !hexRe.test(v)) throw invalidArgument('commitments', `[${i}].${name} must be ${scheme.elementLength * 2} lowercase hex digits`);
-      return Uint8Array.from(Buffer.from(v, 'hex'));
+      const bytes = hexBytes(v, scheme.elementLength);
+      if (!bytes) throw invalidArgument('commitments', `[${i}].${name} must be ${scheme.elementLength * 2} lowercase hex digits`);
+      return bytes;
     };
     return { identifier: c.identifier, hiding: point(c.hiding, 'hiding'), binding: point(c.binding, 'binding') } as NonceCommitments;
   });
@@ -251,7 +251,7 @@ export function aggregateSignature(
   const malformed: string[] = [];
   for (const id of ids) {
     const v = shares[id];
-    const b = typeof v === 'string' && v.length === s.scalarLength * 2 && hexRe.test(v) ? Uint8Array.from(Buffer.from(v, 'hex')) : undefined;
+    const b = hexBytes(v, s.scalarLength);
     if (b && parseScalar(s.group, b) !== undefined) decoded[id] = b;
     else malformed.push(id);
   }

@@ -3,10 +3,8 @@
  * VSS checks each round. Validity is a pure function of a package's canonical
  * encoding, so that encoding is the cache key. Bounded; holds public data only.
  */
-import { Secret } from '@wr/common';
+import { Secret, hexBytes, canonicalJson } from '@wr/common';
 
-import { canonicalJson } from '../internal/canonical-json.js';
-import { hexBytes } from '../internal/hex.js';
 import { baseMultiply, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
 import { validateKeyPackage, validatePublicKeyPackage } from './key-checks.js';
 import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';

@@ -12,7 +12,7 @@
  *
  * Details never quote document content: documents may hold key material.
  */
-import { canonicalJson, parseJsonStrict, JsonSyntaxError, type JsonValue } from './canonical-json.js';
+import { canonicalJson, parseJsonStrict, JsonSyntaxError, type JsonValue } from '@wr/common';
 import type { CheckRun } from './check-run.js';
 
 export type FieldKind = 'string' | 'integer' | 'string[]' | 'string-map' | { readonly [field: string]: FieldKind };
