@@ -284,7 +284,7 @@ describe('wr operator commands', () => {
     assert.equal(ok.code, 0);
     assert.match(ok.stdout, /audit log intact: \d+ entries/);
 
-    const db = openDatabase(join(n.home, '.wr', 'workspace', 'workspace.db'), '');
+    const db = openDatabase(join(n.home, '.wr', 'workspace', 'workspace.db'));
     db.exec('DROP TRIGGER audit_log_no_update');
     db.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2").run();
     db.close();
