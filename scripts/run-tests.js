@@ -22,7 +22,8 @@ function walk(dir, top) {
 }
 
 // test/ holds its tests at the top (test/support is helpers); packages/*/test may nest them.
-const sources = projects.flatMap((p) => walk(join(p.dir, p.sub), p.sub === '').map((src) => ({ src, out: join(p.dir, 'dist', relative(p.dir, src).replace(/\.ts$/, '.js')) })));
+const compiled = (project, src) => join(project, 'dist', relative(project, src).replace(/\.ts$/, '.js'));
+const sources = projects.flatMap((p) => walk(join(p.dir, p.sub), p.sub === '').map((src) => ({ src, out: compiled(p.dir, src) })));
 const only = process.argv.slice(2);
 const chosen = sources.filter(({ src, out }) => only.length === 0 || only.some((o) => relative(root, src).includes(o) || relative(root, out).includes(o)));
 if (chosen.length === 0) {
@@ -31,7 +32,8 @@ if (chosen.length === 0) {
 }
 const missing = chosen.filter(({ out }) => !existsSync(out));
 if (missing.length > 0) {
-  console.error(`compiled test files missing (run \`npm run build\`):\n${missing.map(({ src, out }) => `  ${relative(root, src)} -> ${relative(root, out)}`).join('\n')}`);
+  const lines = missing.map(({ src, out }) => `  ${relative(root, src)} -> ${relative(root, out)}`);
+  console.error(`compiled test files missing (run \`npm run build\`):\n${lines.join('\n')}`);
   process.exit(1);
 }
 const files = chosen.map(({ out }) => out);

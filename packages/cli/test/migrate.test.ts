@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MigrationState } from '../src/migrate/state.js';
 import type { MigrationSummary } from '../src/migrate/migrate.js';
-import { ROOT, WR_BIN, startCliNetwork, wr, type CliNetwork } from './support.js';
+import { ROOT, startTestNetwork, type TestNetwork } from './support/network.js';
+import { WR_BIN, wr } from './support/wr.js';
 
 const SHARES = 200;
 
@@ -38,12 +39,12 @@ const readState = (path: string): MigrationState | undefined => (existsSync(path
 const doneIn = (s: MigrationState | undefined) => Object.values(s?.shares ?? {}).filter((r) => r.status === 'done').length;
 
 describe('wr migrate', () => {
-  let n: CliNetwork;
+  let n: TestNetwork;
   /** The source shares on node-1: keyId → group public key and participant identifier. */
   const sourceShares = new Map<string, { publicKey: string; identifier: string }>();
 
   before(async () => {
-    n = await startCliNetwork('migrate');
+    n = await startTestNetwork('migrate');
     // One key by DKG for each share, 2-of-2 on node-1 and node-2: a node holds at most one share of a key.
     const keys = await pool(Array.from({ length: SHARES }), 8, () =>
       n.client.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise(),
@@ -55,7 +56,7 @@ describe('wr migrate', () => {
     assert.equal(sourceShares.size, SHARES);
   });
   after(async () => {
-    await n?.stop();
+    await n?.cleanup();
   });
 
   it(`moves ${SHARES} shares across a SIGKILL, each exactly once, and each moved share signs`, async () => {

@@ -20,12 +20,15 @@ describe('test/vectors', () => {
     const files = listed();
     assert.ok(files.size >= 6, `README.md lists ${files.size} files`);
     for (const [file, sha256] of files) {
-      assert.equal(createHash('sha256').update(readFileSync(VECTORS_DIR + file)).digest('hex'), sha256, `${file} was changed: restore the copy named in README.md`);
+      const actual = createHash('sha256').update(readFileSync(VECTORS_DIR + file)).digest('hex');
+      assert.equal(actual, sha256, `${file} was changed: restore the copy named in README.md`);
     }
   });
 
   it('README.md lists every vector file', () => {
     const files = listed();
-    for (const name of readdirSync(VECTORS_DIR + 'frost')) assert.ok(files.has(`frost/${name}`), `frost/${name} is not listed (with its source and SHA-256) in README.md`);
+    for (const name of readdirSync(VECTORS_DIR + 'frost')) {
+      assert.ok(files.has(`frost/${name}`), `frost/${name} is not listed (with its source and SHA-256) in README.md`);
+    }
   });
 });

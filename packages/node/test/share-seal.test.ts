@@ -47,7 +47,7 @@ test('a share row sealed by the frozen format opens through the store', () =>
   withStore((store) => {
     store.db
       .prepare('INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)')
-      .run(KEY_ID, 'frost-ed25519', GROUP_KEY, IDENTIFIER, 2, 3, PUBLIC_PACKAGE, Buffer.from(FROZEN_SHARE, 'hex'), 'imported', 0, 0, '2026-12-02T00:00:00.000Z');
+      .run(KEY_ID, 'frost-ed25519', GROUP_KEY, IDENTIFIER, 2, 3, PUBLIC_PACKAGE, Buffer.from(FROZEN_SHARE, 'hex'), 'imported', 0, 0, '2026-12-02T00:00:00Z');
     assert.deepEqual([...store.signingShare(store.get(KEY_ID)!).expose()], new Array(32).fill(7));
   }));
 
@@ -75,7 +75,8 @@ test('a share the store seals opens with exactly the frozen AAD', () =>
 
 test('a node secret sealed by the frozen format opens: AAD "sealed-secret <name> <public>"', () =>
   withStore(async (store) => {
-    store.db.prepare('INSERT INTO sealed_secrets (name, public, sealed) VALUES (?, ?, ?)').run('identity-x25519', 'age1example', Buffer.from(FROZEN_SECRET, 'hex'));
+    const insert = store.db.prepare('INSERT INTO sealed_secrets (name, public, sealed) VALUES (?, ?, ?)');
+    insert.run('identity-x25519', 'age1example', Buffer.from(FROZEN_SECRET, 'hex'));
     const got = await store.nodeSecret('identity-x25519', () => Promise.reject(new Error('the stored secret should have been used')));
     assert.equal(got.public, 'age1example');
     assert.equal(Buffer.from(got.secret.expose()).toString(), 'identity secret bytes');

@@ -145,7 +145,9 @@ test('an unversioned node.db, made by hand with the old tables, is migrated to v
     try {
       assert.equal(store.db.pragma('user_version', { simple: true }), 2);
       const tables = new Set((store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
-      for (const t of ['used_calls', 'dkg_pending', 'tombstones', 'roster', 'api_key_registry', 'network_policy', 'audit_log', 'audit_head']) assert.ok(tables.has(t), `${t} exists`);
+      for (const t of ['used_calls', 'dkg_pending', 'tombstones', 'roster', 'api_key_registry', 'network_policy', 'audit_log', 'audit_head']) {
+        assert.ok(tables.has(t), `${t} exists`);
+      }
       assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
       store.delete(keyId);
       assert.throws(() => store.insert(share(), now()), code('SHARE_RETIRED'), 'the new tombstones table works');

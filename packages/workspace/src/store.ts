@@ -82,7 +82,8 @@ const MIGRATIONS: Migration[] = [
       // Version 1 stored hashes of bearer API keys, which no longer authenticate anything, and an
       // unkeyed audit chain, which proves nothing: it starts again, keyed (the old one is kept aside).
       db.exec('DROP TABLE IF EXISTS api_keys');
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_log_v1'").get() === undefined && (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n > 0) {
+      const keptAside = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_log_v1'").get() !== undefined;
+      if (!keptAside && (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n > 0) {
         db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; ALTER TABLE audit_log RENAME TO audit_log_v1;');
         db.exec(AUDIT_SCHEMA);
       }
