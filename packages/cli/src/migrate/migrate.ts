@@ -103,7 +103,7 @@ function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], er
   return failure;
 }
 
-const NOT_EXPORTABLE = (keyId: string, from: string) => `${keyId} was created with exportable: false; it never leaves ${from}, so it stays there`;
+const notExportableNote = (keyId: string, from: string) => `${keyId} was created with exportable: false; it never leaves ${from}, so it stays there`;
 
 /**
  * EXPORT to the target's recipient, IMPORT there, record: for each share. Returns how many moved.
@@ -118,7 +118,7 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
     try {
       const info = onSource.get(keyId);
       if (!info) throw new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`);
-      if (!info.exportable) throw new WrError('NOT_EXPORTABLE', NOT_EXPORTABLE(keyId, from));
+      if (!info.exportable) throw new WrError('NOT_EXPORTABLE', notExportableNote(keyId, from));
       const { wrappedKeyShare } = await client
         .call(ComponentModule.EXPORT_KEY_SHARE, { keyId, ageRecipient: recipientKey }, { idempotencyKey: idempotencyKey(from, to, keyId, 'export') })
         .promise();
@@ -130,8 +130,8 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
       progress.step(`moved ${keyId} → ${imported.keyId}`, true);
     } catch (err) {
       if (codeOf(err) === 'NOT_EXPORTABLE') {
-        run.skipped.push({ keyId, code: 'NOT_EXPORTABLE', message: NOT_EXPORTABLE(keyId, from) });
-        return progress.step(`skipped ${keyId}: ${NOT_EXPORTABLE(keyId, from)}`, true);
+        run.skipped.push({ keyId, code: 'NOT_EXPORTABLE', message: notExportableNote(keyId, from) });
+        return progress.step(`skipped ${keyId}: ${notExportableNote(keyId, from)}`, true);
       }
       const f = recordFailure(run, keyId, 'move', err);
       progress.step(`failed to move ${keyId}: ${f.code}: ${f.message}`, false);
