@@ -21,7 +21,8 @@ async function main() {
   try {
     const made = generateApiKey();
     const key = new ApiKey(made.apiKey);
-    const db = openDatabase(join(dir, 'node.db'), REGISTRY_SCHEMA + 'CREATE TABLE IF NOT EXISTS used_calls (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;');
+    const db = openDatabase(join(dir, 'node.db'));
+    db.exec(REGISTRY_SCHEMA + 'CREATE TABLE used_calls (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) STRICT;');
     const registry = new ApiKeyRegistry(db, made.publicKey);
     const signBody = JSON.stringify({ keyIds: ['key_' + 'a'.repeat(26), 'key_' + 'b'.repeat(26)], message: 'ab'.repeat(32) });
     const importBody = JSON.stringify({ wrappedKeyShare: 'A'.repeat(1400), nodeId: 'node-4' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateIdentity } from '@wr/age';
 import { ComponentModule } from 'caller-sdk';
-import { startTestNetwork } from './support/network.js';
+import { startTestNetwork } from '@wr/cli/test-network';
 
 test('the audit log has one entry per export, import, rewrap, create, sign and delete, and its keyed chain and signed head verify', async () => {
   const net = await startTestNetwork('audit');

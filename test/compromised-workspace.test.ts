@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { callDigest, type CallerAuth } from '@wr/api';
 import { ApiKey, ComponentModule, WorkspaceClient, describeApiKey, generateApiKey, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
 let admin: ApiKey;

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
 import { signed } from './support/raw.js';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 import { ed25519Verify } from './support/verify.js';
 import { checkWrapped, failureCode, holdings, newEscrow, provesSigning, slotOf, type Escrow } from './support/crash-inventory.js';
 

@@ -24,7 +24,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 import { ed25519Verify } from './support/verify.js';
 import { PausingProxy, type HoldPoint } from './support/crash-proxy.js';
 import {

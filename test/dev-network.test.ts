@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
-import { ROOT, scratchDir } from './support/network.js';
+import { ROOT, scratchDir } from '@wr/cli/test-network';
 
 const WR = join(ROOT, 'packages', 'cli', 'bin', 'wr.js');
 

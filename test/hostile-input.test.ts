@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { armor } from 'age-encryption';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 import { endlessUpload, rawCall, rawPost, signed } from './support/raw.js';
 
 let net: TestNetwork;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ComponentModule } from 'caller-sdk';
-import { ROOT, startTestNetwork, type TestNetwork } from './support/network.js';
+import { ROOT, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
 

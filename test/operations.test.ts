@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, ComponentModule, WorkspaceClient } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
 before(async () => {

@@ -23,7 +23,7 @@ import { unwrap, wrap } from '@wr/age';
 import { WrError } from '@wr/common';
 import { describeEnvelope, openEnvelope, type OpenedEnvelope } from '@wr/crypto';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 import { failureCode, newEscrow } from './support/crash-inventory.js';
 import { applyByteEdits, applyDocEdits, applyTextEdits, byteEdits, docEdits, textEdits } from './support/prop-mutations.js';
 

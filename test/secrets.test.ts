@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 
 import { generateIdentity, unwrap } from '@wr/age';
 import { ComponentModule, generateApiKey } from 'caller-sdk';
-import { startTestNetwork } from './support/network.js';
+import { startTestNetwork } from '@wr/cli/test-network';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComponentModule } from 'caller-sdk';
-import { ROOT, startTestNetwork, scratchDir as newScratchDir, type TestNetwork } from './support/network.js';
+import { ROOT, startTestNetwork, scratchDir as newScratchDir, type TestNetwork } from '@wr/cli/test-network';
 import { compileAndRun, seedExample, seedRewrapSnippet } from './support/seed.js';
 import { ed25519Verify } from './support/verify.js';
 

@@ -1,7 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { ROOT, SHARED } from './network.js';
+import { ROOT } from '@wr/cli/test-network';
+
+/** The project's shared folder, beside the repository (the seed is read where it is: the example must follow it as written). */
+const SHARED = join(ROOT, '..', 'shared');
 
 /** The seed document's text, as the user wrote it. */
 export function seedDocument(): string {

@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { openDatabase } from '@wr/server';
 import { registerOperatorCommands } from '../src/commands/operator.js';
-import { startCliNetwork, tool, wr, wrJson, type CliNetwork } from './support.js';
+import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { tool, wr, wrJson } from './support/wr.js';
 
 function ed25519Verify(publicKeyHex: string, message: Uint8Array, signatureHex: string): boolean {
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(publicKeyHex, 'hex')]);
@@ -26,7 +27,7 @@ interface Created {
 }
 
 describe('wr operator commands', () => {
-  let n: CliNetwork;
+  let n: TestNetwork;
   let env: Record<string, string>;
   let dir: string;
   let key: Created;
@@ -40,7 +41,7 @@ describe('wr operator commands', () => {
   };
 
   before(async () => {
-    n = await startCliNetwork('commands');
+    n = await startTestNetwork('commands');
     env = { ...n.env };
     dir = join(n.home, 'files');
     mkdirSync(dir);
@@ -48,7 +49,7 @@ describe('wr operator commands', () => {
     key = await wrJson<Created>(['keys', 'create', '--scheme', 'frost-ed25519', '--threshold', '2', '--nodes', 'node-1,node-2,node-3'], { env });
   });
   after(async () => {
-    await n?.stop();
+    await n?.cleanup();
   });
 
   it('gives --help for every command, with the global options', async () => {
@@ -284,7 +285,7 @@ describe('wr operator commands', () => {
     assert.equal(ok.code, 0);
     assert.match(ok.stdout, /audit log intact: \d+ entries/);
 
-    const db = openDatabase(join(n.home, '.wr', 'workspace', 'workspace.db'), '');
+    const db = openDatabase(join(n.home, '.wr', 'workspace', 'workspace.db'));
     db.exec('DROP TRIGGER audit_log_no_update');
     db.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2").run();
     db.close();

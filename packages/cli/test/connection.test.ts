@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseEnvFile, resolveConnection } from '../src/commands/connection.js';
-import { scratchDir } from './support.js';
+import { scratchDir } from './support/network.js';
 
 describe('connection settings', () => {
   const withDevEnv = scratchDir('devenv');

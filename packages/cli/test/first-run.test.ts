@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { ROOT, scratchDir } from './support.js';
+import { ROOT, scratchDir } from './support/network.js';
 
 it('before the first build, wr says in one line to install and build, with no stack trace', () => {
   const dir = scratchDir('unbuilt');

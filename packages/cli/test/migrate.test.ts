@@ -1,7 +1,7 @@
 /**
  * `wr migrate` of 200 shares, killed halfway (SIGKILL) and run again: each
  * share moves exactly once, the state file lists all 200, and every moved
- * share signs.
+ * share signs. Shares that may not be exported are skipped, run after run.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { MigrationState } from '../src/migrate/state.js';
 import type { MigrationSummary } from '../src/migrate/migrate.js';
-import { WR_BIN, startCliNetwork, wr, type CliNetwork } from './support.js';
+import { ROOT, startTestNetwork, type TestNetwork } from './support/network.js';
+import { WR_BIN, wr } from './support/wr.js';
 
 const SHARES = 200;
 
@@ -38,12 +39,12 @@ const readState = (path: string): MigrationState | undefined => (existsSync(path
 const doneIn = (s: MigrationState | undefined) => Object.values(s?.shares ?? {}).filter((r) => r.status === 'done').length;
 
 describe('wr migrate', () => {
-  let n: CliNetwork;
+  let n: TestNetwork;
   /** The source shares on node-1: keyId → group public key and participant identifier. */
   const sourceShares = new Map<string, { publicKey: string; identifier: string }>();
 
   before(async () => {
-    n = await startCliNetwork('migrate');
+    n = await startTestNetwork('migrate');
     // One key by DKG for each share, 2-of-2 on node-1 and node-2: a node holds at most one share of a key.
     const keys = await pool(Array.from({ length: SHARES }), 8, () =>
       n.client.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise(),
@@ -55,7 +56,7 @@ describe('wr migrate', () => {
     assert.equal(sourceShares.size, SHARES);
   });
   after(async () => {
-    await n?.stop();
+    await n?.cleanup();
   });
 
   it(`moves ${SHARES} shares across a SIGKILL, each exactly once, and each moved share signs`, async () => {
@@ -153,5 +154,42 @@ describe('wr migrate', () => {
     assert.match(failed.stderr, /1 share did not finish/);
     const same = await wr(['migrate', '--from', 'node-1', '--to', 'node-1'], { cwd: n.home, env: n.env });
     assert.equal(same.code, 2);
+  });
+
+  it('skips shares that are not exportable, with a note, on every run; its state file is .wr/migrate-FROM-TO.json, git-ignored', async () => {
+    const create = (exportable: boolean) =>
+      n.client.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable }).promise();
+    const onNode1 = (k: Awaited<ReturnType<typeof create>>) => k.shares.find((s) => s.nodeId === 'node-1')!.keyId;
+    const movable = onNode1(await create(true));
+    const fixed = [onNode1(await create(false)), onNode1(await create(false))];
+    const args = ['migrate', '--from', 'node-1', '--to', 'node-4', '--key', movable, ...fixed.flatMap((k) => ['--key', k])];
+
+    const first = await wr(args, { cwd: n.home, env: n.env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /shares\s+3\n\s+moved\s+1\n\s+already moved\s+0\n\s+failed\s+0\n\s+skipped\s+2 not exportable, left on node-1/);
+    for (const k of fixed) {
+      assert.match(first.stdout, new RegExp(`${k}\\s+NOT_EXPORTABLE\\s+${k} was created with exportable: false`));
+      assert.match(first.stderr, new RegExp(`skipped ${k}: `));
+    }
+    assert.doesNotMatch(first.stdout, /failures/);
+
+    // Run again: the moved share is done, the others are skipped again, and nothing fails.
+    const again = await wr([...args, '--json'], { cwd: n.home, env: n.env });
+    assert.equal(again.code, 0, again.stderr);
+    const s = JSON.parse(again.stdout) as MigrationSummary;
+    assert.deepEqual([s.shares, s.moved, s.alreadyMoved, s.failed, s.skipped, s.verified], [3, 0, 1, 0, 2, 1]);
+    assert.deepEqual(s.skippedShares.map((k) => [k.keyId, k.code]).sort(), fixed.map((k) => [k, 'NOT_EXPORTABLE']).sort());
+    assert.equal(s.sharesPerSecond, 0, 'nothing moved by this run');
+    assert.equal(s.stateFile, join('.wr', 'migrate-node-1-node-4.json'));
+
+    // The state file lists the moved share only; the skipped ones stay on node-1.
+    const state = readState(join(n.home, '.wr', 'migrate-node-1-node-4.json'))!;
+    assert.deepEqual(Object.keys(state.shares), [movable]);
+    for (const k of fixed) assert.equal((await n.client.call('GET_KEY', { keyId: k }).promise()).nodeId, 'node-1');
+    if (existsSync(join(ROOT, '.git'))) {
+      // Where `wr migrate` run in the repository writes it (this test's home is under .tmp/, ignored anyway).
+      const ignored = spawnSync('git', ['check-ignore', '-q', '--no-index', join('.wr', 'migrate-node-1-node-4.json')], { cwd: ROOT });
+      assert.equal(ignored.status, 0, 'git ignores .wr/migrate-*.json');
+    }
   });
 });

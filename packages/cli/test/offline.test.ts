@@ -13,7 +13,8 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { Secret } from '@wr/common';
 import { signWithGroupSecret } from '@wr/crypto';
 import { checkSecretDestination } from '../src/offline/secret-output.js';
-import { WR_BIN, startCliNetwork, tool, wr, wrJson, type CliNetwork } from './support.js';
+import { startTestNetwork, type TestNetwork } from './support/network.js';
+import { WR_BIN, tool, wr, wrJson } from './support/wr.js';
 
 interface Created {
   publicKey: string;
@@ -30,7 +31,7 @@ interface Inspected {
 const scalarOf = (hex: string) => BigInt('0x' + Buffer.from(hex, 'hex').reverse().toString('hex'));
 
 describe('wr offline tools: share inspect and recover', () => {
-  let n: CliNetwork;
+  let n: TestNetwork;
   let dir: string;
   let key: Created;
   let other: Created;
@@ -45,7 +46,7 @@ describe('wr offline tools: share inspect and recover', () => {
   };
 
   before(async () => {
-    n = await startCliNetwork('offline');
+    n = await startTestNetwork('offline');
     dir = join(n.home, 'files');
     mkdirSync(dir);
     for (const name of ['alice', 'bob'] as const) {
@@ -69,10 +70,10 @@ describe('wr offline tools: share inspect and recover', () => {
     files[3] = join(dir, 'other-key.age');
     assert.equal((await wr(['share', 'export', other.shares[0]!.keyId, '-r', ids.bob.recipient, '-o', files[3]], { env: n.env })).code, 0);
     // From here on nothing needs the network: prove it by stopping it.
-    await n.net.stop();
+    await n.stop();
   });
   after(async () => {
-    await n?.stop();
+    await n?.cleanup();
   });
 
   it('inspect shows the public parts and every check, and hides the signing share', async () => {

@@ -21,12 +21,12 @@ import {
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
 
-/** /work/shared/testdata/frost: `../shared/testdata/frost/` from the repository root. */
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../../shared/testdata/frost/', import.meta.url));
+/** The vector files, read from the sources (test/vectors, from dist/test): see test/vectors/README.md. */
+export const VECTORS_DIR = fileURLToPath(new URL('../../test/vectors/', import.meta.url));
 
 export function readVector<T = any>(file: string): T {
-  const path = VECTORS_DIR + file;
-  if (!existsSync(path)) throw new Error(`FROST test vector missing: ${path} (expected ../shared/testdata/frost/ beside the repository root)`);
+  const path = VECTORS_DIR + 'frost/' + file;
+  if (!existsSync(path)) throw new Error(`FROST test vector missing: ${path} (listed in test/vectors/README.md)`);
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 

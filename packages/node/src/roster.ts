@@ -3,6 +3,7 @@ import { WrError } from '@wr/common';
 import type { Db } from '@wr/server';
 import type { Keyring } from './keyring.js';
 
+/** Frozen: see @wr/server migrations.ts. */
 export const ROSTER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS roster (
   id INTEGER PRIMARY KEY CHECK (id = 1),

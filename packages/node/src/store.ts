@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db, Sealer } from '@wr/server';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, Sealer, loadSealedSecret, migrate, openDatabase, type Db, type Migration } from '@wr/server';
 import { Secret, WrError, newKeyId } from '@wr/common';
 import { ROSTER_SCHEMA } from './roster.js';
 
@@ -14,7 +14,7 @@ import { ROSTER_SCHEMA } from './roster.js';
  * and a deleted share leaves a tombstone: that share, or an older epoch of it,
  * is never taken in again.
  */
-const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + AUDIT_SCHEMA + `
+const NODE_TABLES = `
 CREATE TABLE IF NOT EXISTS used_calls (
   id TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL
@@ -47,7 +47,18 @@ CREATE TABLE IF NOT EXISTS tombstones (
 ) STRICT;
 `;
 
-const SCHEMA_VERSION = 2;
+/**
+ * node.db's versions (see @wr/server migrations.ts). Version 1 is every table
+ * of the layout, made if missing: it adopts files from before node.db carried a
+ * version, which hold some of them. Its SQL is frozen; a later change to a
+ * table is a step 3, 4... of its own.
+ */
+function nodeMigrations(reseal: (db: Db) => void): Migration[] {
+  return [
+    { version: 1, description: 'the tables', up: (db) => db.exec(SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + AUDIT_SCHEMA + NODE_TABLES) },
+    { version: 2, description: 'every share sealed again, bound to its governing columns', up: reseal },
+  ];
+}
 
 export interface ShareRow {
   keyId: string;
@@ -111,25 +122,21 @@ export class ShareStore {
   #sealer: Sealer;
 
   constructor(file: string, masterKey: Secret<Uint8Array>) {
-    this.db = openDatabase(file, SCHEMA);
+    this.db = openDatabase(file);
     this.#sealer = new Sealer(masterKey, 'node');
-    this.#migrate();
+    migrate(this.db, `node database ${file}`, nodeMigrations((db) => this.#reseal(db)));
   }
 
   /** Version 2 binds every governing column into a share's seal: rows sealed under version 1 are sealed again. */
-  #migrate(): void {
-    if ((this.db.pragma('user_version', { simple: true }) as number) >= SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT ${COLUMNS}, sealed_share FROM shares`).all() as (RawRow & { sealed_share: Buffer })[];
-      const update = this.db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?');
-      for (const raw of rows) {
-        const row = toRow(raw);
-        const share = this.#sealer.open(raw.sealed_share, `share ${row.keyId} ${row.groupPublicKey} ${row.identifier}`);
-        update.run(this.#sealer.seal(share.expose(), shareAad(row)), row.keyId);
-        share.destroy();
-      }
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }).immediate();
+  #reseal(db: Db): void {
+    const rows = db.prepare(`SELECT ${COLUMNS}, sealed_share FROM shares`).all() as (RawRow & { sealed_share: Buffer })[];
+    const update = db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?');
+    for (const raw of rows) {
+      const row = toRow(raw);
+      const share = this.#sealer.open(raw.sealed_share, `share ${row.keyId} ${row.groupPublicKey} ${row.identifier}`);
+      update.run(this.#sealer.seal(share.expose(), shareAad(row)), row.keyId);
+      share.destroy();
+    }
   }
 
   /** A sealed node secret (identity or signing key), made on first start. */

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Secret, WrError } from '@wr/common';
 import { Sealer } from '@wr/server';
 import { ShareStore, type NewShare } from '../src/store.js';
@@ -111,6 +112,49 @@ test('a version 1 file is sealed again under version 2 on open, and its shares s
     assert.equal(store.db.pragma('user_version', { simple: true }), 2);
     assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
     store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** node.db as the code before versions (6ec3831) made it: user_version 0, shares sealed bound to keyId, group key and identifier. */
+const UNVERSIONED = `
+CREATE TABLE sealed_secrets (name TEXT PRIMARY KEY, public TEXT NOT NULL, sealed BLOB NOT NULL) STRICT;
+CREATE TABLE shares (
+  key_id TEXT PRIMARY KEY, scheme TEXT NOT NULL, group_public_key TEXT NOT NULL, identifier TEXT NOT NULL, min_signers INTEGER NOT NULL,
+  max_signers INTEGER NOT NULL, public_package TEXT NOT NULL, sealed_share BLOB NOT NULL, origin TEXT NOT NULL CHECK (origin IN ('generated', 'imported')),
+  exportable INTEGER NOT NULL, epoch INTEGER NOT NULL, dkg_session TEXT UNIQUE, created_at TEXT NOT NULL, UNIQUE (group_public_key, identifier)
+) STRICT;
+`;
+
+test('an unversioned node.db, made by hand with the old tables, is migrated to version 2 and its share still opens', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
+  const key = masterKey();
+  try {
+    const file = join(dir, 'node.db');
+    const old = new Database(file);
+    old.exec(UNVERSIONED);
+    const s = share();
+    const keyId = 'key_0123456789abcdefghjkmnpqrs';
+    const sealed = new Sealer(key, 'node').seal(s.signingShare.expose(), `share ${keyId} ${s.groupPublicKey} ${s.identifier}`);
+    old.prepare('INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(
+      keyId, s.scheme, s.groupPublicKey, s.identifier, s.minSigners, s.maxSigners, s.publicPackage, sealed, s.origin, 0, s.epoch, now(),
+    );
+    old.close();
+
+    const store = new ShareStore(file, key);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+      const tables = new Set((store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+      for (const t of ['used_calls', 'dkg_pending', 'tombstones', 'roster', 'api_key_registry', 'network_policy', 'audit_log', 'audit_head']) {
+        assert.ok(tables.has(t), `${t} exists`);
+      }
+      assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
+      store.delete(keyId);
+      assert.throws(() => store.insert(share(), now()), code('SHARE_RETIRED'), 'the new tombstones table works');
+    } finally {
+      store.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { Secret, canonicalJson, fromHex, publicKeyOfSeed, signRaw, toHex, verifyRaw } from '@wr/common';
 import type { Db } from './database.js';
 
-/** The log's tables: entries (append-only, by trigger) and the signed head. */
+/** The log's tables: entries (append-only, by trigger) and the signed head. Frozen: see migrations.ts. */
 export const AUDIT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_log (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

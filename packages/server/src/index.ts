@@ -1,4 +1,5 @@
 export { openDatabase, type Db } from './database.js';
+export { migrate, type Migration } from './migrations.js';
 export { bearerCheck, createHttpServer, errorBody, toWrError, measured, listen, closeOnSignals, type HttpServer, type HttpServerOptions } from './http.js';
 export { SEALED_SECRETS_SCHEMA, loadSealedSecret } from './sealed-secrets.js';
 export { ApiKeyRegistry, REGISTRY_SCHEMA, approvalRequestIdOf, checkFresh, type ApprovalPolicy, type Caller, type RegisteredKey, type VerifiedCall } from './registry.js';

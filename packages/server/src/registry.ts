@@ -23,6 +23,8 @@ import type { Db } from './database.js';
  * The root admin key is given to each server when it is set up. Applying a
  * change twice, or in another order, ends in the same registry: a key id is
  * its public key's hash, and a revoked key stays revoked.
+ *
+ * The tables' SQL is frozen: see migrations.ts.
  */
 export const REGISTRY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_key_registry (

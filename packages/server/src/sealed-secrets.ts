@@ -2,7 +2,7 @@ import type { Secret } from '@wr/common';
 import type { Sealer } from './seal.js';
 import type { Db } from './database.js';
 
-/** The table a server keeps its own long-lived secrets in (age identities, signing key), each sealed. */
+/** The table a server keeps its own long-lived secrets in (age identities, signing key), each sealed. Frozen: see migrations.ts. */
 export const SEALED_SECRETS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS sealed_secrets (
   name TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
-import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, type Db } from '@wr/server';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, migrate, openDatabase, type Db, type Migration } from '@wr/server';
 
 /**
  * The workspace's SQLite file: the API-key registry (public keys only) and the
@@ -6,9 +6,7 @@ import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, openDatabase, typ
  * share lives; idempotency records (results sealed) and the append-only audit
  * log. No row holds a share, an identity or a private API key.
  */
-const SCHEMA_VERSION = 2;
-
-const SCHEMA = SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + AUDIT_SCHEMA + `
+const WORKSPACE_TABLES = `
 CREATE TABLE IF NOT EXISTS registry_changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   change TEXT NOT NULL
@@ -68,17 +66,33 @@ CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
 ) STRICT;
 `;
 
+/**
+ * workspace.db's versions (see @wr/server migrations.ts). Version 1 is every
+ * table of the layout, made if missing: it adopts files from before
+ * workspace.db carried a version, which hold some of them (and version 2 deals
+ * with what they held that is no longer used). Its SQL is frozen; a later change
+ * to a table is a step 3, 4... of its own.
+ */
+const MIGRATIONS: Migration[] = [
+  { version: 1, description: 'the tables', up: (db) => db.exec(SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + AUDIT_SCHEMA + WORKSPACE_TABLES) },
+  {
+    version: 2,
+    description: 'hashed bearer keys dropped, the unkeyed audit chain kept aside',
+    up: (db) => {
+      // Version 1 stored hashes of bearer API keys, which no longer authenticate anything, and an
+      // unkeyed audit chain, which proves nothing: it starts again, keyed (the old one is kept aside).
+      db.exec('DROP TABLE IF EXISTS api_keys');
+      const keptAside = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_log_v1'").get() !== undefined;
+      if (!keptAside && (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n > 0) {
+        db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; ALTER TABLE audit_log RENAME TO audit_log_v1;');
+        db.exec(AUDIT_SCHEMA);
+      }
+    },
+  },
+];
+
 export function openWorkspaceDb(file: string): Db {
-  const db = openDatabase(file, SCHEMA);
-  if ((db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-    // Version 1 stored hashes of bearer API keys, which no longer authenticate anything, and an
-    // unkeyed audit chain, which proves nothing: it starts again, keyed (the old one is kept aside).
-    db.exec('DROP TABLE IF EXISTS api_keys');
-    if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'audit_log_v1'").get() === undefined && (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n > 0) {
-      db.exec('DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; ALTER TABLE audit_log RENAME TO audit_log_v1;');
-      db.exec(SCHEMA);
-    }
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }
+  const db = openDatabase(file);
+  migrate(db, `workspace database ${file}`, MIGRATIONS);
   return db;
 }

@@ -17,7 +17,8 @@ function summaryText(s: MigrationSummary, deleteSource: boolean): string {
         ['moved', String(s.moved)],
         ['already moved', String(s.alreadyMoved)],
         ['failed', String(s.failed)],
-        ['elapsed', `${s.elapsedSeconds.toFixed(1)} s (${s.sharesPerSecond.toFixed(1)} shares/s)`],
+        ['skipped', s.skipped ? `${s.skipped} not exportable, left on ${s.from}` : '0'],
+        ['elapsed', `${s.elapsedSeconds.toFixed(1)} s, of which moving ${s.moveSeconds.toFixed(1)} s (${s.sharesPerSecond.toFixed(1)} shares/s)`],
         ['signing check', `${s.verified} of ${s.moved + s.alreadyMoved} moved shares sign with another share of their key${s.verifyFailed ? ` (${s.verifyFailed} do not)` : ''}`],
         ['source shares', deleteSource ? `${s.sourceDeleted} deleted from ${s.from}` : `kept on ${s.from} (pass --delete-source to delete the ones that moved and sign)`],
         ['state file', s.stateFile],
@@ -25,6 +26,7 @@ function summaryText(s: MigrationSummary, deleteSource: boolean): string {
       '  ',
     ).trimEnd(),
   ];
+  if (s.skippedShares.length > 0) lines.push('skipped', table(['KEY ID', 'CODE', 'NOTE'], s.skippedShares.map((k) => [k.keyId, k.code, k.message])).trimEnd());
   if (s.failures.length > 0) {
     lines.push('failures', table(['KEY ID', 'STAGE', 'CODE', 'MESSAGE'], s.failures.map((f) => [f.keyId, f.stage, f.code, f.message])).trimEnd());
   }
@@ -47,6 +49,7 @@ export function registerMigrateCommand(program: Command): void {
         '',
         'Interrupted? Run the same command again: shares the state file lists as done are skipped,',
         'and every call carries an idempotency key per share, so nothing is imported twice.',
+        'Shares created with exportable: false never leave their node: they are skipped (with a note), not failed.',
         `Exit code 0 when every share moved and signs, ${CHECK_FAILED_EXIT} when some did not (listed at the end).`,
         '',
         'Example:',

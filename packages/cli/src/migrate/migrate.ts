@@ -1,5 +1,5 @@
 import { WrError, codeOf } from '@wr/common';
-import { ComponentModule, type ComponentResult, type WorkspaceClient } from 'caller-sdk';
+import { ComponentModule, LIMITS, type ComponentResult, type WorkspaceClient } from 'caller-sdk';
 import { runPool } from './pool.js';
 import type { MigrationProgress } from './progress.js';
 import { checkSigns } from './signing-check.js';
@@ -24,22 +24,35 @@ export interface ShareFailure {
   message: string;
 }
 
+/** A share left where it is, on purpose: not a failure, and a rerun leaves it again. */
+export interface SkippedShare {
+  keyId: string;
+  code: 'NOT_EXPORTABLE';
+  message: string;
+}
+
 export interface MigrationSummary {
   from: string;
   to: string;
   stateFile: string;
+  /** moved + alreadyMoved + failed + skipped. */
   shares: number;
   moved: number;
   alreadyMoved: number;
   failed: number;
-  /** The whole run, in seconds; shares/s counts the shares moved by this run over the moving phase. */
+  /** Shares created with exportable: false: they never leave their node, so they stay on `from`. */
+  skipped: number;
+  /** The whole run, in seconds. */
   elapsedSeconds: number;
+  /** The moving phase, in seconds; sharesPerSecond is the shares this run moved over it. */
+  moveSeconds: number;
   sharesPerSecond: number;
   /** Moved shares (by this run or before) proven to sign; and those that did not. */
   verified: number;
   verifyFailed: number;
   sourceDeleted: number;
   failures: ShareFailure[];
+  skippedShares: SkippedShare[];
 }
 
 /** Idempotency keys fixed per share and step: a rerun after a kill replays, never repeats. */
@@ -49,9 +62,16 @@ export function idempotencyKey(from: string, to: string, keyId: string, step: 'e
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** Every share one node holds, page by page. */
+async function allKeys(client: WorkspaceClient, nodeId: string): Promise<KeyInfo[]> {
+  const keys: KeyInfo[] = [];
+  for await (const page of client.pages(ComponentModule.LIST_KEYS, { nodeId, limit: LIMITS.pageMax })) keys.push(...page.keys);
+  return keys;
+}
+
 /** The source node's shares: all of them, or only the named ones (looked up one by one: listing a big node is slow). */
 async function sourceShares(client: WorkspaceClient, from: string, keyIds: string[] | undefined): Promise<Map<string, KeyInfo>> {
-  if (!keyIds) return new Map((await client.call(ComponentModule.LIST_KEYS, { nodeId: from }).promise()).keys.map((k) => [k.keyId, k]));
+  if (!keyIds) return new Map((await allKeys(client, from)).map((k) => [k.keyId, k]));
   const found = new Map<string, KeyInfo>();
   await runPool([...new Set(keyIds)], 8, async (keyId) => {
     try {
@@ -68,7 +88,7 @@ async function sourceShares(client: WorkspaceClient, from: string, keyIds: strin
 async function sharesOutside(client: WorkspaceClient, from: string): Promise<KeyInfo[]> {
   const { nodes } = await client.call(ComponentModule.LIST_NODES, {}).promise();
   const lists = await Promise.all(
-    nodes.filter((n) => n.nodeId !== from && n.status === 'up').map(async (n) => (await client.call(ComponentModule.LIST_KEYS, { nodeId: n.nodeId }).promise()).keys),
+    nodes.filter((n) => n.nodeId !== from && n.status === 'up').map((n) => allKeys(client, n.nodeId)),
   );
   return lists.flat();
 }
@@ -80,6 +100,7 @@ interface Run {
   state: MigrationStateFile;
   progress: MigrationProgress;
   failures: ShareFailure[];
+  skipped: SkippedShare[];
 }
 
 function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], err: unknown): ShareFailure {
@@ -89,7 +110,12 @@ function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], er
   return failure;
 }
 
-/** EXPORT to the target's recipient, IMPORT there, record: for each share. Returns how many moved. */
+const notExportableNote = (keyId: string, from: string) => `${keyId} was created with exportable: false; it never leaves ${from}, so it stays there`;
+
+/**
+ * EXPORT to the target's recipient, IMPORT there, record: for each share. Returns how many moved.
+ * A share that may not be exported is skipped, not failed, and not recorded: every rerun skips it again.
+ */
 async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyInfo>, recipientKey: string): Promise<number> {
   const { client, opts, state, progress } = run;
   const { from, to } = opts;
@@ -97,7 +123,9 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
   progress.phase(`moving ${from} → ${to}`, keyIds.length);
   await runPool(keyIds, opts.concurrency, async (keyId) => {
     try {
-      if (!onSource.has(keyId)) throw new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`);
+      const info = onSource.get(keyId);
+      if (!info) throw new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`);
+      if (!info.exportable) throw new WrError('NOT_EXPORTABLE', notExportableNote(keyId, from));
       const { wrappedKeyShare } = await client
         .call(ComponentModule.EXPORT_KEY_SHARE, { keyId, ageRecipient: recipientKey }, { idempotencyKey: idempotencyKey(from, to, keyId, 'export') })
         .promise();
@@ -108,6 +136,10 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
       moved++;
       progress.step(`moved ${keyId} → ${imported.keyId}`, true);
     } catch (err) {
+      if (codeOf(err) === 'NOT_EXPORTABLE') {
+        run.skipped.push({ keyId, code: 'NOT_EXPORTABLE', message: notExportableNote(keyId, from) });
+        return progress.step(`skipped ${keyId}: ${notExportableNote(keyId, from)}`, true);
+      }
       const f = recordFailure(run, keyId, 'move', err);
       progress.step(`failed to move ${keyId}: ${f.code}: ${f.message}`, false);
     }
@@ -173,7 +205,7 @@ export async function runMigration(client: WorkspaceClient, opts: MigrateOptions
   ]);
   const onSource = await sourceShares(client, from, opts.keyIds);
   const state = MigrationStateFile.open(opts.statePath, from, to);
-  const run: Run = { client, opts, state, progress, failures: [] };
+  const run: Run = { client, opts, state, progress, failures: [], skipped: [] };
   const isDone = (keyId: string) => state.get(keyId)?.status === 'done';
   // Without --key: every share on the source, and every one moved before (its source may be deleted by now).
   const selected = [...new Set(opts.keyIds ?? [...onSource.keys(), ...Object.keys(state.state.shares).filter(isDone)])];
@@ -199,11 +231,14 @@ export async function runMigration(client: WorkspaceClient, opts: MigrateOptions
     moved,
     alreadyMoved,
     failed: failed('move'),
+    skipped: run.skipped.length,
     elapsedSeconds: (Date.now() - startedAt) / 1000,
+    moveSeconds,
     sharesPerSecond: moveSeconds > 0 ? moved / moveSeconds : 0,
     verified: records.filter((r) => r?.verified).length,
     verifyFailed: failed('verify'),
     sourceDeleted: records.filter((r) => r?.sourceDeleted).length,
     failures: run.failures,
+    skippedShares: run.skipped,
   };
 }

@@ -1,45 +1,9 @@
+/** Runs `wr` as a user would (a separate process), and the shell tools the tests compare it with. */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { WorkspaceClient } from 'caller-sdk';
-import { startLocalNetwork, type LocalNetwork } from '../src/dev/network.js';
+import { ROOT } from './network.js';
 
-/** The repository root, from packages/cli/dist/test. */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const WR_BIN = join(ROOT, 'packages', 'cli', 'bin', 'wr.js');
-
-/** A scratch folder under the repository's .tmp/. */
-export function scratchDir(name: string): string {
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-  return mkdtempSync(join(ROOT, '.tmp', `cli-${name}-`));
-}
-
-export interface CliNetwork {
-  net: LocalNetwork;
-  /** A folder whose .wr/ is the network's: `wr` run here finds .wr/dev.env. */
-  home: string;
-  /** WR_BASE_URL and WR_API_KEY, as a user would export them. */
-  env: { WR_BASE_URL: string; WR_API_KEY: string };
-  client: WorkspaceClient;
-  stop(): Promise<void>;
-}
-
-/** A real local network (a workspace and four nodes, separate processes), its files in `<home>/.wr`. */
-export async function startCliNetwork(name: string): Promise<CliNetwork> {
-  const home = scratchDir(name);
-  const net = await startLocalNetwork({ dir: join(home, '.wr'), port: 0 });
-  return {
-    net,
-    home,
-    env: { WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey },
-    client: new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl }),
-    stop: async () => {
-      await net.stop();
-      if (!process.env['KEEP_TMP']) rmSync(home, { recursive: true, force: true });
-    },
-  };
-}
 
 export interface WrResult {
   code: number | null;

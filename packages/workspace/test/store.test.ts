@@ -1,0 +1,67 @@
+/** workspace.db: a file the unversioned code made opens, and is brought to the current version. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openWorkspaceDb } from '../src/store.js';
+
+/** workspace.db as the code before versions (6ec3831) made it: user_version 0. */
+const UNVERSIONED = `
+CREATE TABLE sealed_secrets (name TEXT PRIMARY KEY, public TEXT NOT NULL, sealed BLOB NOT NULL) STRICT;
+CREATE TABLE api_keys (
+  api_key_id TEXT PRIMARY KEY, name TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT
+) STRICT;
+CREATE TABLE shares (key_id TEXT PRIMARY KEY, node_id TEXT NOT NULL, group_public_key TEXT NOT NULL, identifier TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
+CREATE TABLE idempotency (
+  api_key_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, component TEXT NOT NULL, request_hash TEXT NOT NULL, owner TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'done')), status INTEGER, sealed_response BLOB, session_id TEXT, created_at TEXT NOT NULL,
+  PRIMARY KEY (api_key_id, idempotency_key)
+) STRICT;
+CREATE TABLE pending_dkg_aborts (session_id TEXT NOT NULL, node_id TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (session_id, node_id)) STRICT;
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
+
+test('an unversioned workspace.db is migrated: bearer key hashes dropped, the old audit chain kept aside, every table there', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-workspace-store-'));
+  try {
+    const file = join(dir, 'workspace.db');
+    const old = new Database(file);
+    old.exec(UNVERSIONED);
+    old.prepare("INSERT INTO api_keys VALUES ('k1', 'ci', 'hash', '[]', '2026-11-23T00:00:00Z', NULL)").run();
+    old.prepare("INSERT INTO shares VALUES ('key_1', 'node-1', 'aa', '01', '2026-11-23T00:00:00Z')").run();
+    old.prepare("INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES ('2026-11-23', 'k1', 'key.create', '{}', '0', '1')").run();
+    old.close();
+
+    const db = openWorkspaceDb(file);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+      assert.ok(!tables.has('api_keys'), 'bearer key hashes are dropped');
+      const expected = ['audit_log_v1', 'audit_log', 'audit_head', 'api_key_registry', 'network_policy', 'registry_changes', 'approval_requests', 'approvals'];
+      for (const t of [...expected, 'dkg_results']) {
+        assert.ok(tables.has(t), `${t} exists`);
+      }
+      assert.deepEqual(db.prepare('SELECT action FROM audit_log_v1').all(), [{ action: 'key.create' }], 'the old chain is kept aside');
+      assert.equal((db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n, 0, 'the keyed chain starts again');
+      const append = "INSERT INTO audit_log (at, actor, action, details, prev_hash, hash) VALUES ('t', 'a', 'b', '{}', '0', '1')";
+      assert.throws(() => db.exec(`${append}; DELETE FROM audit_log`), /append-only/, 'the new audit log is append-only');
+      assert.deepEqual(db.prepare('SELECT key_id, node_id FROM shares').all(), [{ key_id: 'key_1', node_id: 'node-1' }], 'rows of kept tables stay');
+    } finally {
+      db.close();
+    }
+    // Opening again changes nothing.
+    const again = openWorkspaceDb(file);
+    assert.equal(again.pragma('user_version', { simple: true }), 2);
+    assert.equal((again.prepare('SELECT count(*) AS n FROM audit_log_v1').get() as { n: number }).n, 1);
+    again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
