@@ -3,9 +3,8 @@ import type { Authorizer } from './authorize.js';
 import type { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
 import type { Keyring } from './keyring.js';
-import type { SessionStore } from './sessions.js';
+import type { DkgSession, SessionStore, SignSession } from './sessions.js';
 import type { ShareStore } from './store.js';
-import type { DkgSession, SignSession } from './routes/protocol.js';
 
 /** What every route of a node reaches. */
 export interface NodeContext {

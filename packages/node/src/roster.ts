@@ -3,15 +3,6 @@ import { WrError } from '@wr/common';
 import type { Db } from '@wr/server';
 import type { Keyring } from './keyring.js';
 
-/** Frozen: see @wr/server migrations.ts. */
-export const ROSTER_SCHEMA = `
-CREATE TABLE IF NOT EXISTS roster (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  version INTEGER NOT NULL,
-  signed TEXT NOT NULL
-) STRICT;
-`;
-
 /**
  * This node's copy of the network roster. Anyone may hand it a roster (the
  * workspace does, at start), but it takes one only if the root admin key

@@ -1,3 +1,22 @@
+import type { SecretDkgState, SecretNonces } from '@wr/crypto';
+
+/** A DKG in progress: its round secrets, and what the caller decided that the share may do. */
+export interface DkgSession {
+  state: SecretDkgState;
+  exportable: boolean;
+  /** The API key that asked for the key, and any approvers, for this node's log. */
+  requester: string;
+  approvedBy: string[] | undefined;
+  destroy(): void;
+}
+
+/** Nonces of one signing session, with the message the caller signed for. */
+export interface SignSession {
+  nonces: SecretNonces;
+  message: string;
+  destroy(): void;
+}
+
 /**
  * One-use protocol state held in memory only: DKG round secrets and signing
  * nonces. `take` removes the entry, so a second use finds nothing; entries not

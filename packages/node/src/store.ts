@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, Sealer, loadSealedSecret, migrate, openDatabase, type Db, type Migration } from '@wr/server';
 import { Secret, WrError, newKeyId } from '@wr/common';
-import { ROSTER_SCHEMA } from './roster.js';
+
+/** The roster this node holds (roster.ts). Frozen: see @wr/server migrations.ts. */
+const ROSTER_SCHEMA = `
+CREATE TABLE IF NOT EXISTS roster (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL,
+  signed TEXT NOT NULL
+) STRICT;
+`;
 
 /**
  * The node's SQLite file. A share's signing share is sealed (AES-256-GCM under a

@@ -12,12 +12,11 @@ import {
   type DkgRound1Message,
   type DkgRound2Message,
   type SchemeName,
-  type SecretDkgState,
-  type SecretNonces,
   type SigningCommitments,
 } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
+import type { DkgSession, SignSession } from '../sessions.js';
 import { route } from './route.js';
 import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
@@ -181,23 +180,6 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
         }
       }),
   );
-}
-
-/** A DKG in progress: its round secrets, and what the caller decided that the share may do. */
-export interface DkgSession {
-  state: SecretDkgState;
-  exportable: boolean;
-  /** The API key that asked for the key, and any approvers, for this node's log. */
-  requester: string;
-  approvedBy: string[] | undefined;
-  destroy(): void;
-}
-
-/** Nonces of one signing session, with the message the caller signed for. */
-export interface SignSession {
-  nonces: SecretNonces;
-  message: string;
-  destroy(): void;
 }
 
 function takeDkg(ctx: NodeContext, sessionId: string): DkgSession {
