@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomId } from '@wr/common';
+import { checkPortFree } from '@wr/server';
 import { ApiKey } from 'caller-sdk';
 import type { Roster, SignedRoster } from '@wr/api';
 
@@ -60,17 +60,6 @@ async function startedOrStopped(starting: Promise<ServerProcess>[], alsoStop: Se
   throw failed.reason;
 }
 
-/** Throws a clear message if a port is taken. */
-async function checkPort(host: string, port: number): Promise<void> {
-  await new Promise<void>((res, rej) => {
-    const s = createServer();
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      rej(new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (is another \`npm start\` running?): stop it, or pass --port` : err.message)),
-    );
-    s.listen(port, host, () => s.close(() => res()));
-  });
-}
-
 function secretFile(path: string, make: () => string): string {
   if (!existsSync(path)) writeFileSync(path, make() + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
@@ -114,7 +103,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
 
   // Port 0: each server takes one the OS gives it, and keeps it across restarts (ports[] is updated once it listens).
   const ports = Array.from({ length: n + 1 }, (_, i) => (opts.port === 0 ? 0 : opts.port + i));
-  if (opts.port !== 0) for (const p of ports) await checkPort(host, p);
+  if (opts.port !== 0) for (const p of ports) await checkPortFree(host, p);
 
   const env = opts.env ?? {};
   // The root admin key: made here, kept here. Servers get its public half only.
