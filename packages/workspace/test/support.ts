@@ -21,6 +21,7 @@ import type { WorkspaceContext } from '../src/context.js';
 export interface TestNode {
   nodeId: string;
   app: FastifyInstance;
+  ctx: Awaited<ReturnType<typeof buildNode>>['ctx'];
   url: string;
 }
 
@@ -37,8 +38,11 @@ export interface TestWorkspace {
   admin: ApiKey;
   nodes: TestNode[];
   config: WorkspaceConfig;
-  /** A call signed as the SDK signs it; a fresh idempotency key unless one is given ('' sends none). */
-  call(component: ComponentName | string, body: unknown, opts?: { key?: ApiKey; idempotencyKey?: string; rawBody?: string }): Promise<Answer>;
+  /**
+   * A call signed as the SDK signs it, with a fresh idempotency key unless one is given ('' sends none). A string
+   * body is sent as it is; `signed` is the text the signature covers instead of the body, or false for no signature.
+   */
+  call(component: ComponentName | string, body: unknown, opts?: { key?: ApiKey; idempotencyKey?: string; signed?: string | false }): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,7 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
   const dir = mkdtempSync(join(tmpdir(), 'wr-workspace-test-'));
   const admin = newApiKey();
   const masterKey = () => new Secret(new Uint8Array(randomBytes(32)));
-  const nodes: (TestNode & { token: Secret<string>; keys: Awaited<ReturnType<typeof buildNode>>['ctx']['keyring'] })[] = [];
+  const nodes: (TestNode & { token: Secret<string> })[] = [];
   for (let i = 1; i <= (opts.nodeCount ?? 2); i++) {
     const nodeId = `node-${i}`;
     const token = new Secret(randomBytes(16).toString('hex'));
@@ -63,12 +67,12 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
       adminPublicKey: admin.publicKey,
       log: false,
     });
-    nodes.push({ nodeId, app, url: await listen(app, '127.0.0.1', 0), token, keys: ctx.keyring });
+    nodes.push({ nodeId, app, ctx, url: await listen(app, '127.0.0.1', 0), token });
   }
   const roster = admin.signRoster({
     version: 1,
     issuedAt: new Date().toISOString(),
-    nodes: nodes.map((n) => ({ nodeId: n.nodeId, signingKey: n.keys.signingPublicKey, recipientKey: n.keys.recipient, postQuantumRecipientKey: n.keys.postQuantumRecipient })),
+    nodes: nodes.map(({ nodeId, ctx: { keyring: k } }) => ({ nodeId, signingKey: k.signingPublicKey, recipientKey: k.recipient, postQuantumRecipientKey: k.postQuantumRecipient })),
   });
   const config: WorkspaceConfig = {
     host: '127.0.0.1',
@@ -91,8 +95,8 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
     nodes,
     config,
     async call(component, body, o = {}) {
-      const payload = o.rawBody ?? JSON.stringify(body);
-      const headers = signedHeaders(o.key ?? admin, component, payload, o.idempotencyKey ?? randomUUID());
+      const payload = typeof body === 'string' ? body : JSON.stringify(body);
+      const headers = o.signed === false ? {} : signedHeaders(o.key ?? admin, component, o.signed ?? payload, o.idempotencyKey ?? randomUUID());
       if (o.idempotencyKey === '') delete headers['idempotency-key'];
       const r = await app.inject({ method: 'POST', url: componentPath(component as ComponentName), payload, headers: { ...headers, 'content-type': 'application/json' } });
       return { status: r.statusCode, headers: r.headers, json: r.json() };
