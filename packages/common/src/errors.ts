@@ -22,9 +22,9 @@ export const ERROR_CODES = {
   NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
   INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
   // A server that could not start: thrown before it serves anything, so these statuses never go out.
-  PORT_IN_USE: { status: 500, hint: 'Another process listens on that port (another `npm start`?): stop it, or choose another port (--port; 0 picks a free one).' },
+  PORT_IN_USE: { status: 500, hint: 'Another process listens on that port (another `npm start`?): stop it, or choose another (--port; 0 picks a free one).' },
   DATA_DIR_UNUSABLE: { status: 500, hint: 'Check that the data directory exists and that this user may read and write it (--data-dir, WR_DATA_DIR).' },
-  CONFIG_INVALID: { status: 500, hint: 'Fix the named setting: its flag, WR_ variable or --config entry (`wr node start --help`, `wr workspace start --help`).' },
+  CONFIG_INVALID: { status: 500, hint: 'Fix the named setting: its flag, WR_ variable or --config entry (`wr node start --help` lists them).' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,14 +7,15 @@ import type { FastifyInstance } from 'fastify';
  * place a taken port is recognised, for the servers and for `wr dev`'s check.
  */
 export function listenFailure(err: unknown, host: string, port: number): unknown {
+  const on = { param: 'port', cause: err };
   switch ((err as NodeJS.ErrnoException)?.code) {
     case 'EADDRINUSE':
-      return new WrError('PORT_IN_USE', `port ${port} on ${host} is already in use: stop what runs there, or choose another port`, { param: 'port', cause: err });
+      return new WrError('PORT_IN_USE', `port ${port} on ${host} is already in use: stop what runs there, or choose another port`, on);
     case 'EACCES':
-      return new WrError('CONFIG_INVALID', `port ${port} on ${host}: this user may not listen there (ports below 1024 need privileges)`, { param: 'port', cause: err });
+      return new WrError('CONFIG_INVALID', `port ${port} on ${host}: this user may not listen there (ports below 1024 need privileges)`, on);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new WrError('CONFIG_INVALID', `host ${host} is not an address of this machine: listen on 127.0.0.1, or on one of its own`, { param: 'host', cause: err });
+      return new WrError('CONFIG_INVALID', `host ${host} is not an address of this machine: listen on 127.0.0.1 or one of its own`, { ...on, param: 'host' });
     default:
       return err;
   }

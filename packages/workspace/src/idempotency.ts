@@ -63,7 +63,8 @@ export class Idempotency {
       if (row.state === 'done') {
         const body: unknown = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
         // Sealed by finish(): a 200 holds the result, any other status an ErrorBody.
-        return row.status === 200 ? { ok: true, result: body, replayed: true } : { ok: false, status: row.status!, error: (body as ErrorBody).error, replayed: true };
+        if (row.status === 200) return { ok: true, result: body, replayed: true };
+        return { ok: false, status: row.status!, error: (body as ErrorBody).error, replayed: true };
       }
       if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
       this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);

@@ -27,7 +27,9 @@ export class Network {
       throw new WrError('CONFIG_INVALID', `roster: ${(err as Error).message}`, { param: 'roster', cause: err });
     }
     const unknown = config.nodes.filter((n) => !this.roster.nodes.some((r) => r.nodeId === n.nodeId));
-    if (unknown.length > 0) throw new WrError('CONFIG_INVALID', `nodes: ${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`, { param: 'nodes' });
+    if (unknown.length > 0) {
+      throw new WrError('CONFIG_INVALID', `nodes: ${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`, { param: 'nodes' });
+    }
     this.clients = new Map(config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000)]));
   }
 

@@ -87,7 +87,8 @@ test('a stored error keeps retryable', async () => {
     };
     await assert.rejects(idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined), { code: 'NOT_FOUND' });
     const replay = await idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined);
-    assert.deepEqual(replay, { ok: false, status: 404, replayed: true, error: { code: 'NOT_FOUND', message: 'not there yet', param: 'keyId', retryable: true } });
+    const error = { code: 'NOT_FOUND', message: 'not there yet', param: 'keyId', retryable: true };
+    assert.deepEqual(replay, { ok: false, status: 404, replayed: true, error });
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,10 @@ test('a port already taken is PORT_IN_USE', async () => {
   const running = await startWorkspace({ ...ws.config, databaseFile: elsewhere('first.db') });
   try {
     const port = Number(new URL(running.url).port);
-    await assert.rejects(startWorkspace({ ...ws.config, port, databaseFile: elsewhere('second.db') }), { code: 'PORT_IN_USE', message: `port ${port} on 127.0.0.1 is already in use: stop what runs there, or choose another port` });
+    await assert.rejects(startWorkspace({ ...ws.config, port, databaseFile: elsewhere('second.db') }), {
+      code: 'PORT_IN_USE',
+      message: `port ${port} on 127.0.0.1 is already in use: stop what runs there, or choose another port`,
+    });
   } finally {
     await running.close();
   }
@@ -28,7 +31,8 @@ test('a port already taken is PORT_IN_USE', async () => {
 
 test('settings that do not fit are CONFIG_INVALID, naming the setting', async () => {
   await assert.rejects(buildWorkspace({ ...ws.config, defaultTargetNode: 'node-9' }), { code: 'CONFIG_INVALID', param: 'defaultTargetNode' });
-  await assert.rejects(buildWorkspace({ ...ws.config, roster: newApiKey().signRoster(JSON.parse(ws.config.roster.roster)) }), { code: 'CONFIG_INVALID', param: 'roster' });
+  const signedByAnother = newApiKey().signRoster(JSON.parse(ws.config.roster.roster));
+  await assert.rejects(buildWorkspace({ ...ws.config, roster: signedByAnother }), { code: 'CONFIG_INVALID', param: 'roster' });
   const stranger = { nodeId: 'node-9', url: 'http://127.0.0.1:9', token: ws.config.nodes[0]!.token };
   await assert.rejects(buildWorkspace({ ...ws.config, nodes: [...ws.config.nodes, stranger] }), { code: 'CONFIG_INVALID', param: 'nodes' });
 });

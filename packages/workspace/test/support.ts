@@ -72,7 +72,12 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
   const roster = admin.signRoster({
     version: 1,
     issuedAt: new Date().toISOString(),
-    nodes: nodes.map(({ nodeId, ctx: { keyring: k } }) => ({ nodeId, signingKey: k.signingPublicKey, recipientKey: k.recipient, postQuantumRecipientKey: k.postQuantumRecipient })),
+    nodes: nodes.map(({ nodeId, ctx: { keyring: k } }) => ({
+      nodeId,
+      signingKey: k.signingPublicKey,
+      recipientKey: k.recipient,
+      postQuantumRecipientKey: k.postQuantumRecipient,
+    })),
   });
   const config: WorkspaceConfig = {
     host: '127.0.0.1',
@@ -98,7 +103,8 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
       const headers = o.signed === false ? {} : signedHeaders(o.key ?? admin, component, o.signed ?? payload, o.idempotencyKey ?? randomUUID());
       if (o.idempotencyKey === '') delete headers['idempotency-key'];
-      const r = await app.inject({ method: 'POST', url: componentPath(component as ComponentName), payload, headers: { ...headers, 'content-type': 'application/json' } });
+      const url = componentPath(component as ComponentName);
+      const r = await app.inject({ method: 'POST', url, payload, headers: { ...headers, 'content-type': 'application/json' } });
       return { status: r.statusCode, headers: r.headers, json: r.json() };
     },
     async close() {
