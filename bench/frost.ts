@@ -10,6 +10,8 @@
  * Medians over BENCH_RUNS runs (default 15 DKG, 40 sign) after warm-up.
  *   npx tsc -b bench && node bench/dist/frost.js
  */
+import { ed25519_FROST } from '@noble/curves/ed25519.js';
+import { schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 import { generateIdentity } from '@wr/age';
 import { utf8 } from '@wr/common';
 import {
@@ -34,6 +36,13 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 0);
 const DKG_RUNS = RUNS || 15;
 const SIGN_RUNS = RUNS || 40;
 const WARMUP = 3;
+
+/** The baseline: noble's own suites, imported here because @wr/crypto does not hand out noble objects. */
+const NOBLE_FROST: Record<SchemeName, typeof ed25519_FROST> = {
+  'frost-ed25519': ed25519_FROST,
+  'frost-secp256k1': secp256k1_FROST,
+  'frost-secp256k1-tr': schnorr_FROST,
+};
 
 /** Median milliseconds per call (bench/timing.ts measures microseconds). */
 async function medianMs(label: string, runs: number, fn: () => unknown): Promise<number> {
@@ -61,7 +70,7 @@ async function oursDkg(scheme: SchemeName, nodes: Awaited<ReturnType<typeof setu
 }
 
 function nobleDkg(scheme: SchemeName) {
-  const { frost } = getScheme(scheme);
+  const frost = NOBLE_FROST[scheme];
   const signers = { min: 2, max: 3 };
   const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
   const r1 = ids.map((id) => frost.DKG.round1(id, signers));
@@ -89,7 +98,7 @@ function oursSign(scheme: SchemeName, keys: DkgResult[]): Uint8Array {
 }
 
 function nobleSign(scheme: SchemeName, keys: ReturnType<typeof nobleDkg>): Uint8Array {
-  const { frost } = getScheme(scheme);
+  const frost = NOBLE_FROST[scheme];
   const [a, b] = [keys[0]!, keys[2]!];
   const ca = frost.commit(a.secret);
   const cb = frost.commit(b.secret);

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
@@ -82,6 +82,64 @@ test('wr dev on a port already taken says so and exits non-zero', async () => {
     assert.doesNotMatch(run.output(), /\n\s+at /, 'no stack trace');
   } finally {
     blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The pid of the one running server whose command line names `path` (its data dir or config file), or 0. */
+function serverPid(path: string): number {
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // it exited meanwhile
+    }
+    if (args.includes(path) && args.includes('start')) return Number(pid);
+  }
+  return 0;
+}
+
+test('wr dev restarts a node or the workspace that was SIGKILLed, within 10 s, and every key still signs', async () => {
+  const dir = scratchDir('dev-supervise');
+  try {
+    const run = startDev(dir, 0);
+    await run.ready;
+    const env = readEnv(dir);
+    const client = new WorkspaceClient({ apiKey: env['WR_API_KEY']!, baseUrl: env['WR_BASE_URL']! });
+    const keys = await Promise.all(
+      [['node-1', 'node-2'], ['node-2', 'node-3']].map((nodeIds) => client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds }).promise()),
+    );
+    const pidOf = (name: string) => serverPid(name === 'workspace' ? join(dir, 'workspace', 'config.json') : join(dir, name));
+
+    for (const name of ['node-2', 'workspace']) {
+      const pid = pidOf(name);
+      assert.ok(pid > 0, `${name} is running`);
+      const killedAt = Date.now();
+      process.kill(pid, 'SIGKILL');
+      for (;;) {
+        const back = await client
+          .call(ComponentModule.LIST_NODES, {}, { timeoutMs: 1000 })
+          .promise()
+          .then((r) => r.nodes.every((n) => n.status === 'up'))
+          .catch(() => false);
+        if (back && ![0, pid].includes(pidOf(name))) break;
+        assert.ok(Date.now() - killedAt < 10_000, `${name} was not back within 10 s:\n${run.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(run.output(), new RegExp(`${name} stopped unexpectedly \\(SIGKILL\\)`));
+      assert.match(run.output(), new RegExp(`${name} is back at http://127\\.0\\.0\\.1:\\d+`));
+      for (const key of keys) {
+        const sig = await client.call(ComponentModule.SIGN, { keyIds: key.shares.map((s) => s.keyId), message: 'beef' }).promise();
+        assert.equal(sig.publicKey, key.publicKey);
+      }
+    }
+
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 0, 'Ctrl-C still stops every server, restarted ones included');
+    for (const name of ['node-2', 'workspace']) assert.equal(pidOf(name), 0, `the restarted ${name} is stopped`);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

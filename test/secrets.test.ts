@@ -1,3 +1,4 @@
+import { Sealer, loadMasterKey } from '@wr/server';
 /**
  * Secrets never leak: after a run that exercises every component, no log line,
  * database file or HTTP response body holds a signing share, an age identity
@@ -8,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Sealer, loadMasterKey } from '@wr/common';
+
 import { generateIdentity, unwrap } from '@wr/age';
 import { ComponentModule, generateApiKey } from 'caller-sdk';
 import { startTestNetwork } from './support/network.js';

@@ -11,6 +11,19 @@ export function armorEncode(file: Uint8Array): string {
   return armor.encode(file);
 }
 
+const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+
+/**
+ * Whether `input` looks like an age file (armored, or binary) rather than
+ * something else, such as the text of an identity file. A sniff, not a check:
+ * {@link toBinary} is what parses it.
+ */
+export function isAgeFile(input: string | Uint8Array): boolean {
+  if (typeof input === 'string') return input.trimStart().startsWith(ARMOR_BEGIN);
+  if (startsWith(input, BINARY_MAGIC)) return true;
+  return Buffer.from(input.subarray(0, 64)).toString('latin1').trimStart().startsWith(ARMOR_BEGIN);
+}
+
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;

@@ -12,6 +12,7 @@ export { unwrap, type UnwrapKeys } from './unwrap.js';
 export { UnwrapError, type UnwrapFailure } from './errors.js';
 export { parseRecipient, recipientKind, type ParsedRecipient, type RecipientKind } from './recipients.js';
 export { generateIdentity, parseIdentity, recipientOf, type AgeIdentity, type GeneratedIdentity } from './identities.js';
-export { parseIdentityFile } from './identity-file.js';
+export { parseIdentityFile, formatIdentityFile, openIdentityFile, type OpenedIdentityFile } from './identity-file.js';
+export { isAgeFile } from './armor.js';
 export { X25519Identity, X25519Recipient } from './x25519.js';
 export { DEFAULT_SCRYPT_LOG_N, MAX_SCRYPT_LOG_N } from './scrypt.js';

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Type as T, type Static } from '@sinclair/typebox';
+import { Ed25519Signature } from './fields.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { WrError } from '@wr/common';
 import { COMPONENTS, LIMITS, type ComponentName, type ComponentParams } from './components.js';
@@ -39,7 +40,7 @@ export const CallerAuth = T.Object(
     idempotencyKey: T.String({ maxLength: 128 }),
     timestamp: T.Integer({ minimum: 0 }),
     body: T.String({ maxLength: LIMITS.bodyBytes }),
-    signature: T.String({ pattern: '^[0-9a-f]{128}$' }),
+    signature: Ed25519Signature,
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@
  * rejected everywhere (`additionalProperties: false`).
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { Ed25519PublicKey, Hex, KeyId, NodeId } from './fields.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
@@ -20,11 +21,10 @@ export const LIMITS = {
   messageHexChars: 128 * 1024,
   maxParticipants: 16,
   maxRecipients: 16,
+  pageDefault: 100,
+  pageMax: 1000,
 } as const;
 
-const NodeId = T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'a node id such as node-1' });
-const KeyId = T.String({ pattern: '^key_[0-9a-z]{26}$', description: 'a key share id, key_...' });
-const Hex = (maxLength: number) => T.String({ pattern: '^([0-9a-f]{2})*$', maxLength, description: 'lowercase hex' });
 const Scheme = T.Union(SCHEMES.map((s) => T.Literal(s)));
 const AgeRecipient = T.String({ minLength: 1, maxLength: 2048, description: 'an age recipient, age1... or age1pq1...' });
 const WrappedShare = T.String({ minLength: 1, maxLength: LIMITS.wrappedShareChars, description: 'an ASCII-armored age file' });
@@ -75,7 +75,6 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-const Ed25519PublicKey = T.String({ pattern: '^[0-9a-f]{64}$', description: 'an Ed25519 public key, 64 hex digits' });
 
 const ApiKeyInfo = T.Object(
   { apiKeyId: T.String(), name: T.String(), publicKey: T.String(), scopes: T.Array(T.String()), createdBy: T.String(), createdAt: Timestamp, revoked: T.Boolean() },
@@ -175,9 +174,25 @@ export const COMPONENTS = {
   LIST_KEYS: component({
     scope: 'keys:read',
     mutating: false,
-    summary: 'The key shares held by one node, or by all.',
-    params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
-    result: T.Object({ keys: T.Array(KeyInfo) }, strict),
+    summary:
+      'The key shares held by one node, or by all, a page at a time in key id order. ' +
+      'Pass nextCursor back as cursor for the next page; a list gathered from every node names the nodes that did not answer.',
+    params: T.Object(
+      {
+        nodeId: T.Optional(NodeId),
+        limit: T.Optional(T.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: LIMITS.pageDefault })),
+        cursor: T.Optional(KeyId),
+      },
+      strict,
+    ),
+    result: T.Object(
+      {
+        keys: T.Array(KeyInfo),
+        nextCursor: T.Optional(T.String({ description: 'there are more keys: pass this as cursor' })),
+        unavailableNodes: T.Array(NodeId, { description: 'nodes that did not answer: their shares are missing from this page' }),
+      },
+      strict,
+    ),
   }),
   GET_KEY: component({
     scope: 'keys:read',

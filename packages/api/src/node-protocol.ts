@@ -11,14 +11,16 @@
  * checked by the cryptography that consumes them, so they are typed loosely.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { KeyId, SessionId } from './fields.js';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
 import { COMPONENTS } from './components.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
+/** A page size in a query string (text): 1 to 1000. */
+const PageLimit = T.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' });
+
 const strict = { additionalProperties: false } as const;
-const SessionId = T.String({ pattern: '^ses_[0-9a-z]{26}$' });
-const KeyId = T.String({ pattern: '^key_[0-9a-z]{26}$' });
 const KeyIdParams = T.Object({ keyId: KeyId }, strict);
 const Messages = T.Array(T.Object({}, { additionalProperties: true }), { maxItems: 64 });
 
@@ -56,7 +58,13 @@ export const NODE_OPS = {
     path: '/v1/info',
     response: T.Object({ nodeId: T.String(), recipientKey: T.String(), postQuantumRecipientKey: T.String(), signingKey: T.String(), shares: T.Integer() }),
   }),
-  listShares: op({ method: 'GET', path: '/v1/shares', response: T.Object({ shares: T.Array(ShareInfo) }) }),
+  listShares: op({
+    method: 'GET',
+    path: '/v1/shares',
+    // Keyset pages in key id order: a share added meanwhile never shifts the ones after the cursor.
+    query: T.Object({ after: T.Optional(KeyId), limit: T.Optional(PageLimit) }, strict),
+    response: T.Object({ shares: T.Array(ShareInfo) }),
+  }),
   getShare: op({ method: 'GET', path: '/v1/shares/:keyId', params: KeyIdParams, response: ShareInfo }),
   deleteShare: op({
     method: 'POST',
@@ -149,7 +157,7 @@ export const NODE_OPS = {
     method: 'GET',
     path: '/v1/log',
     // A query string holds text: numbers as digits.
-    query: T.Object({ after: T.Optional(T.String({ pattern: '^[0-9]{1,15}$' })), limit: T.Optional(T.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })) }, strict),
+    query: T.Object({ after: T.Optional(T.String({ pattern: '^[0-9]{1,15}$' })), limit: T.Optional(PageLimit) }, strict),
     response: COMPONENTS.LIST_AUDIT_EVENTS.result,
   }),
   logVerify: op({

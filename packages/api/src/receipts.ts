@@ -6,9 +6,10 @@
  * export really came from the node holding the share, to its own recipients.
  */
 import { Type as T, type Static } from '@sinclair/typebox';
+import { Ed25519Signature } from './fields.js';
 
 export const Receipt = T.Object(
-  { nodeId: T.String(), signature: T.String({ pattern: '^[0-9a-f]{128}$' }) },
+  { nodeId: T.String(), signature: Ed25519Signature },
   { additionalProperties: false, description: "the node's signature over what it did, checked by the SDK against the roster" },
 );
 export type Receipt = Static<typeof Receipt>;

@@ -5,15 +5,14 @@
  * than from what a node (or whoever answers at its address) says.
  */
 import { Type as T, type Static } from '@sinclair/typebox';
+import { Ed25519PublicKey, Ed25519Signature, NodeId } from './fields.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { WrError, fromHex, verifyRaw } from '@wr/common';
 
-const Hex64 = T.String({ pattern: '^[0-9a-f]{64}$' });
-
 export const RosterNode = T.Object(
   {
-    nodeId: T.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
-    signingKey: Hex64,
+    nodeId: NodeId,
+    signingKey: Ed25519PublicKey,
     recipientKey: T.String({ pattern: '^age1[0-9a-z]{58}$' }),
     postQuantumRecipientKey: T.String({ pattern: '^age1pq1[0-9a-z]+$', maxLength: 4096 }),
   },
@@ -33,7 +32,7 @@ export type Roster = Static<typeof Roster>;
 
 /** The roster as signed: its exact JSON text and the root admin's signature over it. */
 export const SignedRoster = T.Object(
-  { roster: T.String({ maxLength: 512 * 1024 }), signature: T.String({ pattern: '^[0-9a-f]{128}$' }) },
+  { roster: T.String({ maxLength: 512 * 1024 }), signature: Ed25519Signature },
   { additionalProperties: false },
 );
 export type SignedRoster = Static<typeof SignedRoster>;

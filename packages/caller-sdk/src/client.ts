@@ -20,6 +20,9 @@ import { fromHex, verifyRaw } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
 
+/** The components that answer a page at a time: they take a `cursor` and give a `nextCursor`. */
+export type PagedComponent = { [C in ComponentName]: 'cursor' extends keyof ComponentParams<C> ? C : never }[ComponentName];
+
 export interface WorkspaceClientOptions {
   /** The private half of an API key (wr_...): it signs every call and is never sent. */
   apiKey: string;
@@ -110,6 +113,20 @@ export class WorkspaceClient {
       }
       return result;
     });
+  }
+
+  /**
+   * Every page of a paged list, in order, following `nextCursor` until the
+   * last: `for await (const page of workspace.pages(ComponentModule.LIST_KEYS, {}))`.
+   * Each page is its own call (and keeps its own `unavailableNodes`).
+   */
+  async *pages<C extends PagedComponent>(component: C, params: ComponentParams<C>, opts: Omit<CallOptions, 'idempotencyKey'> = {}): AsyncGenerator<ComponentResult<C>> {
+    let cursor: string | undefined = (params as { cursor?: string }).cursor;
+    do {
+      const page: ComponentResult<C> = await this.call(component, { ...params, ...(cursor && { cursor }) }, opts).promise();
+      yield page;
+      cursor = (page as { nextCursor?: string }).nextCursor;
+    } while (cursor);
   }
 
   /**

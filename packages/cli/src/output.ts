@@ -48,9 +48,20 @@ export function printError(err: unknown, json: boolean): void {
   process.stderr.write(`wr: ${isErrorCode(code) ? `${code}: ` : ''}${message}\n${hint ? `  ${hint}\n` : ''}`);
 }
 
+const widthsOf = (headers: string[], rows: string[][]) => headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const lineOf = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+
 /** A table with a header row, columns padded to the widest cell. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  const widths = widthsOf(headers, rows);
+  return [lineOf(headers, widths), ...rows.map((r) => lineOf(r, widths))].join('\n') + '\n';
+}
+
+/**
+ * One page of a table printed as it comes: the first page (no `widths` yet)
+ * sets the columns and prints the header; later pages print rows in them.
+ */
+export function streamTable(headers: string[], rows: string[][], widths: number[] | undefined): { text: string; widths: number[] } {
+  if (widths) return { text: rows.map((r) => lineOf(r, widths) + '\n').join(''), widths };
+  return { text: table(headers, rows), widths: widthsOf(headers, rows) };
 }

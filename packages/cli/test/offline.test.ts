@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { getScheme } from '@wr/crypto';
+import { Secret } from '@wr/common';
+import { signWithGroupSecret } from '@wr/crypto';
 import { checkSecretDestination } from '../src/offline/secret-output.js';
 import { WR_BIN, startCliNetwork, tool, wr, wrJson, type CliNetwork } from './support.js';
 
@@ -145,7 +146,7 @@ describe('wr offline tools: share inspect and recover', () => {
     assert.equal(Buffer.from(ed25519.Point.BASE.multiply(scalarOf(hex)).toBytes()).toString('hex'), key.publicKey);
     // ... and it signs alone: a standard Ed25519 verifier (node:crypto) accepts the signature.
     const message = Buffer.from('recovered key, offline');
-    const signature = getScheme('frost-ed25519').frost.sign(message, Buffer.from(hex, 'hex'));
+    const signature = signWithGroupSecret('frost-ed25519', message, new Secret(Uint8Array.from(Buffer.from(hex, 'hex'))));
     const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(key.publicKey, 'hex')]);
     assert.ok(verify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature));
 

@@ -4,9 +4,22 @@ export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+const LOWER_HEX = /^[0-9a-f]*$/;
+
+/** Whether `value` is strict hex: lowercase, an even number of digits, and `bytes` bytes when given. */
+export function isHex(value: unknown, bytes?: number): value is string {
+  if (typeof value !== 'string' || value.length % 2 !== 0 || !LOWER_HEX.test(value)) return false;
+  return bytes === undefined || value.length === bytes * 2;
+}
+
+/** The bytes of strict hex `value` ({@link isHex}), or undefined: for parsers that report their own errors. */
+export function hexBytes(value: unknown, bytes?: number): Uint8Array | undefined {
+  return isHex(value, bytes) ? new Uint8Array(Buffer.from(value, 'hex')) : undefined;
+}
+
 /** Strict lowercase hex, even length; `param` names the input in the error. */
 export function fromHex(hex: string, param: string, expectedLength?: number): Uint8Array {
-  if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) {
+  if (!isHex(hex)) {
     throw invalidArgument(param, 'must be lowercase hex with an even number of digits');
   }
   const bytes = new Uint8Array(Buffer.from(hex, 'hex'));

@@ -1,7 +1,5 @@
 export * from './errors.js';
 export { Secret } from './secret.js';
-export { toHex, fromHex, equalBytes, utf8 } from './bytes.js';
+export { toHex, fromHex, hexBytes, isHex, equalBytes, utf8 } from './bytes.js';
 export { randomId, newKeyId, newRequestId, newSessionId } from './ids.js';
-export { Sealer } from './seal.js';
-export { loadMasterKey } from './master-key.js';
 export { SEED_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, seedOf, publicKeyOfSeed, signRaw, verifyRaw } from './ed25519.js';

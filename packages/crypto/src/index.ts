@@ -1,4 +1,4 @@
 export * from './frost/index.js';
 export * from './envelope/index.js';
-export * from './signing.js';
+export { generateSigningKey, signBytes, signingPublicKey, verifyBytes } from './node-keys.js';
 export { ShareInvalidError, type CheckResult } from './errors.js';

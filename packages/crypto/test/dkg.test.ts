@@ -24,7 +24,8 @@ import {
   type SchemeName,
 } from '../src/index.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from '../src/frost/dkg-messages.js';
-import { generateSigningKey } from '../src/signing.js';
+import { getSchemeSuite } from '../src/frost/schemes.js';
+import { generateSigningKey } from '../src/node-keys.js';
 import { hex, makeNodes, pairs, rejectsWith, runDkg, type Node } from './helpers.js';
 
 function ed25519Verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
@@ -162,7 +163,7 @@ describe('DKG protocol safety', () => {
     const [, b, c] = nodes as [Node, Node, Node];
     const original = out.find((m) => m.from === b.participant.identifier && m.to === c.participant.identifier)!;
     const dec = decodeRound2Payload(await unwrap(original.ciphertext, { identities: [c.ageIdentity] }))!;
-    const body = { ...dec.body, signingShare: getScheme(scheme).frost.utils.randomScalar() };
+    const body = { ...dec.body, signingShare: getSchemeSuite(scheme).frost.utils.randomScalar() };
     const evil = { ...original, ciphertext: await wrap(encodeRound2Payload(body, signRaw(b.signingKey, round2SigningBytes(body))), [c.participant.recipient]) };
     const e = await rejectsWith(() => dkgRound3(r1[2]!.state, to(out, c).map((m) => (m === original ? evil : m)), c.ageIdentity), 'SHARE_INVALID', 'round2-share');
     assert.deepEqual((e as ShareInvalidError).culprits, [b.participant.identifier]);

@@ -11,16 +11,15 @@ import {
   dkgRound2,
   dkgRound3,
   generateSigningKey,
-  getScheme,
   identifierFor,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
   type DkgParticipant,
   type DkgResult,
   type PublicKeyPackage,
   type SchemeName,
   type SecretKeyPackage,
 } from '../src/index.js';
+import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
+import { getSchemeSuite } from '../src/frost/schemes.js';
 
 /** /work/shared/testdata/frost: `../shared/testdata/frost/` from the repository root. */
 export const VECTORS_DIR = fileURLToPath(new URL('../../../../../shared/testdata/frost/', import.meta.url));
@@ -55,7 +54,7 @@ export function queueRng(items: Uint8Array[]): (len?: number) => Uint8Array {
  * exactly `scalar`, so a dealer polynomial can be fixed to the vector's coefficients.
  */
 export function scalarRandomness(scheme: SchemeName, scalarHex: string): Uint8Array {
-  const Fn = getScheme(scheme).frost.utils.Fn;
+  const Fn = getSchemeSuite(scheme).frost.utils.Fn;
   const n = Fn.fromBytes(hex(scalarHex)) - 1n;
   const len = 48; // getMinHashLength for 253/256-bit orders
   const out = new Uint8Array(len);
@@ -70,7 +69,7 @@ export function scalarRandomness(scheme: SchemeName, scalarHex: string): Uint8Ar
 
 /** The RFC 9591 Appendix E dealer key of a suite: shares for identifiers 1..MAX, as our packages. */
 export function vectorDealerKey(scheme: SchemeName): { public: PublicKeyPackage; secrets: SecretKeyPackage[]; vector: any } {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   const t = readVector(`${VECTOR_FILE[scheme]}-vectors.json`);
   const signers = { min: Number(t.config.MIN_PARTICIPANTS), max: Number(t.config.MAX_PARTICIPANTS) };
   const deal = s.frost.trustedDealer(
@@ -86,7 +85,7 @@ export function vectorDealerKey(scheme: SchemeName): { public: PublicKeyPackage;
 
 /** A random dealer key (for tests that need keys fast). */
 export function dealerKey(scheme: SchemeName, min: number, max: number): { public: PublicKeyPackage; secrets: SecretKeyPackage[] } {
-  const deal = getScheme(scheme).frost.trustedDealer({ min, max });
+  const deal = getSchemeSuite(scheme).frost.trustedDealer({ min, max });
   return { public: publicKeyPackageFromFrost(scheme, deal.public), secrets: Object.values(deal.secretShares).map((x) => secretKeyPackageFromFrost(x)) };
 }
 

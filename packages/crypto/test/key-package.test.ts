@@ -15,6 +15,7 @@ import {
   validateKeyPackage,
   type PublicKeyPackage,
 } from '../src/index.js';
+import { getSchemeSuite } from '../src/frost/schemes.js';
 import { canonicalJson, parseJsonStrict } from '../src/internal/canonical-json.js';
 import { dealerKey, hex, rejectsWith, vectorDealerKey } from './helpers.js';
 
@@ -86,8 +87,9 @@ describe('validateKeyPackage names the failed check', () => {
       }
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: other.secrets[0]!.signingShare }), 'SHARE_INVALID', 'signing-share');
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(new Uint8Array(31)) }), 'SHARE_INVALID', 'encoding');
-      const n = getScheme(scheme).frost.utils.Fn.ORDER;
-      const overflow = getScheme(scheme).frost.utils.Fn.isLE ? Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse()) : hex(n.toString(16).padStart(64, '0'));
+      const { Fn } = getSchemeSuite(scheme).frost.utils;
+      const n = Fn.ORDER;
+      const overflow = Fn.isLE ? Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse()) : hex(n.toString(16).padStart(64, '0'));
       await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(overflow) }), 'SHARE_INVALID', 'encoding');
       // Error messages never carry the share.
       try {

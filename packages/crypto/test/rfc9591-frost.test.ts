@@ -16,14 +16,14 @@ import { toHex, utf8 } from '@wr/common';
 import {
   aggregateSignature,
   getScheme,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
   signRound1,
   signRound2,
   validateKeyPackage,
   type SchemeName,
   type SigningCommitments,
 } from '../src/index.js';
+import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
+import { getSchemeSuite } from '../src/frost/schemes.js';
 import { exposeNoncesForTest, signRound1FromRandomness, type SecretNonces } from '../src/frost/signing.js';
 import { VECTOR_FILE, hex, readVector, vectorDealerKey } from './helpers.js';
 
@@ -66,7 +66,7 @@ describe('RFC 9591 Appendix E signing vectors', () => {
   for (const scheme of SUITES) {
     it(`${scheme} (${VECTOR_FILE[scheme]}-vectors.json): dealer shares, nonces, commitments, binding factors, signature shares, final signature`, () => {
       const { public: pub, secrets, vector: t } = vectorDealerKey(scheme);
-      const s = getScheme(scheme);
+      const s = getSchemeSuite(scheme);
       const msg = hex(t.inputs.message);
 
       // Appendix C dealer output, as the vector states it.
@@ -124,7 +124,7 @@ describe('FROST DKG vectors (ZF frost format)', () => {
   for (const scheme of SUITES) {
     it(`${scheme} (${VECTOR_FILE[scheme]}-vectors_dkg.json): commitments, proofs of knowledge, round-2 shares, signing and verifying shares, group key`, () => {
       const t = readVector(`${VECTOR_FILE[scheme]}-vectors_dkg.json`);
-      const s = getScheme(scheme);
+      const s = getSchemeSuite(scheme);
       const { frost } = s;
       const Fn = frost.utils.Fn;
       const signers = { min: t.config.MIN_PARTICIPANTS as number, max: t.config.MAX_PARTICIPANTS as number };

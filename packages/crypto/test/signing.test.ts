@@ -11,10 +11,12 @@ import {
   aggregateSignature,
   generateSigningKey,
   getScheme,
+  identifierFor,
   recoverGroupSecret,
   signBytes,
   signRound1,
   signRound2,
+  signWithGroupSecret,
   signingPublicKey,
   verifyBytes,
   type SchemeName,
@@ -68,7 +70,7 @@ describe('signRound1 / signRound2: one-use nonces', () => {
     await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, list[0]!], msg), 'INVALID_ARGUMENT'); // duplicate
     await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[1]!, other], msg), 'INVALID_ARGUMENT'); // own missing
     await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), list, msg), 'INVALID_ARGUMENT'); // list has stale commitments for these nonces
-    const stranger = { ...other, identifier: getScheme(scheme).frost.Identifier.fromNumber(9) };
+    const stranger = { ...other, identifier: identifierFor(scheme, 9) };
     await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, stranger], msg), 'INVALID_ARGUMENT');
     const n = signRound1(scheme, who[0]!);
     const bad = { ...n.commitments, hiding: n.commitments.hiding.toUpperCase() };
@@ -121,7 +123,7 @@ describe('recoverGroupSecret', () => {
       const b = recoverGroupSecret([entries[2]!, entries[0]!]);
       assert.deepEqual(a.expose(), b.expose());
       assert.equal(String(a), '<redacted>');
-      const sig = s.frost.sign(msg, a.expose());
+      const sig = signWithGroupSecret(scheme, msg, a);
       assert.equal(s.verify(sig, msg, hex(key.public.groupPublicKey)), true);
       await rejectsWith(() => recoverGroupSecret([entries[0]!]), 'SHARE_INVALID', 'quorum');
       await rejectsWith(() => recoverGroupSecret([entries[0]!, entries[0]!]), 'SHARE_INVALID', 'distinct-identifiers');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db } from '@wr/server';
-import { Sealer, Secret, WrError, newKeyId } from '@wr/common';
+import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, loadSealedSecret, openDatabase, type Db, Sealer } from '@wr/server';
+import { Secret, WrError, newKeyId } from '@wr/common';
 import { ROSTER_SCHEMA } from './roster.js';
 
 /**
@@ -204,8 +204,10 @@ export class ShareStore {
     this.db.prepare('DELETE FROM dkg_pending WHERE key_id = ?').run(keyId);
   }
 
-  list(): ShareRow[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM shares ORDER BY created_at, key_id`).all() as RawRow[]).map(toRow);
+  /** Up to `limit` shares in key id order, after the key id `after` when given (a keyset page). */
+  list(after: string | undefined, limit: number): ShareRow[] {
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE key_id > ? ORDER BY key_id LIMIT ?`).all(after ?? '', limit) as RawRow[];
+    return rows.map(toRow);
   }
 
   count(): number {

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sealer, Secret, WrError } from '@wr/common';
+import { Secret, WrError } from '@wr/common';
+import { Sealer } from '@wr/server';
 import { ShareStore, type NewShare } from '../src/store.js';
 
 const masterKey = () => new Secret(new Uint8Array(randomBytes(32)));

@@ -4,3 +4,5 @@ export { checkPortFree, closeOnSignals, listen, listenFailure } from './lifecycl
 export { SEALED_SECRETS_SCHEMA, loadSealedSecret } from './sealed-secrets.js';
 export { ApiKeyRegistry, REGISTRY_SCHEMA, approvalRequestIdOf, checkFresh, type ApprovalPolicy, type Caller, type RegisteredKey, type VerifiedCall } from './registry.js';
 export { AUDIT_SCHEMA, AuditLog, type AuditEntry } from './audit-log.js';
+export { Sealer } from './seal.js';
+export { loadMasterKey } from './master-key.js';

@@ -12,7 +12,7 @@ import {
   type ComponentName,
   type ComponentParams,
 } from '@wr/api';
-import { WrError, fromHex, verifyRaw } from '@wr/common';
+import { WrError, fromHex, isHex, verifyRaw } from '@wr/common';
 import type { Db } from './database.js';
 
 /**
@@ -94,7 +94,7 @@ export class ApiKeyRegistry {
     private readonly db: Db,
     rootPublicKey: string,
   ) {
-    if (!/^[0-9a-f]{64}$/.test(rootPublicKey)) throw new Error('the root admin public key must be 64 hex digits');
+    if (!isHex(rootPublicKey, 32)) throw new Error('the root admin public key must be 64 hex digits');
     this.rootKeyId = apiKeyIdOf(rootPublicKey);
     const root = db.prepare("SELECT public_key FROM api_key_registry WHERE created_by = 'setup'").get() as { public_key: string } | undefined;
     if (root && root.public_key !== rootPublicKey) {

@@ -1,4 +1,5 @@
-import type { Sealer, Secret } from '@wr/common';
+import type { Secret } from '@wr/common';
+import type { Sealer } from './seal.js';
 import type { Db } from './database.js';
 
 /** The table a server keeps its own long-lived secrets in (age identities, signing key), each sealed. */

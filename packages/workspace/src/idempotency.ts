@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { ErrorBody, ErrorDetail } from '@wr/api';
-import { ERROR_CODES, Sealer, WrError, newSessionId, randomId, type Secret } from '@wr/common';
-import { errorBody, type Db } from '@wr/server';
+import { ERROR_CODES, WrError, newSessionId, randomId, type Secret } from '@wr/common';
+import { Sealer, errorBody, type Db } from '@wr/server';
 
 /**
  * What a call with an idempotency key comes to. `replayed` is said every time,

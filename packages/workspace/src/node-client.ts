@@ -69,7 +69,8 @@ export class NodeClient {
     return this.call('getShare', { params: { keyId } });
   }
 
-  shares() {
-    return this.call('listShares', {});
+  /** A page of this node's shares in key id order, after `after`. */
+  shares(after: string | undefined, limit: number) {
+    return this.call('listShares', { query: { ...(after && { after }), limit: String(limit) } });
   }
 }

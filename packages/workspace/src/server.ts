@@ -1,8 +1,8 @@
 import { COMPONENTS, IDEMPOTENT_REPLAYED_HEADER, LIMITS, componentPath, type ComponentName, type ErrorBody } from '@wr/api';
 import { randomBytes } from 'node:crypto';
-import { Sealer, Secret, WrError, newSessionId } from '@wr/common';
+import { Secret, WrError, newSessionId } from '@wr/common';
 import { generateSigningKey } from '@wr/crypto';
-import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured } from '@wr/server';
+import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured, Sealer } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';

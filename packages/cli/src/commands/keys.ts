@@ -1,18 +1,17 @@
 import { Option, type Command } from 'commander';
-import { ComponentModule, SCHEMES, type ComponentResult } from 'caller-sdk';
-import { table } from '../output.js';
-import { clientFor, printResult } from './context.js';
+import { ComponentModule, LIMITS, SCHEMES, type ComponentResult } from 'caller-sdk';
+import { EXIT_CODES, streamTable, table } from '../output.js';
+import { clientFor, globalOptions, printResult } from './context.js';
 import { integer, parseList } from './options.js';
 import { keyValues, short } from './render.js';
 
 type KeyInfo = ComponentResult<'GET_KEY'>;
 
+const KEY_COLUMNS = ['KEY ID', 'NODE', 'PUBLIC KEY', 'SCHEME', 'T/N', 'IDENTIFIER', 'ORIGIN', 'EXPORTABLE'];
+const keyRow = (k: KeyInfo) => [k.keyId, k.nodeId, short(k.publicKey), k.scheme, `${k.threshold}/${k.maxSigners}`, short(k.identifier, 8), k.origin, k.exportable ? 'yes' : 'no'];
+
 export function keyTable(keys: KeyInfo[]): string {
-  if (keys.length === 0) return 'no key shares\n';
-  return table(
-    ['KEY ID', 'NODE', 'PUBLIC KEY', 'SCHEME', 'T/N', 'IDENTIFIER', 'ORIGIN', 'EXPORTABLE'],
-    keys.map((k) => [k.keyId, k.nodeId, short(k.publicKey), k.scheme, `${k.threshold}/${k.maxSigners}`, short(k.identifier, 8), k.origin, k.exportable ? 'yes' : 'no']),
-  );
+  return keys.length === 0 ? 'no key shares\n' : table(KEY_COLUMNS, keys.map(keyRow));
 }
 
 function keyDetails(k: KeyInfo): string {
@@ -61,11 +60,41 @@ export function registerKeyCommands(program: Command): void {
 
   keys
     .command('list')
-    .description('list the key shares of every node, or of one (LIST_KEYS)')
+    .description('list the key shares of every node, or of one, a page at a time (LIST_KEYS)')
     .option('--node <id>', 'only the shares held by this node')
-    .action(async (opts: { node?: string }, cmd: Command) => {
-      const result = await clientFor(cmd).call(ComponentModule.LIST_KEYS, opts.node ? { nodeId: opts.node } : {}).promise();
-      printResult(cmd, result, () => keyTable(result.keys));
+    .option('--limit <n>', `shares per page (1 to ${LIMITS.pageMax})`, integer(1, LIMITS.pageMax), LIMITS.pageDefault)
+    .option('--cursor <keyId>', 'the page after this key id (the nextCursor of the page before)')
+    .option('--all', 'every page, printed as it comes (with --json: one JSON key per line)')
+    .addHelpText('after', '\nA node that does not answer is named in a warning, and the exit code is then 13: its shares are missing from the list.')
+    .action(async (opts: { node?: string; limit: number; cursor?: string; all?: boolean }, cmd: Command) => {
+      const client = clientFor(cmd);
+      const params = { ...(opts.node && { nodeId: opts.node }), limit: opts.limit, ...(opts.cursor && { cursor: opts.cursor }) };
+      const json = globalOptions(cmd).json;
+      const unavailable = new Set<string>();
+      if (!opts.all) {
+        const page = await client.call(ComponentModule.LIST_KEYS, params).promise();
+        page.unavailableNodes.forEach((n) => unavailable.add(n));
+        printResult(cmd, page, () => keyTable(page.keys) + (page.nextCursor ? `more: wr keys list --cursor ${page.nextCursor} (or --all)\n` : ''));
+      } else {
+        let widths: number[] | undefined;
+        let count = 0;
+        for await (const page of client.pages(ComponentModule.LIST_KEYS, params)) {
+          page.unavailableNodes.forEach((n) => unavailable.add(n));
+          count += page.keys.length;
+          if (json) process.stdout.write(page.keys.map((k) => JSON.stringify(k) + '\n').join(''));
+          else if (page.keys.length > 0) {
+            const out = streamTable(KEY_COLUMNS, page.keys.map(keyRow), widths);
+            widths = out.widths;
+            process.stdout.write(out.text);
+          }
+        }
+        if (!json && count === 0) process.stdout.write('no key shares\n');
+      }
+      if (unavailable.size > 0) {
+        const names = [...unavailable].join(', ');
+        process.stderr.write(`warning: ${names} did not answer: ${unavailable.size === 1 ? 'its' : 'their'} shares are missing from this list (wr nodes shows which are down)\n`);
+        process.exitCode = EXIT_CODES.NODE_UNAVAILABLE;
+      }
     });
 
   keys

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Secret, loadMasterKey } from '@wr/common';
+import { Secret } from '@wr/common';
+import { loadMasterKey } from '@wr/server';
 import { parsePort, settings } from '../config.js';
 
 const readSecretFile = (path: string) => new Secret(readFileSync(path, 'utf8').trim());

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { WrError } from '@wr/common';
+import { WrError, isHex } from '@wr/common';
 import { ComponentModule } from 'caller-sdk';
 import { clientFor, printResult } from './context.js';
 import { collect, readInput } from './options.js';
@@ -8,7 +8,7 @@ import { keyValues } from './render.js';
 function messageHex(opts: { message?: string; messageFile?: string }): string {
   if (opts.messageFile !== undefined) return readInput(opts.messageFile, '--message-file').toString('hex');
   const hex = opts.message!.replace(/^0x/i, '').toLowerCase();
-  if (!/^([0-9a-f]{2})*$/.test(hex)) {
+  if (!isHex(hex)) {
     throw new WrError('INVALID_ARGUMENT', '--message: expected hex (an even number of 0-9a-f digits); for raw bytes use --message-file', { param: 'message' });
   }
   return hex;

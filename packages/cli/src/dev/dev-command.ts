@@ -5,7 +5,11 @@ import { startLocalNetwork } from './network.js';
 export async function runDevNetwork(opts: { dir: string; port: number; nodeCount: number }): Promise<void> {
   const rel = relative(process.cwd(), opts.dir) || '.';
   process.stdout.write(`starting a workspace and ${opts.nodeCount} nodes (files in ${rel}/)...\n`);
-  const net = await startLocalNetwork(opts);
+  const net = await startLocalNetwork({
+    ...opts,
+    supervise: true,
+    onEvent: (line) => process.stderr.write(`${line}\n`),
+  });
   const nodeIds = [...net.nodes.keys()];
   process.stdout.write(
     [
@@ -34,9 +38,4 @@ export async function runDevNetwork(opts: { dir: string; port: number; nodeCount
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (const p of [net.workspace, ...net.nodes.values()]) {
-    p.process.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`${p.name} stopped unexpectedly (${signal ?? `code ${code}`}): see ${rel}/logs/${p.name}.log\n`);
-    });
-  }
 }

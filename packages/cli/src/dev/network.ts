@@ -19,6 +19,10 @@ export interface LocalNetworkOptions {
   nodeCount?: number;
   /** Extra environment for every server process. */
   env?: Record<string, string>;
+  /** Restart a server that exits without being asked to, with backoff (`wr dev` does; tests that want a node down don't). */
+  supervise?: boolean;
+  /** Where supervision says what it does: a server stopped, is restarting, is back. */
+  onEvent?: (line: string) => void;
 }
 
 export interface ServerProcess {
@@ -37,7 +41,7 @@ export interface LocalNetwork {
   defaultTargetNode: string;
   workspace: ServerProcess;
   nodes: Map<string, ServerProcess>;
-  /** Kills a node (SIGKILL by default) and waits for it to exit. */
+  /** Kills a node (SIGKILL by default) and waits for it to exit; supervision leaves it down until startNode. */
   killNode(nodeId: string, signal?: NodeJS.Signals): Promise<void>;
   startNode(nodeId: string): Promise<ServerProcess>;
   killWorkspace(signal?: NodeJS.Signals): Promise<void>;
@@ -89,6 +93,98 @@ function waitExit(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 8000;
+/** A server that stayed up this long before it stopped starts its backoff afresh. */
+const STABLE_MS = 30_000;
+
+/**
+ * One server kept up: when it exits without being asked to, it is started
+ * again after a backoff that doubles while it keeps failing. Asked-for stops
+ * (kill, stop) are not restarted; a stop also cancels a pending restart and
+ * stops a restart that was under way.
+ */
+class Supervised {
+  #current: ServerProcess;
+  #upSince = Date.now();
+  #failures = 0;
+  #intended = false;
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    first: ServerProcess,
+    private readonly spawn: () => Promise<ServerProcess>,
+    private readonly onUp: (p: ServerProcess) => void,
+    private readonly supervise: boolean,
+    private readonly say: (line: string) => void,
+    private readonly logFile: string,
+  ) {
+    this.#current = first;
+    this.#watch(first);
+  }
+
+  get current(): ServerProcess {
+    return this.#current;
+  }
+
+  #watch(p: ServerProcess): void {
+    p.process.once('exit', (code, signal) => {
+      if (p !== this.#current || this.#intended || this.#stopped || !this.supervise) return;
+      this.say(`${p.name} stopped unexpectedly (${signal ?? `code ${code}`}): see ${this.logFile}`);
+      this.#restartLater();
+    });
+  }
+
+  #restartLater(): void {
+    if (Date.now() - this.#upSince > STABLE_MS) this.#failures = 0;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#failures++);
+    this.say(`restarting ${this.#current.name} in ${(delay / 1000).toFixed(delay < 1000 ? 2 : 0)} s`);
+    this.#timer = setTimeout(() => void this.#restart(), delay);
+  }
+
+  async #restart(): Promise<void> {
+    let p: ServerProcess;
+    try {
+      p = await this.spawn();
+    } catch (err) {
+      if (this.#stopped) return;
+      this.say(`${this.#current.name} did not come back: ${(err as Error).message}`);
+      return this.#restartLater();
+    }
+    if (this.#stopped || this.#intended) return void (await waitExit(p.process, 'SIGTERM'));
+    this.#adopt(p);
+    this.say(`${p.name} is back at ${p.url}`);
+  }
+
+  #adopt(p: ServerProcess): void {
+    this.#current = p;
+    this.#upSince = Date.now();
+    this.onUp(p);
+    this.#watch(p);
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    this.#intended = true;
+    clearTimeout(this.#timer);
+    await waitExit(this.#current.process, signal);
+  }
+
+  async start(): Promise<ServerProcess> {
+    clearTimeout(this.#timer);
+    const p = await this.spawn();
+    this.#intended = false;
+    this.#adopt(p);
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await waitExit(this.#current.process, 'SIGTERM');
+  }
+}
+
 /**
  * Starts a workspace and its nodes as separate processes on loopback. The
  * network's files (keys, databases, credentials, logs) live under `dir`; a
@@ -122,11 +218,9 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   const started = await startedOrStopped(nodeIds.map(spawnNode));
   started.forEach((p, i) => (ports[i + 1] = p.port));
   const nodes = new Map(nodeIds.map((id, i) => [id, started[i]!]));
-  const startNodeProc = async (id: string) => {
-    const p = await spawnNode(id);
-    nodes.set(id, p);
-    return p;
-  };
+  const say = opts.onEvent ?? (() => {});
+  const supervise = opts.supervise ?? false;
+  const nodeKeepers = new Map(nodeIds.map((id) => [id, new Supervised(nodes.get(id)!, () => spawnNode(id), (p) => nodes.set(id, p), supervise, say, join(dir, 'logs', `${id}.log`))]));
 
   // The roster pins every node's keys. Read here from the nodes this process just started (the operator's own
   // processes on this machine), then signed by the admin key; kept as long as the nodes' keys stay the same.
@@ -148,29 +242,29 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   const startWs = () => spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env);
-  let workspace = (await startedOrStopped([startWs()], started))[0]!;
+  const wsKeeper = new Supervised((await startedOrStopped([startWs()], started))[0]!, startWs, () => {}, supervise, say, join(dir, 'logs', 'workspace.log'));
   if (config.port === 0) {
-    config.port = workspace.port;
+    config.port = wsKeeper.current.port;
     writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   }
 
   const net: LocalNetwork = {
-    baseUrl: workspace.url,
+    baseUrl: wsKeeper.current.url,
     apiKey,
     adminPublicKey,
     dir,
     defaultTargetNode: config.defaultNode!,
     get workspace() {
-      return workspace;
+      return wsKeeper.current;
     },
     nodes,
-    killNode: (id, signal = 'SIGKILL') => waitExit(nodes.get(id)!.process, signal),
-    startNode: startNodeProc,
-    killWorkspace: (signal = 'SIGKILL') => waitExit(workspace.process, signal),
-    startWorkspace: async () => (workspace = await startWs()),
+    killNode: (id, signal = 'SIGKILL') => nodeKeepers.get(id)!.kill(signal),
+    startNode: (id) => nodeKeepers.get(id)!.start(),
+    killWorkspace: (signal = 'SIGKILL') => wsKeeper.kill(signal),
+    startWorkspace: () => wsKeeper.start(),
     stop: async () => {
-      await waitExit(workspace.process, 'SIGTERM');
-      await Promise.all([...nodes.values()].map((p) => waitExit(p.process, 'SIGTERM')));
+      await wsKeeper.stop();
+      await Promise.all([...nodeKeepers.values()].map((k) => k.stop()));
     },
   };
   writeFileSync(join(dir, 'dev.env'), `WR_BASE_URL=${net.baseUrl}\nWR_API_KEY=${apiKey}\nWR_ADMIN_PUBLIC_KEY=${adminPublicKey}\n`, { mode: 0o600 });

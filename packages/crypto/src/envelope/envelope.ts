@@ -24,9 +24,9 @@
  *   signature                                — the exporter's signature (before the costly
  *                                               element checks: a tampered file stops here)
  *   exporter-trusted                         — exporterKey is in trustedExporterKeys (when given)
- *   threshold, encoding                      — key package encodings (frost/key-package.ts)
+ *   threshold, encoding                      — key package encodings (frost/key-checks.ts)
  *   commitments, verifying-shares, vss,
- *   identifier, signing-share                — the key algebra (frost/key-package.ts)
+ *   identifier, signing-share                — the key algebra (frost/key-checks.ts)
  *
  * Every failure is SHARE_INVALID (ShareInvalidError naming the check) or
  * UNSUPPORTED_VERSION; no message quotes envelope content.
@@ -34,12 +34,15 @@
 import { invalidArgument, Secret, seedOf, signRaw, toHex, utf8, verifyRaw, WrError } from '@wr/common';
 
 import type { CheckResult } from '../errors.js';
-import { checkKeyAlgebra, copyPublicKeyPackage, parseKeyParts, publicKeyPackageOf, shareMatchesValidatedPackage, validateKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
+import { checkKeyAlgebra, parseKeyParts } from '../frost/key-checks.js';
+import { copyPublicKeyPackage, type PublicKeyPackage, type SecretKeyPackage } from '../frost/key-package.js';
+import { publicKeyPackageOf } from '../frost/public-key-package-codec.js';
 import { SCHEME_NAMES, isSchemeName, type SchemeName } from '../frost/schemes.js';
+import { shareMatchesValidatedPackage, validateKeyPackageCached } from '../frost/validation-cache.js';
 import { canonicalJson } from '../internal/canonical-json.js';
 import { CheckRun } from '../internal/check-run.js';
 import { parseDocument, type JsonObject } from '../internal/document.js';
-import { signingPublicKey } from '../signing.js';
+import { signingPublicKey } from '../node-keys.js';
 
 export const ENVELOPE_TYPE = 'wr.key-share';
 export const ENVELOPE_VERSION = 1;
@@ -117,7 +120,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
 
 /** RFC 3339 §5.6 date-time with upper-case T and Z, calendar-valid. */
-export function isRfc3339(s: unknown): s is string {
+function isRfc3339(s: unknown): s is string {
   if (typeof s !== 'string') return false;
   const m = RFC3339_RE.exec(s);
   if (!m) return false;

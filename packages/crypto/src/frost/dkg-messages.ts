@@ -30,10 +30,10 @@ import { utf8 } from '@wr/common';
 import { decodeFrame, encodeFrame, u32 } from '../internal/wire.js';
 import type { SchemeName } from './schemes.js';
 
-export const ROUND1_SIGNATURE_DOMAIN = 'wr/frost-dkg/round1/v1';
-export const TRANSCRIPT_DOMAIN = 'wr/frost-dkg/transcript/v1';
-export const ROUND2_SIGNATURE_DOMAIN = 'wr/frost-dkg/round2-signature/v1';
-export const ROUND2_PAYLOAD_DOMAIN = 'wr/frost-dkg/round2/v1';
+const ROUND1_SIGNATURE_DOMAIN = 'wr/frost-dkg/round1/v1';
+const TRANSCRIPT_DOMAIN = 'wr/frost-dkg/transcript/v1';
+const ROUND2_SIGNATURE_DOMAIN = 'wr/frost-dkg/round2-signature/v1';
+const ROUND2_PAYLOAD_DOMAIN = 'wr/frost-dkg/round2/v1';
 
 export function round1SigningBytes(sessionId: string, scheme: SchemeName, from: string, commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Uint8Array {
   return encodeFrame(ROUND1_SIGNATURE_DOMAIN, [utf8(sessionId), utf8(scheme), utf8(from), u32(commitment.length), ...commitment, proofOfKnowledge]);

@@ -24,18 +24,13 @@ import { unwrap, wrap } from '@wr/age';
 import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
-import { signingPublicKey } from '../signing.js';
+import { hexBytes } from '../internal/hex.js';
+import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
-import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
-import {
-  MAX_SIGNERS,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
-  validateKeyPackageCached,
-  type PublicKeyPackage,
-  type SecretKeyPackage,
-} from './key-package.js';
-import { getScheme, type Scheme, type SchemeName } from './schemes.js';
+import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
+import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
+import { validateKeyPackageCached } from './validation-cache.js';
 
 export interface DkgParticipant {
   identifier: string;
@@ -75,7 +70,7 @@ export type DkgStage = 'awaiting-round2' | 'awaiting-round3' | 'running' | 'fini
 
 interface Internals {
   stage: DkgStage;
-  scheme: Scheme;
+  scheme: SchemeSuite;
   minSigners: number;
   participants: DkgParticipant[];
   signingKey: Secret<Uint8Array>;
@@ -179,14 +174,7 @@ async function guarded<T>(inner: Internals, next: DkgStage, fn: () => T | Promis
 }
 
 const SESSION_ID_RE = /^[\x21-\x7e]{1,256}$/;
-const hexRe = /^[0-9a-f]*$/;
-
-function hexOf(value: unknown, length: number): Uint8Array | undefined {
-  if (typeof value !== 'string' || value.length !== length * 2 || !hexRe.test(value)) return undefined;
-  return Uint8Array.from(Buffer.from(value, 'hex'));
-}
-
-function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipant[] {
+function checkParticipants(scheme: SchemeSuite, participants: unknown): DkgParticipant[] {
   if (!Array.isArray(participants) || participants.length < 2 || participants.length > MAX_SIGNERS)
     throw invalidArgument('participants', `must be an array of 2 to ${MAX_SIGNERS} participants`);
   const out: DkgParticipant[] = [];
@@ -194,10 +182,10 @@ function checkParticipants(scheme: Scheme, participants: unknown): DkgParticipan
   for (const [i, p] of (participants as unknown[]).entries()) {
     if (typeof p !== 'object' || p === null) throw invalidArgument('participants', `[${i}] must be an object`);
     const { identifier, recipient, signingKey } = p as Record<string, unknown>;
-    if (typeof identifier !== 'string' || parseIdentifier(scheme.name, identifier) === undefined)
+    if (typeof identifier !== 'string' || parseIdentifier(scheme.group, identifier) === undefined)
       throw invalidArgument('participants', `[${i}].identifier is not a canonical ${scheme.name} identifier`);
     if (typeof recipient !== 'string' || !recipient.startsWith('age1') || recipient.length > 8192) throw invalidArgument('participants', `[${i}].recipient must be an age recipient (age1…)`);
-    if (!hexOf(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
+    if (!hexBytes(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
     if (seen.id.has(identifier)) throw invalidArgument('participants', `identifier ${identifier} appears twice`);
     if (seen.recipient.has(recipient)) throw invalidArgument('participants', `[${i}].recipient appears twice`);
     if (seen.key.has(signingKey as string)) throw invalidArgument('participants', `[${i}].signingKey appears twice`);
@@ -226,7 +214,7 @@ export function dkgRound1(opts: {
   if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'must be an object');
   const { sessionId, minSigners, self } = opts;
   if (typeof sessionId !== 'string' || !SESSION_ID_RE.test(sessionId)) throw invalidArgument('sessionId', 'must be 1 to 256 printable ASCII characters without spaces');
-  const scheme = getScheme(opts.scheme);
+  const scheme = getSchemeSuite(opts.scheme);
   const participants = checkParticipants(scheme, opts.participants);
   const maxSigners = participants.length;
   if (!Number.isSafeInteger(minSigners) || minSigners < 2 || minSigners > maxSigners) throw invalidArgument('minSigners', `must be an integer from 2 to the number of participants (${maxSigners})`);
@@ -277,12 +265,12 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       if (!sender) throw invalidArgument('round1', 'a message comes from someone who is not a participant');
       if (parsed.has(m.from)) throw invalidArgument('round1', `two messages from ${m.from}`);
       if (!Array.isArray(m.commitment) || m.commitment.length !== minSigners) throw invalidArgument('round1', `the message from ${m.from} must carry ${minSigners} commitments`);
-      const commitment = m.commitment.map((c) => hexOf(c, scheme.elementLength));
-      const pok = hexOf(m.proofOfKnowledge, scheme.signatureLength);
-      const sig = hexOf(m.signature, 64);
+      const commitment = m.commitment.map((c) => hexBytes(c, scheme.elementLength));
+      const pok = hexBytes(m.proofOfKnowledge, scheme.signatureLength);
+      const sig = hexBytes(m.signature, 64);
       if (commitment.some((c) => !c) || !pok || !sig) throw invalidArgument('round1', `the message from ${m.from} has a field of the wrong encoding or length`);
       const c = commitment as Uint8Array[];
-      if (!verifyRaw(hexOf(sender.signingKey, 32)!, round1SigningBytes(state.sessionId, scheme.name, m.from, c, pok), sig)) badSignature.push(m.from);
+      if (!verifyRaw(hexBytes(sender.signingKey, 32)!, round1SigningBytes(state.sessionId, scheme.name, m.from, c, pok), sig)) badSignature.push(m.from);
       parsed.set(m.from, { commitment: c, proofOfKnowledge: pok });
     }
     if (badSignature.length)
@@ -309,7 +297,7 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       // Checks every commitment element (RFC 9591 §3.1) and proof of knowledge.
       shares = scheme.frost.DKG.round2(inner.frostSecret, [...others.values()]) as Record<string, DKG_Round2>;
     } catch {
-      const bad = [...others].filter(([, r]) => r.commitment.some((c) => !parsePoint(scheme.name, c))).map(([from]) => from);
+      const bad = [...others].filter(([, r]) => r.commitment.some((c) => !parsePoint(scheme.group, c))).map(([from]) => from);
       if (bad.length) throw new ShareInvalidError('round1-commitment', `DKG round 1: invalid commitment from ${bad.join(', ')}; abort this session`, bad);
       throw new ShareInvalidError('round1-proof', 'DKG round 1: a proof of knowledge was rejected; abort this session');
     }
@@ -363,7 +351,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
     const failures = new Map<string, string[]>();
     const fail = (check: string, who: string) => failures.set(check, [...(failures.get(check) ?? []), who]);
     const received: DKG_Round2[] = [];
-    const selfId = parseIdentifier(scheme.name, state.self)!;
+    const selfId = parseIdentifier(scheme.group, state.self)!;
     try {
       for (const m of [...round2].sort((a, b) => (a.from < b.from ? -1 : 1))) {
         const sender = participants.find((p) => p.identifier === m.from)!;
@@ -379,7 +367,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
             fail('round2-addressing', m.from);
             continue;
           }
-          if (!verifyRaw(hexOf(sender.signingKey, 32)!, round2SigningBytes(body), signature)) {
+          if (!verifyRaw(hexBytes(sender.signingKey, 32)!, round2SigningBytes(body), signature)) {
             fail('round2-signature', m.from);
             continue;
           }
@@ -387,7 +375,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
             fail('transcript', m.from);
             continue;
           }
-          if (parseScalar(scheme.name, body.signingShare) === undefined) {
+          if (parseScalar(scheme.group, body.signingShare) === undefined) {
             fail('round2-share', m.from);
             continue;
           }
@@ -412,7 +400,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
         // Runs RFC 9591 Appendix C.2 vss_verify on every received share.
         key = scheme.frost.DKG.round3(inner.frostSecret, [...others.values()], received);
       } catch {
-        const bad = received.filter((r) => !shareMatchesCommitment(scheme.name, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
+        const bad = received.filter((r) => !shareMatchesCommitment(scheme.group, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
         if (bad.length) throw new ShareInvalidError('round2-share', `DKG refused to finish: ${bad.join(', ')} ${reasons['round2-share']}; abort this session`, bad);
         throw new ShareInvalidError('round3', 'DKG refused to finish: the received packages do not combine into a key; abort this session');
       }
@@ -438,11 +426,11 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
 }
 
 /** RFC 9591 Appendix C.2 vss_verify of a received share against its sender's round-1 commitment (attribution). */
-function shareMatchesCommitment(scheme: SchemeName, r: DKG_Round2, sender: DKG_Round1, selfId: bigint): boolean {
-  const share = parseScalar(scheme, r.signingShare);
-  const commitment = sender.commitment.map((c) => parsePoint(scheme, c));
+function shareMatchesCommitment(group: Group, r: DKG_Round2, sender: DKG_Round1, selfId: bigint): boolean {
+  const share = parseScalar(group, r.signingShare);
+  const commitment = sender.commitment.map((c) => parsePoint(group, c));
   if (share === undefined || commitment.some((c) => !c)) return false;
-  return baseMultiply(scheme, share).equals(evaluateCommitment(commitment as GroupElement[], selfId));
+  return baseMultiply(group, share).equals(evaluateCommitment(commitment as GroupElement[], selfId));
 }
 
 function sameList(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {

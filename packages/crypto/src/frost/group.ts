@@ -8,8 +8,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
-import type { SchemeName } from './schemes.js';
-
 /** The point operations used here, common to noble's Edwards and Weierstrass points. */
 export interface GroupElement {
   add(other: GroupElement): GroupElement;
@@ -29,7 +27,8 @@ interface GroupField {
   toBytes(n: bigint): Uint8Array;
 }
 
-interface Group {
+/** A suite's prime-order group, as noble implements it; each suite holds its own (`SchemeSuite.group`). */
+export interface Group {
   readonly elementLength: number;
   readonly base: GroupElement;
   readonly zero: GroupElement;
@@ -37,7 +36,7 @@ interface Group {
   fromBytes(bytes: Uint8Array): GroupElement;
 }
 
-const ED25519: Group = {
+export const ED25519_GROUP: Group = {
   elementLength: 32,
   base: ed25519.Point.BASE as unknown as GroupElement,
   zero: ed25519.Point.ZERO as unknown as GroupElement,
@@ -46,7 +45,8 @@ const ED25519: Group = {
   fromBytes: (b) => ed25519.Point.fromBytes(b, false) as unknown as GroupElement,
 };
 
-const SECP256K1: Group = {
+/** Both secp256k1 suites (plain and Taproot) share this group and its 33-byte compressed encoding. */
+export const SECP256K1_GROUP: Group = {
   elementLength: 33,
   base: secp256k1.Point.BASE as unknown as GroupElement,
   zero: secp256k1.Point.ZERO as unknown as GroupElement,
@@ -54,13 +54,8 @@ const SECP256K1: Group = {
   fromBytes: (b) => secp256k1.Point.fromBytes(b) as unknown as GroupElement,
 };
 
-export function groupOf(scheme: SchemeName): Group {
-  return scheme === 'frost-ed25519' ? ED25519 : SECP256K1;
-}
-
 /** A valid, canonical, non-identity, prime-order element, or undefined. */
-export function parsePoint(scheme: SchemeName, bytes: Uint8Array): GroupElement | undefined {
-  const g = groupOf(scheme);
+export function parsePoint(g: Group, bytes: Uint8Array): GroupElement | undefined {
   if (!(bytes instanceof Uint8Array) || bytes.length !== g.elementLength) return undefined;
   try {
     const p = g.fromBytes(bytes);
@@ -74,8 +69,7 @@ export function parsePoint(scheme: SchemeName, bytes: Uint8Array): GroupElement 
 }
 
 /** A canonical scalar in [0, order), or undefined. */
-export function parseScalar(scheme: SchemeName, bytes: Uint8Array): bigint | undefined {
-  const { Fn } = groupOf(scheme);
+export function parseScalar({ Fn }: Group, bytes: Uint8Array): bigint | undefined {
   if (!(bytes instanceof Uint8Array) || bytes.length !== Fn.BYTES) return undefined;
   try {
     const n = Fn.fromBytes(bytes);
@@ -87,16 +81,14 @@ export function parseScalar(scheme: SchemeName, bytes: Uint8Array): bigint | und
 }
 
 /** A participant identifier: a canonical non-zero scalar (RFC 9591 §3.1, §5), or undefined. */
-export function parseIdentifier(scheme: SchemeName, hex: string): bigint | undefined {
-  const { Fn } = groupOf(scheme);
-  if (typeof hex !== 'string' || hex.length !== Fn.BYTES * 2 || !/^[0-9a-f]+$/.test(hex)) return undefined;
-  const n = parseScalar(scheme, Uint8Array.from(Buffer.from(hex, 'hex')));
+export function parseIdentifier(g: Group, hex: string): bigint | undefined {
+  if (typeof hex !== 'string' || hex.length !== g.Fn.BYTES * 2 || !/^[0-9a-f]+$/.test(hex)) return undefined;
+  const n = parseScalar(g, Uint8Array.from(Buffer.from(hex, 'hex')));
   return n === undefined || n === 0n ? undefined : n;
 }
 
 /** scalar × G. */
-export function baseMultiply(scheme: SchemeName, scalar: bigint): GroupElement {
-  const g = groupOf(scheme);
+export function baseMultiply(g: Group, scalar: bigint): GroupElement {
   return scalar === 0n ? g.zero : g.base.multiply(scalar);
 }
 

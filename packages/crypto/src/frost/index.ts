@@ -1,19 +1,7 @@
-export { SCHEME_NAMES, getScheme, isSchemeName, type Scheme, type SchemeName, type FrostSuite } from './schemes.js';
-export {
-  MAX_SIGNERS,
-  PUBLIC_KEY_PACKAGE_TYPE,
-  PUBLIC_KEY_PACKAGE_VERSION,
-  checkKeyPackage,
-  decodePublicKeyPackage,
-  encodePublicKeyPackage,
-  identifierFor,
-  publicKeyPackageFromFrost,
-  secretKeyPackageFromFrost,
-  validateKeyPackage,
-  validatePublicKeyPackage,
-  type PublicKeyPackage,
-  type SecretKeyPackage,
-} from './key-package.js';
+export { SCHEME_NAMES, getScheme, isSchemeName, type Scheme, type SchemeName } from './schemes.js';
+export { MAX_SIGNERS, identifierFor, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+export { checkKeyPackage, validateKeyPackage, validatePublicKeyPackage } from './key-checks.js';
+export { PUBLIC_KEY_PACKAGE_TYPE, PUBLIC_KEY_PACKAGE_VERSION, decodePublicKeyPackage, encodePublicKeyPackage } from './public-key-package-codec.js';
 export {
   SecretDkgState,
   dkgRound1,
@@ -26,4 +14,4 @@ export {
   type DkgStage,
 } from './dkg.js';
 export { SecretNonces, aggregateSignature, signRound1, signRound2, type SigningCommitments } from './signing.js';
-export { recoverGroupSecret } from './recovery.js';
+export { recoverGroupSecret, signWithGroupSecret } from './recovery.js';

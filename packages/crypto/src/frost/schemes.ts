@@ -23,7 +23,7 @@ import { schnorr, schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1
 
 import { invalidArgument } from '@wr/common';
 
-import { parsePoint } from './group.js';
+import { ED25519_GROUP, SECP256K1_GROUP, parsePoint, type Group } from './group.js';
 
 export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-secp256k1-tr';
 
@@ -32,12 +32,11 @@ export const SCHEME_NAMES: readonly SchemeName[] = Object.freeze(['frost-ed25519
 /** The noble FROST object of a suite (`createFROST` output). */
 export type FrostSuite = typeof ed25519_FROST;
 
+/** A scheme as other packages see it (getScheme): names, sizes and the standard verifier, no noble objects. */
 export interface Scheme {
   readonly name: SchemeName;
   /** RFC 9591 contextString, e.g. `FROST-ED25519-SHA512-v1`. */
   readonly ciphersuite: string;
-  /** The @noble/curves FROST implementation of the suite. */
-  readonly frost: FrostSuite;
   /** Bytes of a serialized scalar: identifiers, signing shares, signature shares. */
   readonly scalarLength: number;
   /** Bytes of a serialized group element: commitments, verifying shares, nonce commitments. */
@@ -56,9 +55,32 @@ export interface Scheme {
   publicKeyForVerifier(groupPublicKey: Uint8Array): Uint8Array;
 }
 
-function keyForm(name: SchemeName, groupPublicKey: Uint8Array): Uint8Array {
+/**
+ * A scheme with the code that implements it, for this package's modules only
+ * (getSchemeSuite; not exported from the package): noble objects stay inside @wr/crypto.
+ */
+export interface SchemeSuite extends Scheme {
+  /** The @noble/curves FROST implementation of the suite. */
+  readonly frost: FrostSuite;
+  /** The suite's group: strict element and scalar decoding, base multiplication (group.ts). */
+  readonly group: Group;
+}
+
+interface SchemeSpec {
+  name: SchemeName;
+  ciphersuite: string;
+  frost: FrostSuite;
+  group: Group;
+  publicKeyLength: number;
+  signatureLength: number;
+  /** BIP340: the API form of the group key is its 32-byte x coordinate, not the element encoding. */
+  xOnlyKey: boolean;
+  verifyStandard: (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean;
+}
+
+function keyForm({ name, group, xOnlyKey }: SchemeSpec, groupPublicKey: Uint8Array): Uint8Array {
   if (!(groupPublicKey instanceof Uint8Array)) throw invalidArgument('groupPublicKey', 'must be bytes');
-  if (name === 'frost-secp256k1-tr' && groupPublicKey.length === 32) {
+  if (xOnlyKey && groupPublicKey.length === 32) {
     // BIP340 lift_x: an x-only key is valid iff x is on the curve.
     try {
       schnorr.utils.lift_x(BigInt('0x' + Buffer.from(groupPublicKey).toString('hex')));
@@ -67,59 +89,95 @@ function keyForm(name: SchemeName, groupPublicKey: Uint8Array): Uint8Array {
     }
     return Uint8Array.from(groupPublicKey);
   }
-  const p = parsePoint(name, groupPublicKey);
+  const p = parsePoint(group, groupPublicKey);
   if (!p) throw invalidArgument('groupPublicKey', `is not a valid ${name} group element`);
-  return name === 'frost-secp256k1-tr' ? groupPublicKey.slice(1) : Uint8Array.from(groupPublicKey);
+  return xOnlyKey ? groupPublicKey.slice(1) : Uint8Array.from(groupPublicKey);
 }
 
-function define(
-  name: SchemeName,
-  ciphersuite: string,
-  frost: FrostSuite,
-  lengths: { elementLength: number; publicKeyLength: number; signatureLength: number },
-  verifyStandard: (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean,
-): Scheme {
-  const scheme: Scheme = {
+function define(spec: SchemeSpec): SchemeSuite {
+  const { name, ciphersuite, frost, group, publicKeyLength, signatureLength, verifyStandard } = spec;
+  const scheme: SchemeSuite = {
     name,
     ciphersuite,
     frost,
+    group,
     scalarLength: 32,
-    ...lengths,
+    elementLength: group.elementLength,
+    publicKeyLength,
+    signatureLength,
     verify(signature, message, groupPublicKey) {
       try {
         if (!(signature instanceof Uint8Array) || !(message instanceof Uint8Array)) return false;
-        if (signature.length !== lengths.signatureLength) return false;
-        return verifyStandard(signature, message, keyForm(name, groupPublicKey));
+        if (signature.length !== signatureLength) return false;
+        return verifyStandard(signature, message, keyForm(spec, groupPublicKey));
       } catch {
         return false;
       }
     },
-    publicKeyForVerifier: (groupPublicKey) => keyForm(name, groupPublicKey),
+    publicKeyForVerifier: (groupPublicKey) => keyForm(spec, groupPublicKey),
   };
   return Object.freeze(scheme);
 }
 
-const SCHEMES: Readonly<Record<SchemeName, Scheme>> = Object.freeze({
+const SUITES: Readonly<Record<SchemeName, SchemeSuite>> = Object.freeze({
   // RFC 9591 §6.1: FROST(Ed25519, SHA-512) signatures are RFC 8032 Ed25519 signatures.
-  'frost-ed25519': define('frost-ed25519', 'FROST-ED25519-SHA512-v1', ed25519_FROST, { elementLength: 32, publicKeyLength: 32, signatureLength: 64 }, (sig, msg, pk) =>
-    ed25519.verify(sig, msg, pk, { zip215: false }),
-  ),
+  'frost-ed25519': define({
+    name: 'frost-ed25519',
+    ciphersuite: 'FROST-ED25519-SHA512-v1',
+    frost: ed25519_FROST,
+    group: ED25519_GROUP,
+    publicKeyLength: 32,
+    signatureLength: 64,
+    xOnlyKey: false,
+    verifyStandard: (sig, msg, pk) => ed25519.verify(sig, msg, pk, { zip215: false }),
+  }),
   // RFC 9591 §6.5: FROST(secp256k1, SHA-256); its signatures are SerializeElement(R) ‖ SerializeScalar(z).
-  'frost-secp256k1': define('frost-secp256k1', 'FROST-secp256k1-SHA256-v1', secp256k1_FROST, { elementLength: 33, publicKeyLength: 33, signatureLength: 65 }, (sig, msg, pk) =>
-    secp256k1_FROST.verify(sig, msg, pk),
-  ),
+  'frost-secp256k1': define({
+    name: 'frost-secp256k1',
+    ciphersuite: 'FROST-secp256k1-SHA256-v1',
+    frost: secp256k1_FROST,
+    group: SECP256K1_GROUP,
+    publicKeyLength: 33,
+    signatureLength: 65,
+    xOnlyKey: false,
+    verifyStandard: (sig, msg, pk) => secp256k1_FROST.verify(sig, msg, pk),
+  }),
   // BIP340 Schnorr signatures under the x-only group key.
-  'frost-secp256k1-tr': define('frost-secp256k1-tr', 'FROST-secp256k1-SHA256-TR-v1', schnorr_FROST, { elementLength: 33, publicKeyLength: 32, signatureLength: 64 }, (sig, msg, pk) =>
-    schnorr.verify(sig, msg, pk),
-  ),
+  'frost-secp256k1-tr': define({
+    name: 'frost-secp256k1-tr',
+    ciphersuite: 'FROST-secp256k1-SHA256-TR-v1',
+    frost: schnorr_FROST,
+    group: SECP256K1_GROUP,
+    publicKeyLength: 32,
+    signatureLength: 64,
+    xOnlyKey: true,
+    verifyStandard: (sig, msg, pk) => schnorr.verify(sig, msg, pk),
+  }),
 });
+
+/** The public view of a suite: a separate object, so a cast cannot reach the noble objects either. */
+function publicView(s: SchemeSuite): Scheme {
+  const { name, ciphersuite, scalarLength, elementLength, publicKeyLength, signatureLength, verify, publicKeyForVerifier } = s;
+  return Object.freeze({ name, ciphersuite, scalarLength, elementLength, publicKeyLength, signatureLength, verify, publicKeyForVerifier });
+}
+
+const SCHEMES = Object.freeze(Object.fromEntries(SCHEME_NAMES.map((n) => [n, publicView(SUITES[n])]))) as Readonly<Record<SchemeName, Scheme>>;
 
 export function isSchemeName(value: unknown): value is SchemeName {
   return typeof value === 'string' && (SCHEME_NAMES as readonly string[]).includes(value);
 }
 
+function checkName(name: string): SchemeName {
+  if (!isSchemeName(name)) throw invalidArgument('scheme', `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`);
+  return name;
+}
+
 /** The scheme called `name`; INVALID_ARGUMENT (param `scheme`) if there is none. */
 export function getScheme(name: string): Scheme {
-  if (!isSchemeName(name)) throw invalidArgument('scheme', `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`);
-  return SCHEMES[name];
+  return SCHEMES[checkName(name)];
+}
+
+/** getScheme with the suite's noble implementation and group, for this package's modules. */
+export function getSchemeSuite(name: string): SchemeSuite {
+  return SUITES[checkName(name)];
 }

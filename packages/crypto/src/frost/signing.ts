@@ -17,8 +17,9 @@ import { Secret, WrError, invalidArgument, toHex } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
-import { copyPublicKeyPackage, toFrostPublic, validatePublicKeyPackageCached, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
-import { getScheme, type Scheme, type SchemeName } from './schemes.js';
+import { copyPublicKeyPackage, toFrostPublic, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
+import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
+import { validatePublicKeyPackageCached } from './validation-cache.js';
 
 /** A signer's public round-one output (RFC 9591 §5.1): its nonce commitments, hex. */
 export interface SigningCommitments {
@@ -79,17 +80,19 @@ export class SecretNonces {
   }
 }
 
-function checkSecretShape(scheme: Scheme, secret: SecretKeyPackage): void {
+function checkSecretShape(scheme: SchemeSuite, secret: SecretKeyPackage): void {
   if (typeof secret !== 'object' || secret === null) throw invalidArgument('secret', 'must be a SecretKeyPackage');
-  if (parseIdentifier(scheme.name, secret.identifier) === undefined) throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
+  if (parseIdentifier(scheme.group, secret.identifier) === undefined)
+    throw invalidArgument('secret', 'identifier is not a canonical identifier of this scheme');
   if (!(secret.signingShare instanceof Secret) || secret.signingShare.destroyed) throw invalidArgument('secret', 'signingShare must be a live Secret');
   const b = secret.signingShare.expose();
-  if (!(b instanceof Uint8Array) || parseScalar(scheme.name, b) === undefined) throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
+  if (!(b instanceof Uint8Array) || parseScalar(scheme.group, b) === undefined)
+    throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
 }
 
 /** RFC 9591 §5.1 commit(). */
 export function signRound1(scheme: SchemeName, secret: SecretKeyPackage): { nonces: SecretNonces; commitments: SigningCommitments } {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   checkSecretShape(s, secret);
   const { nonces, commitments } = s.frost.commit({ identifier: secret.identifier, signingShare: secret.signingShare.expose() });
   const pub: SigningCommitments = { identifier: secret.identifier, hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
@@ -110,7 +113,7 @@ export function signRound1FromRandomness(
   hidingRandomness: Uint8Array,
   bindingRandomness: Uint8Array,
 ): { nonces: SecretNonces; commitments: SigningCommitments } {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   checkSecretShape(s, secret);
   const queue = [hidingRandomness, bindingRandomness];
   const rng = (len?: number) => {
@@ -140,7 +143,7 @@ const hexRe = /^[0-9a-f]*$/;
  * DeserializeElement) inside noble's signShare/aggregate; `badElements` names the
  * culprits when one of those calls fails.
  */
-function commitmentList(scheme: Scheme, pub: PublicKeyPackage, commitments: SigningCommitments[]): NonceCommitments[] {
+function commitmentList(scheme: SchemeSuite, pub: PublicKeyPackage, commitments: SigningCommitments[]): NonceCommitments[] {
   if (!Array.isArray(commitments)) throw invalidArgument('commitments', 'must be an array');
   if (commitments.length < pub.minSigners || commitments.length > pub.maxSigners)
     throw invalidArgument('commitments', `must hold between minSigners (${pub.minSigners}) and maxSigners (${pub.maxSigners}) signers`);
@@ -159,12 +162,12 @@ function commitmentList(scheme: Scheme, pub: PublicKeyPackage, commitments: Sign
   });
 }
 
-function badElements(scheme: Scheme, list: NonceCommitments[]): WrError | undefined {
-  const bad = list.filter((c) => !parsePoint(scheme.name, c.hiding) || !parsePoint(scheme.name, c.binding)).map((c) => c.identifier);
+function badElements(scheme: SchemeSuite, list: NonceCommitments[]): WrError | undefined {
+  const bad = list.filter((c) => !parsePoint(scheme.group, c.hiding) || !parsePoint(scheme.group, c.binding)).map((c) => c.identifier);
   return bad.length ? invalidArgument('commitments', `the commitment(s) of ${bad.join(', ')} are not valid group elements`) : undefined;
 }
 
-function checkPublic(scheme: Scheme, pub: PublicKeyPackage): PublicKeyPackage {
+function checkPublic(scheme: SchemeSuite, pub: PublicKeyPackage): PublicKeyPackage {
   if (typeof pub !== 'object' || pub === null || pub.scheme !== scheme.name) throw invalidArgument('pub', `must be a public key package of scheme ${scheme.name}`);
   const copy = copyPublicKeyPackage(pub);
   validatePublicKeyPackageCached(copy);
@@ -192,7 +195,7 @@ export function signRound2(
   nonceStore.delete(nonces); // consumed from here on, success or not
   const n = { hiding: inner.hiding, binding: inner.binding };
   try {
-    const s = getScheme(scheme);
+    const s = getSchemeSuite(scheme);
     if (inner.scheme !== s.name) throw invalidArgument('nonces', `were made for ${inner.scheme}`);
     checkSecretShape(s, secret);
     if (inner.identifier !== secret.identifier) throw invalidArgument('nonces', 'were made for another participant');
@@ -233,7 +236,7 @@ export function aggregateSignature(
   message: Uint8Array,
   shares: Record<string, string>,
 ): Uint8Array {
-  const s = getScheme(scheme);
+  const s = getSchemeSuite(scheme);
   const p = checkPublic(s, pub);
   if (!(message instanceof Uint8Array)) throw invalidArgument('message', 'must be bytes');
   const list = commitmentList(s, p, commitments);
@@ -249,7 +252,7 @@ export function aggregateSignature(
   for (const id of ids) {
     const v = shares[id];
     const b = typeof v === 'string' && v.length === s.scalarLength * 2 && hexRe.test(v) ? Uint8Array.from(Buffer.from(v, 'hex')) : undefined;
-    if (b && parseScalar(s.name, b) !== undefined) decoded[id] = b;
+    if (b && parseScalar(s.group, b) !== undefined) decoded[id] = b;
     else malformed.push(id);
   }
   if (malformed.length) throw culpritError(malformed);

@@ -50,12 +50,6 @@ export class CheckRun {
     return false;
   }
 
-  /** Records a check whose outcome is already known (e.g. decided by a nested run). */
-  record(result: RecordedCheck): void {
-    if (this.stopOnFailure && this.failed) return;
-    this.results.push(result);
-  }
-
   /** Throws the first failure as a WrError (`what` names the object checked, e.g. "key share"). */
   throwIfFailed(what: string): void {
     const f = this.results.find((r) => !r.ok);

@@ -19,7 +19,7 @@ export type FieldKind = 'string' | 'integer' | 'string[]' | 'string-map' | { rea
 
 export type JsonObject = { [key: string]: JsonValue };
 
-export function isPlainObject(v: unknown): v is JsonObject {
+function isPlainObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

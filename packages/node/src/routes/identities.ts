@@ -1,21 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { generateIdentity, parseIdentityFile, recipientOf, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
+import { formatIdentityFile, generateIdentity, isAgeFile, openIdentityFile, parseIdentityFile, recipientOf, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
 import { openEnvelope } from '@wr/crypto';
 import { Secret, WrError, fromHex, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import { route } from './route.js';
 
-const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
-const SEAL_LINE = /^# wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/m;
+const SEAL_COMMENT = /^wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/;
 
 const sealMessage = (nodeId: string, owner: string, recipient: string) => utf8(`wr-sealed-identity-v1\n${nodeId}\n${owner}\n${recipient}`);
-
-/** An identity file as age-keygen writes it (so `age -d -i` takes it), with any comment lines of ours before the key. */
-function identityFile(identity: Secret<string>, recipient: string, ...comments: string[]): Uint8Array {
-  const created = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return utf8([`# created: ${created}`, `# public key: ${recipient}`, ...comments.map((c) => `# ${c}`), identity.expose(), ''].join('\n'));
-}
 
 /**
  * Age identities the network hands out, and rewraps. Both run here, inside a
@@ -33,7 +26,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   async function sealToSelf(identity: Secret<string>, recipient: string, owner: string, postQuantum: boolean): Promise<string> {
     const signature = toHex(signRaw(keyring.signingKey, sealMessage(config.nodeId, owner, recipient)));
-    const file = identityFile(identity, recipient, `wr-sealed-identity: v1 ${config.nodeId} ${owner} ${signature}`);
+    const file = formatIdentityFile(identity, recipient, [`wr-sealed-identity: v1 ${config.nodeId} ${owner} ${signature}`]);
     return wrap(file, [postQuantum ? keyring.postQuantumRecipient : keyring.recipient]);
   }
 
@@ -42,18 +35,18 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
    * node; or an encryptedPrivateKey this node sealed, which the caller may use.
    */
   async function resolveIdentities(ageIdentity: string, caller: { apiKeyId: string; scopes: ReadonlySet<string> }): Promise<Secret<string>[]> {
-    if (!ageIdentity.trimStart().startsWith(ARMOR_BEGIN)) return parseIdentityFile(ageIdentity, 'ageIdentity');
-    let text: string;
+    if (!isAgeFile(ageIdentity)) return parseIdentityFile(ageIdentity, 'ageIdentity');
+    let opened;
     try {
-      text = new TextDecoder().decode(await unwrap(ageIdentity, { identities: keyring.identities }));
+      opened = await openIdentityFile(ageIdentity, { identities: keyring.identities });
     } catch (err) {
       if (err instanceof WrError && err.code === 'NO_IDENTITY_MATCH') {
         throw new WrError('NO_IDENTITY_MATCH', `ageIdentity: ${config.nodeId} did not seal this encryptedPrivateKey`, { param: 'ageIdentity' });
       }
       throw new WrError('INVALID_ARGUMENT', 'ageIdentity: the encryptedPrivateKey is damaged', { param: 'ageIdentity' });
     }
-    const seal = SEAL_LINE.exec(text);
-    const identities = parseIdentityFile(text, 'ageIdentity');
+    const { identities, comments } = opened;
+    const seal = comments.map((c) => SEAL_COMMENT.exec(c)).find((m) => m !== null);
     // No seal: the caller's own identity, wrapped to this node by the SDK so that the workspace never saw it.
     if (!seal) return identities;
     const recipient = identities.length === 1 ? await recipientOf(identities[0]!) : '';
@@ -73,7 +66,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
       try {
         const encryptedPrivateKey = params.passphrase
-          ? await wrapWithPassphrase(identityFile(g.identity, g.recipient), params.passphrase)
+          ? await wrapWithPassphrase(formatIdentityFile(g.identity, g.recipient), params.passphrase)
           : await sealToSelf(g.identity, g.recipient, caller.apiKeyId, postQuantum);
         const sealedTo = params.passphrase ? 'passphrase' : config.nodeId;
         ctx.log.append(caller.apiKeyId, 'age.generate', { ...(approvedBy && { approvedBy }), publicKey: g.recipient, sealedTo });

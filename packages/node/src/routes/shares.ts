@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
+import { LIMITS, receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
 import { WrError, signRaw, toHex } from '@wr/common';
 import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
@@ -57,8 +57,8 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     shares: store.count(),
   }));
 
-  route(app, 'listShares', async () => ({
-    shares: store.list().map(describeShare),
+  route(app, 'listShares', async (req) => ({
+    shares: store.list(req.query.after, Number(req.query.limit ?? LIMITS.pageMax)).map(describeShare),
   }));
 
   route(app, 'getShare', async (req) => describeShare(mustGet(req.params.keyId)));

@@ -2,7 +2,7 @@ import { fromHex, newSessionId, toHex, WrError } from '@wr/common';
 import { aggregateSignature, decodePublicKeyPackage, identifierFor, type DkgRound2Message, type SchemeName, type SigningCommitments } from '@wr/crypto';
 import { signedBody, type WorkspaceContext } from '../context.js';
 import type { ShareInfo } from '../node-client.js';
-import { sha256Hex, type ComponentResult } from '@wr/api';
+import { LIMITS, sha256Hex, type ComponentResult } from '@wr/api';
 import type { Handlers } from './types.js';
 
 export function keyInfo(nodeId: string, s: ShareInfo) {
@@ -169,11 +169,29 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       return { signature: toHex(signature), publicKey: first.publicKey };
     }),
 
+  /**
+   * A keyset page: each node gives its first `limit` shares after the cursor, in
+   * key id order, and the merged page keeps the first `limit` of those. A node
+   * that does not answer is named, never silently left out; asked for by
+   * nodeId, it fails the call.
+   */
   async LIST_KEYS(ws, _call, p) {
+    const limit = p.limit ?? LIMITS.pageDefault;
     const clients = p.nodeId ? [ws.network.client(p.nodeId)] : [...ws.network.clients.values()];
-    const lists = await Promise.allSettled(clients.map(async (c) => (await c.shares()).shares.map((s) => keyInfo(c.nodeId, s))));
-    if (p.nodeId && lists[0]!.status === 'rejected') throw lists[0]!.reason;
-    return { keys: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value : [])) };
+    const lists = await Promise.allSettled(clients.map(async (c) => (await c.shares(p.cursor, limit)).shares.map((s) => keyInfo(c.nodeId, s))));
+    const unavailableNodes: string[] = [];
+    lists.forEach((l, i) => {
+      // Only a node that did not answer is left out; any other failure fails the list.
+      if (l.status === 'fulfilled') return;
+      if (p.nodeId || !(l.reason instanceof WrError && l.reason.code === 'NODE_UNAVAILABLE')) throw l.reason;
+      unavailableNodes.push(clients[i]!.nodeId);
+    });
+    const pages = lists.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
+    const merged = pages.flat().sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
+    const keys = merged.slice(0, limit);
+    // A node that filled its page may hold more after it.
+    const more = merged.length > limit || pages.some((page) => page.length === limit);
+    return { keys, ...(more && keys.length > 0 && { nextCursor: keys[keys.length - 1]!.keyId }), unavailableNodes };
   },
 
   async GET_KEY(ws, _call, p) {

@@ -4,12 +4,11 @@
  * importers verify against its public key, given as 64 lowercase hex digits.
  *
  * The secret key is the RFC 8032 32-byte seed, always held in a Secret.
+ * Threshold (FROST) signing is something else: see frost/signing.ts.
  */
 import { randomBytes } from 'node:crypto';
 
 import { fromHex, invalidArgument, PUBLIC_KEY_BYTES, publicKeyOfSeed, Secret, SIGNATURE_BYTES, signRaw, toHex, verifyRaw } from '@wr/common';
-
-
 
 /** A fresh node signing key. */
 export function generateSigningKey(): { secretKey: Secret<Uint8Array>; publicKey: string } {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { Secret } from './secret.js';
+import { Secret } from '@wr/common';
 
 /**
  * Sealing at rest: AES-256-GCM under a key derived from a master key that lives

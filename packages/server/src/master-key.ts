@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Secret } from './secret.js';
+import { Secret, isHex } from '@wr/common';
 
 /**
  * Loads a 32-byte master key: from an environment variable (hex) if set, else from
@@ -10,7 +10,7 @@ import { Secret } from './secret.js';
  */
 export function loadMasterKey(opts: { envValue?: string | undefined; file: string; create: boolean }): Secret<Uint8Array> {
   if (opts.envValue) {
-    if (!/^[0-9a-f]{64}$/.test(opts.envValue)) throw new Error('the master key variable must be 64 lowercase hex digits');
+    if (!isHex(opts.envValue, 32)) throw new Error('the master key variable must be 64 lowercase hex digits');
     return new Secret(new Uint8Array(Buffer.from(opts.envValue, 'hex')));
   }
   if (!existsSync(opts.file)) {
@@ -21,6 +21,6 @@ export function loadMasterKey(opts: { envValue?: string | undefined; file: strin
   const mode = statSync(opts.file).mode & 0o777;
   if (mode & 0o077) chmodSync(opts.file, 0o600);
   const hex = readFileSync(opts.file, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`the master key file ${opts.file} is not 64 hex digits`);
+  if (!isHex(hex, 32)) throw new Error(`the master key file ${opts.file} is not 64 hex digits`);
   return new Secret(new Uint8Array(Buffer.from(hex, 'hex')));
 }
