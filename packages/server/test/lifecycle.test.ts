@@ -1,6 +1,6 @@
 /**
  * Why a server could not start, as a code: the one place a failed listen is
- * recognised (listen, checkPortFree), and a data directory that cannot be used.
+ * recognised (listen, checkPortFree), a data directory that cannot be used, a bad master key.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { WrError } from '@wr/common';
 import { openDatabase } from '../src/database.js';
 import { createHttpServer } from '../src/http.js';
 import { checkPortFree, listen } from '../src/lifecycle.js';
+import { loadMasterKey } from '../src/master-key.js';
 
 const app = () => createHttpServer({ service: 'test', bodyLimit: 1024, log: false }).app;
 
@@ -50,6 +51,21 @@ test('a database that cannot be opened is DATA_DIR_UNUSABLE', () => {
     assert.throws(() => openDatabase(join(dir, 'file', 'node.db'), ''), { code: 'DATA_DIR_UNUSABLE' });
     writeFileSync(join(dir, 'foreign.db'), 'x'.repeat(4096));
     assert.throws(() => openDatabase(join(dir, 'foreign.db'), ''), (err: WrError) => err.code === 'DATA_DIR_UNUSABLE' && /SQLITE_NOTADB/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a master key that cannot be read or made is DATA_DIR_UNUSABLE; a malformed one in the environment is CONFIG_INVALID', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-lifecycle-'));
+  try {
+    writeFileSync(join(dir, 'file'), 'not a directory');
+    assert.throws(() => loadMasterKey({ file: join(dir, 'file', 'master.key'), create: true }), { code: 'DATA_DIR_UNUSABLE' });
+    assert.throws(() => loadMasterKey({ file: join(dir, 'none.key'), create: false }), { code: 'DATA_DIR_UNUSABLE' });
+    writeFileSync(join(dir, 'short.key'), 'abcd');
+    assert.throws(() => loadMasterKey({ file: join(dir, 'short.key'), create: false }), { code: 'DATA_DIR_UNUSABLE' });
+    assert.throws(() => loadMasterKey({ envValue: 'not hex', file: join(dir, 'unused.key'), create: true }), { code: 'CONFIG_INVALID', param: 'masterKey' });
+    assert.equal(loadMasterKey({ file: join(dir, 'made.key'), create: true }).expose().length, 32);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
