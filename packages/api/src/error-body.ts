@@ -5,18 +5,18 @@
  */
 import { Type as T, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ERROR_CODES, type ErrorCode as Code } from '@wr/common';
+import { ERROR_CODES, type ErrorCode } from '@wr/common';
 
 const strict = { additionalProperties: false } as const;
 
-/** Every code of @wr/common's registry. */
-export const ErrorCode = T.Union((Object.keys(ERROR_CODES) as Code[]).map((code) => T.Literal(code)));
+/** Every code of @wr/common's registry (whose ErrorCode type this schema's values are). */
+const Code = T.Union((Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => T.Literal(code)));
 
 export const ErrorBody = T.Object(
   {
     error: T.Object(
       {
-        code: ErrorCode,
+        code: Code,
         message: T.String({ description: 'What went wrong and what to do; never holds key material.' }),
         param: T.Optional(T.String({ description: 'The parameter an INVALID_ARGUMENT is about.' })),
         requestId: T.Optional(T.String({ description: 'The id to report; the x-request-id header carries it too.' })),
