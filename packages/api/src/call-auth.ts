@@ -23,6 +23,9 @@ export const AUTH_HEADERS = {
   idempotencyKey: 'idempotency-key',
 } as const;
 
+/** On a successful answer that is the stored outcome of an earlier call with the same idempotency key (value `true`). */
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
+
 /** How far a call's time may be from a server's clock, either way. */
 export const FRESHNESS_MS = 5 * 60_000;
 

@@ -3,3 +3,4 @@ export * from './call-auth.js';
 export * from './roster.js';
 export * from './node-protocol.js';
 export * from './receipts.js';
+export * from './error-body.js';

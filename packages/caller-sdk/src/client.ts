@@ -6,6 +6,7 @@ import {
   LIMITS,
   componentPath,
   openRoster,
+  readErrorBody,
   receiptMessage,
   sha256Hex,
   type ComponentName,
@@ -15,7 +16,7 @@ import {
   type ReceiptFacts,
   type Roster,
 } from '@wr/api';
-import { fromHex, isErrorCode, verifyRaw } from '@wr/common';
+import { fromHex, verifyRaw } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
 
@@ -248,14 +249,10 @@ export class WorkspaceClient {
         throw lastError;
       }
       if (res.ok) return body;
-      const e = (body as { error?: { code?: unknown; message?: unknown; param?: unknown; retryable?: unknown } }).error;
-      const code = isErrorCode(e?.code) ? e.code : 'INTERNAL';
-      lastError = new WorkspaceError(code, typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`, {
-        requestId,
-        httpStatus: res.status,
-        param: typeof e?.param === 'string' ? e.param : undefined,
-        retryable: e?.retryable === true,
-      });
+      const e = readErrorBody(body);
+      lastError = e
+        ? new WorkspaceError(e.code, e.message, { requestId, httpStatus: res.status, param: e.param, retryable: e.retryable === true })
+        : new WorkspaceError('INTERNAL', `the workspace answered HTTP ${res.status} without an error body`, { requestId, httpStatus: res.status });
       if (res.status < 500 && !lastError.retryable) throw lastError;
     }
     throw lastError!;

@@ -1,6 +1,6 @@
 import { WrError, type ErrorCode } from '@wr/common';
 
-/** A failed call: the same `code` the workspace sent, its message, and the request id to report. */
+/** A failed call: the same `code` the workspace sent (in @wr/api's ErrorBody), its message, and the request id to report. */
 export class WorkspaceError extends WrError {
   readonly requestId: string | undefined;
   readonly httpStatus: number | undefined;

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@wr/api';
 import { ERROR_CODES, WrError, isErrorCode, type ErrorCode } from '@wr/common';
 
 /**
@@ -20,6 +21,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   SHARE_RETIRED: 15,
   REPLAYED: 16,
   APPROVAL_REQUIRED: 17,
+  PORT_IN_USE: 18,
+  DATA_DIR_UNUSABLE: 19,
+  CONFIG_INVALID: 20,
   INTERNAL: 1,
 };
 
@@ -36,7 +40,8 @@ export function printError(err: unknown, json: boolean): void {
   if (typeof code === 'string' && code.startsWith('commander.')) return; // commander printed it already
   if (json) {
     const requestId = (err as { requestId?: string }).requestId;
-    process.stderr.write(JSON.stringify({ error: { code: isErrorCode(code) ? code : 'INTERNAL', message, ...(requestId ? { requestId } : {}) } }) + '\n');
+    const body: ErrorBody = { error: { code: isErrorCode(code) ? code : 'INTERNAL', message, ...(requestId ? { requestId } : {}) } };
+    process.stderr.write(JSON.stringify(body) + '\n');
     return;
   }
   const hint = isErrorCode(code) ? ERROR_CODES[code].hint : '';

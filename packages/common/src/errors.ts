@@ -1,8 +1,7 @@
 /**
- * The one registry of error codes. Servers render a WrError as
- * `{ error: { code, message, requestId, param?, retryable? } }` with the code's
- * HTTP status; the SDK
- * raises the same code. A message says what went wrong and what to do, and never
+ * The one registry of error codes. Servers render a WrError as @wr/api's
+ * ErrorBody, `{ error: { code, message, requestId, param?, retryable? } }`, with
+ * the code's HTTP status; the SDK raises the same code. A message says what went wrong and what to do, and never
  * holds key material.
  */
 export const ERROR_CODES = {
@@ -22,6 +21,10 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
   NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
   INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
+  // A server that could not start: thrown before it serves anything, so these statuses never go out.
+  PORT_IN_USE: { status: 500, hint: 'Another process listens on that port (another `npm start`?): stop it, or choose another (--port; 0 picks a free one).' },
+  DATA_DIR_UNUSABLE: { status: 500, hint: 'Check that the data directory exists and that this user may read and write it (--data-dir, WR_DATA_DIR).' },
+  CONFIG_INVALID: { status: 500, hint: 'Fix the named setting: its flag, WR_ variable or --config entry (`wr node start --help` lists them).' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -57,6 +60,12 @@ export class WrError extends Error {
 
 export function invalidArgument(param: string, message: string): WrError {
   return new WrError('INVALID_ARGUMENT', `${param}: ${message}`, { param });
+}
+
+/** A server's file (its database, its master key) that could not be opened or made: a startup failure. */
+export function dataDirUnusable(file: string, cause: unknown): WrError {
+  const why = (cause as NodeJS.ErrnoException)?.code ?? (cause as Error)?.message ?? String(cause);
+  return new WrError('DATA_DIR_UNUSABLE', `cannot open ${file} (${why}): the data directory must be readable and writable by this user`, { cause });
 }
 
 /** The code of any thrown value: a WrError's own, otherwise INTERNAL. */

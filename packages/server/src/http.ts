@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ErrorBody } from '@wr/api';
 import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode, type Secret } from '@wr/common';
 import type { Writable } from 'node:stream';
 
@@ -43,9 +44,20 @@ export function bearerCheck(token: Secret<string>): (authorization: string | und
 /** How long a client may go on sending a body the server has already answered. */
 const LINGER_MS = 5_000;
 
-/** Renders an error as the one wire shape: `{ error: { code, message, requestId, param?, retryable? } }`. */
-export function errorBody(err: WrError, requestId: string) {
-  return { error: { code: err.code, message: err.message, requestId, ...(err.param ? { param: err.param } : {}), ...(err.retryable ? { retryable: true } : {}) } };
+/**
+ * Renders an error as the one wire shape, @wr/api's ErrorBody. Without a
+ * request id, it is the form an idempotency record keeps (each replay has its own id).
+ */
+export function errorBody(err: WrError, requestId?: string): ErrorBody {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(requestId ? { requestId } : {}),
+      ...(err.param ? { param: err.param } : {}),
+      ...(err.retryable ? { retryable: true } : {}),
+    },
+  };
 }
 
 /** Maps what fastify throws (validation, body size, parse errors) onto our codes. */
@@ -193,32 +205,4 @@ export async function measured<T>(server: HttpServer, operation: string, fn: () 
     end();
     server.calls.inc({ operation, code });
   }
-}
-
-/** Listens, turning a taken port into a clear message. Returns the base URL. */
-export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(`port ${port} on ${host} is already in use: stop what runs there, or choose another port`);
-    }
-    throw err;
-  }
-  const addr = app.server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('the server has no TCP address');
-  const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return `http://${h}:${addr.port}`;
-}
-
-/** Closes the server on SIGTERM/SIGINT after the calls in flight finish. */
-export function closeOnSignals(server: { close(): Promise<unknown> }, onClosed: () => void): void {
-  let closing = false;
-  const stop = () => {
-    if (closing) return;
-    closing = true;
-    server.close().then(onClosed, onClosed);
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }

@@ -1,8 +1,14 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import type { ErrorBody, ErrorDetail } from '@wr/api';
 import { ERROR_CODES, WrError, newSessionId, randomId, type Secret } from '@wr/common';
-import { Sealer, type Db } from '@wr/server';
+import { Sealer, errorBody, type Db } from '@wr/server';
 
-export type Outcome = { status: number; body: unknown; replayed?: boolean };
+/**
+ * What a call with an idempotency key comes to. `replayed` is said every time,
+ * never left out: a first execution must not pass for a replay. A stored error
+ * comes back only as a replay (a first execution throws it).
+ */
+export type Outcome = { ok: true; result: unknown; replayed: boolean } | { ok: false; status: number; error: ErrorDetail; replayed: true };
 
 /**
  * Idempotency records (as stripe's): the first call with a key runs and its
@@ -55,24 +61,26 @@ export class Idempotency {
         throw new WrError('CONFLICT', 'this idempotency key was already used for a different request: use a new key for a new call');
       }
       if (row.state === 'done') {
-        const body = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
-        return { status: row.status!, body, replayed: true };
+        const body: unknown = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
+        // Sealed by finish(): a 200 holds the result, any other status an ErrorBody.
+        if (row.status === 200) return { ok: true, result: body, replayed: true };
+        return { ok: false, status: row.status!, error: (body as ErrorBody).error, replayed: true };
       }
       if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
       this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);
       return { stale: row.session_id ?? '' };
     }).immediate();
-    if ('status' in claim) return claim as Outcome;
-    if ((claim as { stale?: string }).stale) await recover((claim as { stale: string }).stale);
+    if ('ok' in claim) return claim;
+    if (claim.stale) await recover(claim.stale);
 
     try {
-      const body = await exec(sessionId);
-      this.finish(apiKeyId, key, { status: 200, body });
-      return { status: 200, body };
+      const result = await exec(sessionId);
+      this.finish(apiKeyId, key, 200, result);
+      return { ok: true, result, replayed: false };
     } catch (err) {
       // A definite answer (bad input, not found, ...) is kept; a failure that a retry may cure is not.
       if (err instanceof WrError && ERROR_CODES[err.code].status < 500 && err.code !== 'CONFLICT') {
-        this.finish(apiKeyId, key, { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) } } });
+        this.finish(apiKeyId, key, err.status, errorBody(err));
       } else {
         this.db.prepare('DELETE FROM idempotency WHERE api_key_id = ? AND idempotency_key = ? AND owner = ?').run(apiKeyId, key, this.#owner);
       }
@@ -80,10 +88,10 @@ export class Idempotency {
     }
   }
 
-  private finish(apiKeyId: string, key: string, outcome: Outcome): void {
-    const sealed = this.#sealer.seal(new TextEncoder().encode(JSON.stringify(outcome.body)), `${apiKeyId} ${key}`);
+  private finish(apiKeyId: string, key: string, status: number, body: unknown): void {
+    const sealed = this.#sealer.seal(new TextEncoder().encode(JSON.stringify(body)), `${apiKeyId} ${key}`);
     this.db
       .prepare("UPDATE idempotency SET state = 'done', status = ?, sealed_response = ? WHERE api_key_id = ? AND idempotency_key = ?")
-      .run(outcome.status, sealed, apiKeyId, key);
+      .run(status, sealed, apiKeyId, key);
   }
 }

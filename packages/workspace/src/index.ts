@@ -1,2 +1,2 @@
-export { startWorkspace, type RunningWorkspace } from './server.js';
+export { buildWorkspace, startWorkspace, type RunningWorkspace } from './server.js';
 export type { WorkspaceConfig, NodeEndpoint } from './config.js';

@@ -21,9 +21,15 @@ export class Network {
     private readonly config: WorkspaceConfig,
     private readonly db: Db,
   ) {
-    this.roster = openRoster(config.roster, config.adminPublicKey);
+    try {
+      this.roster = openRoster(config.roster, config.adminPublicKey);
+    } catch (err) {
+      throw new WrError('CONFIG_INVALID', `roster: ${(err as Error).message}`, { param: 'roster', cause: err });
+    }
     const unknown = config.nodes.filter((n) => !this.roster.nodes.some((r) => r.nodeId === n.nodeId));
-    if (unknown.length > 0) throw new Error(`${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`);
+    if (unknown.length > 0) {
+      throw new WrError('CONFIG_INVALID', `nodes: ${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`, { param: 'nodes' });
+    }
     this.clients = new Map(config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000)]));
   }
 

@@ -1,5 +1,5 @@
-import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse, type ShareInfo } from '@wr/api';
-import { WrError, isErrorCode } from '@wr/common';
+import { NODE_OPS, readErrorBody, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse, type ShareInfo } from '@wr/api';
+import { WrError } from '@wr/common';
 import type { NodeEndpoint } from './config.js';
 
 export type { ShareInfo };
@@ -55,11 +55,9 @@ export class NodeClient {
       throw new WrError('NODE_UNAVAILABLE', `node ${this.nodeId} sent an unreadable answer (HTTP ${res.status})`);
     }
     if (res.ok) return json as T;
-    const err = (json as { error?: { code?: unknown; message?: unknown; param?: unknown } }).error;
     if (res.status === 401) throw new WrError('INTERNAL', `node ${this.nodeId} refused the workspace's credential: check the network configuration`);
-    if (err && isErrorCode(err.code) && typeof err.message === 'string') {
-      throw new WrError(err.code, err.message, typeof err.param === 'string' ? { param: err.param } : undefined);
-    }
+    const err = readErrorBody(json);
+    if (err) throw new WrError(err.code, err.message, err.param !== undefined ? { param: err.param } : undefined);
     throw new WrError('NODE_UNAVAILABLE', `node ${this.nodeId} failed (HTTP ${res.status})`);
   }
 

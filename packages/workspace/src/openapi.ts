@@ -1,21 +1,11 @@
-import { COMPONENTS, componentPath } from '@wr/api';
+import { COMPONENTS, ErrorBody, IDEMPOTENT_REPLAYED_HEADER, componentPath } from '@wr/api';
 
 /** The OpenAPI 3.1 document, made from the same schemas that validate requests. */
 export function openApiDocument(version: string) {
-  const error = {
-    type: 'object',
-    properties: {
-      error: {
-        type: 'object',
-        required: ['code', 'message', 'requestId'],
-        properties: {
-          code: { type: 'string' },
-          message: { type: 'string' },
-          requestId: { type: 'string' },
-          param: { type: 'string', description: 'The parameter an INVALID_ARGUMENT is about.' },
-          retryable: { type: 'boolean', description: 'Present and true when the same call, sent again in a moment, may succeed.' },
-        },
-      },
+  const replayedHeader = {
+    [IDEMPOTENT_REPLAYED_HEADER]: {
+      description: 'Present (true) when this is the stored result of an earlier call with the same Idempotency-Key, sent again; absent on a first execution',
+      schema: { type: 'string', enum: ['true'] },
     },
   };
   const paths = Object.fromEntries(
@@ -31,8 +21,8 @@ export function openApiDocument(version: string) {
             : [],
           requestBody: { required: true, content: { 'application/json': { schema: def.params } } },
           responses: {
-            200: { description: 'OK', content: { 'application/json': { schema: def.result } } },
-            default: { description: 'An error with a stable code', content: { 'application/json': { schema: error } } },
+            200: { description: 'OK', ...(def.mutating ? { headers: replayedHeader } : {}), content: { 'application/json': { schema: def.result } } },
+            default: { description: 'An error with a stable code', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } },
           },
         },
       },
@@ -41,7 +31,7 @@ export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
     info: { title: 'wr workspace API', version },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a wr_... API key' } } },
+    components: { schemas: { ErrorBody }, securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'a wr_... API key' } } },
     security: [{ apiKey: [] }],
     paths,
   };

@@ -1,4 +1,4 @@
-import { COMPONENTS, LIMITS, componentPath, type ComponentName } from '@wr/api';
+import { COMPONENTS, IDEMPOTENT_REPLAYED_HEADER, LIMITS, componentPath, type ComponentName, type ErrorBody } from '@wr/api';
 import { randomBytes } from 'node:crypto';
 import { Secret, WrError, newSessionId } from '@wr/common';
 import { generateSigningKey } from '@wr/crypto';
@@ -13,7 +13,7 @@ import { Network } from './network.js';
 import { openApiDocument } from './openapi.js';
 import { openWorkspaceDb } from './store.js';
 import type { Db } from '@wr/server';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export interface RunningWorkspace {
   url: string;
@@ -29,28 +29,38 @@ async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secr
   return k.secret;
 }
 
-/** Starts the workspace: the API callers reach with an API key. */
-export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWorkspace> {
+/**
+ * The workspace, built but not listening: its database opened, its keys loaded
+ * (or made), every route registered. The roster push and the sweeps start when
+ * the app is ready (first `inject()` or `listen`) and stop when it closes.
+ * Tests drive it with `app.inject()`.
+ */
+export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: FastifyInstance; ctx: WorkspaceContext }> {
   if (!config.nodes.some((n) => n.nodeId === config.defaultTargetNode)) {
-    throw new Error(`the default target node ${config.defaultTargetNode} is not one of the nodes`);
+    throw new WrError('CONFIG_INVALID', `defaultTargetNode: ${config.defaultTargetNode} is not one of the nodes`, { param: 'defaultTargetNode' });
   }
   const db = openWorkspaceDb(config.databaseFile);
-  const registry = new ApiKeyRegistry(db, config.adminPublicKey);
-  const http = createHttpServer({
-    service: 'workspace',
-    bodyLimit: LIMITS.bodyBytes,
-    metricsToken: config.metricsToken ?? new Secret(randomBytes(32).toString('hex')),
-    ...(config.log !== undefined ? { log: config.log } : {}),
-    ...(config.logLevel ? { logLevel: config.logLevel } : {}),
-  });
-  const ws: WorkspaceContext = {
-    config,
-    db,
-    http,
-    network: new Network(config, db),
-    registry,
-    audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
-  };
+  let ws: WorkspaceContext;
+  try {
+    ws = {
+      config,
+      db,
+      http: createHttpServer({
+        service: 'workspace',
+        bodyLimit: LIMITS.bodyBytes,
+        metricsToken: config.metricsToken ?? new Secret(randomBytes(32).toString('hex')),
+        ...(config.log !== undefined ? { log: config.log } : {}),
+        ...(config.logLevel ? { logLevel: config.logLevel } : {}),
+      }),
+      network: new Network(config, db),
+      registry: new ApiKeyRegistry(db, config.adminPublicKey),
+      audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const { http, registry } = ws;
   const idempotency = new Idempotency(db, config.masterKey);
   const app = http.app;
 
@@ -83,12 +93,12 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
           const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
             name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
           );
-          if (outcome.status !== 200) {
-            const e = (outcome.body as { error: { code: string; message: string } }).error;
-            return (reply as FastifyReply).status(outcome.status).send({ error: { ...e, requestId: req.id, replayed: true } });
+          if (!outcome.ok) {
+            const replayed: ErrorBody = { error: { ...outcome.error, requestId: req.id, replayed: true } };
+            return (reply as FastifyReply).status(outcome.status).send(replayed);
           }
-          if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
-          return outcome.body;
+          if (outcome.replayed) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+          return outcome.result;
         });
       },
     );
@@ -105,16 +115,23 @@ export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWo
     void retryPendingAborts(ws).catch(() => undefined);
     void ws.network.syncRegistry().catch(() => undefined);
   };
-  const abortSweep = setInterval(sweepAborts, 2_000);
-  abortSweep.unref();
-  await ws.network.pushRoster();
-  sweepAborts();
+  let abortSweep: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    await ws.network.pushRoster();
+    sweepAborts();
+    abortSweep = setInterval(sweepAborts, 2_000);
+    abortSweep.unref();
+  });
   app.addHook('onClose', async () => {
     clearInterval(abortSweep);
     db.close();
   });
+  return { app, ctx: ws };
+}
+
+/** Starts the workspace, the API callers reach with an API key, and listens. */
+export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWorkspace> {
+  const { app } = await buildWorkspace(config);
   const url = await listen(app, config.host, config.port);
   return { url, close: () => app.close() };
 }
-
-

@@ -1,11 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Secret } from '@wr/common';
+import { Secret, WrError } from '@wr/common';
 import { loadMasterKey } from '@wr/server';
 import { parsePort, settings } from '../config.js';
 
-const readSecretFile = (path: string) => new Secret(readFileSync(path, 'utf8').trim());
+/** A file a setting names; one that cannot be read, or (as JSON) parsed, is CONFIG_INVALID naming the setting. */
+function readSettingFile(param: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new WrError('CONFIG_INVALID', `${param}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { param, cause: err });
+  }
+}
+function readJsonSetting<T>(param: string, text: string, source: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new WrError('CONFIG_INVALID', `${param}: ${source} is not JSON (${(err as Error).message})`, { param, cause: err });
+  }
+}
+const readSecretFile = (param: string, path: string) => new Secret(readSettingFile(param, path).trim());
 
 /** Tells a parent process (the dev network) where this server listens. */
 function announce(url: string): void {
@@ -38,7 +53,7 @@ export function registerServerCommands(program: Command): void {
         port: parsePort(get('port', 'WR_PORT', 7401)),
         databaseFile: join(dataDir, 'node.db'),
         masterKey: loadMasterKey({ envValue: process.env['WR_NODE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
-        authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile(get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
+        authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile('tokenFile', get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
@@ -62,8 +77,9 @@ export function registerServerCommands(program: Command): void {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
       const nodes = get<{ nodeId: string; url: string; tokenFile: string }[]>('nodes', 'WR_NODES_JSON');
-      const list = typeof nodes === 'string' ? (JSON.parse(nodes) as typeof nodes) : nodes;
+      const list = typeof nodes === 'string' ? readJsonSetting<typeof nodes>('nodes', nodes, 'WR_NODES_JSON') : nodes;
       const metricsTokenFile = get<string>('metricsTokenFile', 'WR_METRICS_TOKEN_FILE', '');
+      const rosterFile = get<string>('rosterFile', 'WR_ROSTER_FILE');
       const { startWorkspace } = await import('@wr/workspace');
       const { closeOnSignals } = await import('@wr/server');
       const running = await startWorkspace({
@@ -71,11 +87,11 @@ export function registerServerCommands(program: Command): void {
         port: parsePort(get('port', 'WR_PORT', 7400)),
         databaseFile: join(dataDir, 'workspace.db'),
         masterKey: loadMasterKey({ envValue: process.env['WR_WORKSPACE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
-        nodes: list.map((n) => ({ nodeId: n.nodeId, url: n.url, token: readSecretFile(n.tokenFile) })),
+        nodes: list.map((n) => ({ nodeId: n.nodeId, url: n.url, token: readSecretFile('nodes', n.tokenFile) })),
         defaultTargetNode: get('defaultNode', 'WR_DEFAULT_NODE', list[list.length - 1]?.nodeId ?? ''),
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
-        roster: JSON.parse(readFileSync(get<string>('rosterFile', 'WR_ROSTER_FILE'), 'utf8')),
-        ...(metricsTokenFile ? { metricsToken: readSecretFile(metricsTokenFile) } : {}),
+        roster: readJsonSetting('rosterFile', readSettingFile('rosterFile', rosterFile), rosterFile),
+        ...(metricsTokenFile ? { metricsToken: readSecretFile('metricsTokenFile', metricsTokenFile) } : {}),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);

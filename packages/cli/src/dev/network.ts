@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomId } from '@wr/common';
+import { checkPortFree } from '@wr/server';
+import { EXIT_CODES } from '../output.js';
 import { ApiKey } from 'caller-sdk';
 import type { Roster, SignedRoster } from '@wr/api';
 
@@ -64,17 +65,6 @@ async function startedOrStopped(starting: Promise<ServerProcess>[], alsoStop: Se
   throw failed.reason;
 }
 
-/** Throws a clear message if a port is taken. */
-async function checkPort(host: string, port: number): Promise<void> {
-  await new Promise<void>((res, rej) => {
-    const s = createServer();
-    s.once('error', (err: NodeJS.ErrnoException) =>
-      rej(new Error(err.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (is another \`npm start\` running?): stop it, or pass --port` : err.message)),
-    );
-    s.listen(port, host, () => s.close(() => res()));
-  });
-}
-
 function secretFile(path: string, make: () => string): string {
   if (!existsSync(path)) writeFileSync(path, make() + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
@@ -85,7 +75,7 @@ function spawnServer(name: string, args: string[], logFile: string, env: Record<
   const log = openSync(logFile, 'a');
   const child = fork(CLI_MAIN, args, { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`));
+    const onExit = (code: number | null) => reject(Object.assign(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`), { exitCode: code }));
     child.once('exit', onExit);
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return;
@@ -103,6 +93,9 @@ function waitExit(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     p.kill(signal);
   });
 }
+
+/** Exit codes that say a server cannot start as configured: starting it again would fail the same way. */
+const STARTUP_FAILURES = new Set([EXIT_CODES.PORT_IN_USE, EXIT_CODES.DATA_DIR_UNUSABLE, EXIT_CODES.CONFIG_INVALID]);
 
 const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 8000;
@@ -161,6 +154,7 @@ class Supervised {
     } catch (err) {
       if (this.#stopped) return;
       this.say(`${this.#current.name} did not come back: ${(err as Error).message}`);
+      if (STARTUP_FAILURES.has((err as { exitCode?: number }).exitCode ?? -1)) return this.say(`${this.#current.name} cannot start as configured: not restarting it`);
       return this.#restartLater();
     }
     if (this.#stopped || this.#intended) return void (await waitExit(p.process, 'SIGTERM'));
@@ -210,7 +204,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
 
   // Port 0: each server takes one the OS gives it, and keeps it across restarts (ports[] is updated once it listens).
   const ports = Array.from({ length: n + 1 }, (_, i) => (opts.port === 0 ? 0 : opts.port + i));
-  if (opts.port !== 0) for (const p of ports) await checkPort(host, p);
+  if (opts.port !== 0) for (const p of ports) await checkPortFree(host, p);
 
   const env = opts.env ?? {};
   // The root admin key: made here, kept here. Servers get its public half only.

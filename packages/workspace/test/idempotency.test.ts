@@ -1,0 +1,96 @@
+/**
+ * Idempotency, through app.inject(): a retry with the same key gets the first
+ * outcome back (marked as a replay) without the work being done again.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IDEMPOTENT_REPLAYED_HEADER } from '@wr/api';
+import { Secret, WrError } from '@wr/common';
+import { Idempotency } from '../src/idempotency.js';
+import { openWorkspaceDb } from '../src/store.js';
+import { newApiKey, startTestWorkspace, type TestWorkspace } from './support.js';
+
+let ws: TestWorkspace;
+before(async () => {
+  ws = await startTestWorkspace();
+});
+after(() => ws?.close());
+
+test('the first execution is not marked replayed; the same key and body replay its result, marked', async () => {
+  const first = await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: 'age-1' });
+  assert.equal(first.status, 200);
+  assert.equal(first.headers[IDEMPOTENT_REPLAYED_HEADER], undefined, 'a first execution is no replay');
+  const again = await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: 'age-1' });
+  assert.equal(again.status, 200);
+  assert.equal(again.headers[IDEMPOTENT_REPLAYED_HEADER], 'true');
+  assert.deepEqual(again.json, first.json, 'the stored identity, not a new one');
+  assert.notEqual(again.headers['x-request-id'], first.headers['x-request-id']);
+
+  // Without a key, or with another, the work is done again.
+  const fresh = await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: 'age-2' });
+  assert.notEqual(fresh.json['publicKey'], first.json['publicKey']);
+  assert.equal(fresh.headers[IDEMPOTENT_REPLAYED_HEADER], undefined);
+  const keyless = await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: '' });
+  assert.equal(keyless.headers[IDEMPOTENT_REPLAYED_HEADER], undefined);
+});
+
+test('a replayed registry change is applied and audited once', async () => {
+  const body = { name: 'reader', scopes: ['keys:read'], publicKey: newApiKey().publicKey };
+  const first = await ws.call('CREATE_API_KEY', body, { idempotencyKey: 'apikey-1' });
+  const again = await ws.call('CREATE_API_KEY', body, { idempotencyKey: 'apikey-1' });
+  assert.equal(first.headers[IDEMPOTENT_REPLAYED_HEADER], undefined);
+  assert.equal(again.headers[IDEMPOTENT_REPLAYED_HEADER], 'true');
+  assert.deepEqual(again.json, first.json);
+  const created = ws.ctx.audit.list(0, 1000).filter((e) => e.action === 'apikey.create' && e.details['apiKeyId'] === first.json['apiKeyId']);
+  assert.equal(created.length, 1);
+});
+
+test('the same key with another body, or for another component, is CONFLICT and not retryable', async () => {
+  await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: 'reused' });
+  const other = await ws.call('GENERATE_AGE_ENCRYPTION', { postQuantum: false }, { idempotencyKey: 'reused' });
+  assert.equal(other.status, 409);
+  assert.equal(other.json.error?.code, 'CONFLICT');
+  assert.equal(other.json.error?.retryable, undefined);
+  const elsewhere = await ws.call('DELETE_KEY_SHARE', { keyId: 'key_' + 'a'.repeat(26) }, { idempotencyKey: 'reused' });
+  assert.equal(elsewhere.json.error?.code, 'CONFLICT');
+  // Another API key's records are its own: the same idempotency key is a fresh call for it.
+  const reader = newApiKey();
+  await ws.call('CREATE_API_KEY', { name: 'age maker', scopes: ['age:generate'], publicKey: reader.publicKey });
+  const theirs = await ws.call('GENERATE_AGE_ENCRYPTION', {}, { idempotencyKey: 'reused', key: reader });
+  assert.equal(theirs.status, 200);
+  assert.equal(theirs.headers[IDEMPOTENT_REPLAYED_HEADER], undefined);
+});
+
+test('a definite error is stored and replayed in the one error body, with the new request id and replayed: true', async () => {
+  const keyId = 'key_' + 'z'.repeat(26);
+  const first = await ws.call('DELETE_KEY_SHARE', { keyId }, { idempotencyKey: 'delete-1' });
+  assert.equal(first.status, 404);
+  assert.deepEqual(first.json, { error: { code: 'NOT_FOUND', message: first.json.error!.message, requestId: first.headers['x-request-id'], param: 'keyId' } });
+  const again = await ws.call('DELETE_KEY_SHARE', { keyId }, { idempotencyKey: 'delete-1' });
+  assert.equal(again.status, 404);
+  assert.deepEqual(again.json, { error: { ...first.json.error!, requestId: again.headers['x-request-id'], replayed: true } });
+  assert.equal(again.headers[IDEMPOTENT_REPLAYED_HEADER], undefined, 'the body says it, for an error');
+});
+
+test('a stored error keeps retryable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-idempotency-'));
+  const db = openWorkspaceDb(join(dir, 'workspace.db'));
+  try {
+    const idem = new Idempotency(db, new Secret(new Uint8Array(randomBytes(32))));
+    const hash = idem.requestHash('DELETE_KEY_SHARE', {});
+    const failing = async () => {
+      throw new WrError('NOT_FOUND', 'not there yet', { param: 'keyId', retryable: true });
+    };
+    await assert.rejects(idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined), { code: 'NOT_FOUND' });
+    const replay = await idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined);
+    const error = { code: 'NOT_FOUND', message: 'not there yet', param: 'keyId', retryable: true };
+    assert.deepEqual(replay, { ok: false, status: 404, replayed: true, error });
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,44 @@
+/**
+ * A workspace that cannot start says why with a code: its port taken, a
+ * setting that does not fit, a data directory it cannot use.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { buildWorkspace, startWorkspace } from '../src/server.js';
+import { newApiKey, startTestWorkspace, type TestWorkspace } from './support.js';
+
+let ws: TestWorkspace;
+before(async () => {
+  ws = await startTestWorkspace();
+});
+after(() => ws?.close());
+
+test('a port already taken is PORT_IN_USE', async () => {
+  const elsewhere = (name: string) => join(dirname(ws.config.databaseFile), name);
+  const running = await startWorkspace({ ...ws.config, databaseFile: elsewhere('first.db') });
+  try {
+    const port = Number(new URL(running.url).port);
+    await assert.rejects(startWorkspace({ ...ws.config, port, databaseFile: elsewhere('second.db') }), {
+      code: 'PORT_IN_USE',
+      message: `port ${port} on 127.0.0.1 is already in use: stop what runs there, or choose another port`,
+    });
+  } finally {
+    await running.close();
+  }
+});
+
+test('settings that do not fit are CONFIG_INVALID, naming the setting', async () => {
+  await assert.rejects(buildWorkspace({ ...ws.config, defaultTargetNode: 'node-9' }), { code: 'CONFIG_INVALID', param: 'defaultTargetNode' });
+  const signedByAnother = newApiKey().signRoster(JSON.parse(ws.config.roster.roster));
+  await assert.rejects(buildWorkspace({ ...ws.config, roster: signedByAnother }), { code: 'CONFIG_INVALID', param: 'roster' });
+  const stranger = { nodeId: 'node-9', url: 'http://127.0.0.1:9', token: ws.config.nodes[0]!.token };
+  await assert.rejects(buildWorkspace({ ...ws.config, nodes: [...ws.config.nodes, stranger] }), { code: 'CONFIG_INVALID', param: 'nodes' });
+});
+
+test('a data directory it cannot use is DATA_DIR_UNUSABLE', async () => {
+  const notADir = join(dirname(ws.config.databaseFile), 'a-file');
+  writeFileSync(notADir, '');
+  await assert.rejects(buildWorkspace({ ...ws.config, databaseFile: join(notADir, 'workspace.db') }), { code: 'DATA_DIR_UNUSABLE' });
+});
