@@ -118,7 +118,10 @@ for (let round = 0; round < ROUNDS; round++) {
 const med = (label: string): number => median(samples.get(label)!);
 const p10 = (label: string): number => percentile(samples.get(label)!, 10);
 
-console.log(`age-wrap: 1 KiB payload, one X25519 recipient; ${ROUNDS} interleaved rounds (Node ${process.version}, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs)`);
+console.log(
+  `age-wrap: 1 KiB payload, one X25519 recipient; ${ROUNDS} interleaved rounds (Node ` +
+    `${process.version}, load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs)`,
+);
 console.log(`${''.padEnd(58)} ${'median'.padStart(9)}    ${'p10'.padStart(9)}     n`);
 for (const c of cases) {
   if (c.label.startsWith('floor')) console.log('');
@@ -129,7 +132,12 @@ const ours = med('ours: wrap + unwrap');
 const floor = med('floor: node:crypto primitives for a wrap + unwrap');
 const container = med('age-encryption container alone (no-op recipient)');
 console.log('');
-console.log(`ratio ours / primitive floor: ${(ours / floor).toFixed(2)}x median, ${(p10('ours: wrap + unwrap') / p10('floor: node:crypto primitives for a wrap + unwrap')).toFixed(2)}x p10 (target <= 2x)`);
-console.log(`  of ours, age-encryption's container (header, HMAC, STREAM, web streams): ~${container.toFixed(0)} µs (${((100 * container) / ours).toFixed(0)}%)`);
+console.log(
+  `ratio ours / primitive floor: ${(ours / floor).toFixed(2)}x median, ` +
+    `${(p10('ours: wrap + unwrap') / p10('floor: node:crypto primitives for a wrap + unwrap')).toFixed(2)}x p10 (target <= 2x)`,
+);
+console.log(
+  `  of ours, age-encryption's container (header, HMAC, STREAM, web streams): ~${container.toFixed(0)} µs (${((100 * container) / ours).toFixed(0)}%)`,
+);
 console.log(`ratio bare age-encryption / ours: ${(med('age-encryption: encrypt + decrypt (bare, binary)') / ours).toFixed(1)}x`);
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);

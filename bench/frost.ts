@@ -54,7 +54,11 @@ async function setup(scheme: SchemeName) {
   for (let i = 1; i <= 3; i++) {
     const k = generateSigningKey();
     const a = await generateIdentity('x25519');
-    nodes.push({ participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey } as DkgParticipant, signingKey: k.secretKey, age: a.identity });
+    nodes.push({
+      participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey } as DkgParticipant,
+      signingKey: k.secretKey,
+      age: a.identity,
+    });
   }
   return nodes;
 }
@@ -66,7 +70,15 @@ async function oursDkg(scheme: SchemeName, nodes: Awaited<ReturnType<typeof setu
   const r1 = nodes.map((n) => dkgRound1({ sessionId, scheme, minSigners: 2, participants, self: n.participant.identifier, signingKey: n.signingKey }));
   const broadcast = r1.map((r) => r.message);
   const r2 = (await Promise.all(r1.map((r) => dkgRound2(r.state, broadcast)))).flat();
-  return Promise.all(nodes.map((n, i) => dkgRound3(r1[i]!.state, r2.filter((m) => m.to === n.participant.identifier), n.age)));
+  return Promise.all(
+    nodes.map((n, i) =>
+      dkgRound3(
+        r1[i]!.state,
+        r2.filter((m) => m.to === n.participant.identifier),
+        n.age,
+      ),
+    ),
+  );
 }
 
 function nobleDkg(scheme: SchemeName) {
@@ -74,7 +86,12 @@ function nobleDkg(scheme: SchemeName) {
   const signers = { min: 2, max: 3 };
   const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
   const r1 = ids.map((id) => frost.DKG.round1(id, signers));
-  const r2 = r1.map((r, i) => frost.DKG.round2(r.secret, r1.filter((_, j) => j !== i).map((x) => x.public)));
+  const r2 = r1.map((r, i) =>
+    frost.DKG.round2(
+      r.secret,
+      r1.filter((_, j) => j !== i).map((x) => x.public),
+    ),
+  );
   return r1.map((r, i) =>
     frost.DKG.round3(
       r.secret,

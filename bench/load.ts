@@ -18,7 +18,15 @@ const CLIENTS = 32;
 
 function memoryTable(net: LocalNetwork, label: string) {
   const procs = [net.workspace, ...net.nodes.values()];
-  console.log(`  memory (${label}): ` + procs.map((p) => { const m = memoryOf(p.process.pid!); return `${p.name} rss ${m.rssMiB.toFixed(0)} MiB peak ${m.peakMiB.toFixed(0)} MiB`; }).join(', '));
+  console.log(
+    `  memory (${label}): ` +
+      procs
+        .map((p) => {
+          const m = memoryOf(p.process.pid!);
+          return `${p.name} rss ${m.rssMiB.toFixed(0)} MiB peak ${m.peakMiB.toFixed(0)} MiB`;
+        })
+        .join(', '),
+  );
 }
 
 async function main() {
@@ -26,8 +34,13 @@ async function main() {
   const dir = mkdtempSync(join('.tmp', 'bench-load-'));
   const snapshots = join(dir, 'heap-snapshots');
   mkdirSync(snapshots);
-  const net = await startLocalNetwork({ dir, port: 0, env: { WR_LOG_LEVEL: 'warn', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` } });
-  const workspaceHeap = () => heapAfterGcMiB(net.workspace.process.pid!, snapshots, `${net.baseUrl}/metrics`, readFileSync(join(net.dir, 'workspace', 'metrics.token'), 'utf8').trim());
+  const net = await startLocalNetwork({
+    dir,
+    port: 0,
+    env: { WR_LOG_LEVEL: 'warn', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` },
+  });
+  const workspaceHeap = () =>
+    heapAfterGcMiB(net.workspace.process.pid!, snapshots, `${net.baseUrl}/metrics`, readFileSync(join(net.dir, 'workspace', 'metrics.token'), 'utf8').trim());
   try {
     const ws = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl });
 
@@ -50,7 +63,10 @@ async function main() {
       lat.push(performance.now() - s);
     });
     const secs = (performance.now() - t) / 1000;
-    console.log(`bulk migration: ${SHARES} shares node-1 → node-3 in ${secs.toFixed(1)} s: ${(SHARES / secs).toFixed(0)} shares/s, p50 ${fmt(percentile(lat, 50))}, p99 ${fmt(percentile(lat, 99))}`);
+    console.log(
+      `bulk migration: ${SHARES} shares node-1 → node-3 in ${secs.toFixed(1)} s: ` +
+        `${(SHARES / secs).toFixed(0)} shares/s, p50 ${fmt(percentile(lat, 50))}, p99 ${fmt(percentile(lat, 99))}`,
+    );
     memoryTable(net, 'after migration, peak covers it');
 
     // Sustained mixed load, in thirds, with the workspace's heap after a full collection between them.
@@ -83,7 +99,10 @@ async function main() {
       );
       heaps.push(await workspaceHeap());
     }
-    console.log(`sustained load: ${CLIENTS} clients × ${SECONDS} s: ${ops.length} calls, ${(ops.length / SECONDS).toFixed(0)} calls/s, p50 ${fmt(percentile(ops, 50))}, p99 ${fmt(percentile(ops, 99))}, errors ${errors}`);
+    console.log(
+      `sustained load: ${CLIENTS} clients × ${SECONDS} s: ${ops.length} calls, ${(ops.length / SECONDS).toFixed(0)} ` +
+        `calls/s, p50 ${fmt(percentile(ops, 50))}, p99 ${fmt(percentile(ops, 99))}, errors ${errors}`,
+    );
     memoryTable(net, 'load end');
     console.log(`  workspace heap after a full collection (start, then each third): ${heaps.map((h) => `${h.toFixed(1)} MiB`).join(' → ')}`);
     if (errors > 0) process.exitCode = 1;

@@ -18,7 +18,12 @@ function nobleDkg() {
   const signers = { min: 2, max: 3 };
   const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
   const r1 = ids.map((id) => frost.DKG.round1(id, signers));
-  const r2 = r1.map((p) => frost.DKG.round2(p.secret, r1.filter((o) => o !== p).map((o) => o.public)));
+  const r2 = r1.map((p) =>
+    frost.DKG.round2(
+      p.secret,
+      r1.filter((o) => o !== p).map((o) => o.public),
+    ),
+  );
   return r1.map((p, i) =>
     frost.DKG.round3(
       p.secret,

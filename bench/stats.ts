@@ -31,7 +31,7 @@ export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
 export async function heapAfterGcMiB(pid: number, snapshotDir: string, metricsUrl: string, metricsToken: string): Promise<number> {
   const before = new Set(readdirSync(snapshotDir));
   process.kill(pid, 'SIGUSR2');
-  for (let lastSize = -1; ; ) {
+  for (let lastSize = -1; ;) {
     await new Promise((r) => setTimeout(r, 500));
     const file = readdirSync(snapshotDir).find((f) => !before.has(f));
     if (!file) continue;

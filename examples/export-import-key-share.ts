@@ -23,7 +23,8 @@ const workspace = new WorkspaceClient({ apiKey: process.env.WR_API_KEY! });
 // The keyId of the key share you want to export/migrate
 const sourceKeyId =
   process.env.SOURCE_KEY_ID ??
-  (await workspace.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise()).shares[0]!.keyId;
+  (await workspace.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise()).shares[0]!
+    .keyId;
 console.log('Source key share:', sourceKeyId);
 
 // Step 1: Fetch the target MPC node's age public key
@@ -38,17 +39,21 @@ console.log('Backup identity:', myAgePublicKey);
 await secrets.store('age-private-key', myAgeEncryptedPrivateKey);
 
 // Step 3: Export the key share, encrypted to the target node's key
-const exportResult = await workspace.call(ComponentModule.EXPORT_KEY_SHARE, {
-  keyId: sourceKeyId,
-  ageRecipient: recipientKey, // encrypt to the target node
-}).promise();
+const exportResult = await workspace
+  .call(ComponentModule.EXPORT_KEY_SHARE, {
+    keyId: sourceKeyId,
+    ageRecipient: recipientKey, // encrypt to the target node
+  })
+  .promise();
 const { wrappedKeyShare } = exportResult;
 console.log('Wrapped key share (safe to transfer):', wrappedKeyShare.slice(0, 40) + '...');
 
 // Step 5: Import the wrapped key share into the target MPC node
-const importResult = await workspace.call(ComponentModule.IMPORT_KEY_SHARE, {
-  wrappedKeyShare,
-}).promise();
+const importResult = await workspace
+  .call(ComponentModule.IMPORT_KEY_SHARE, {
+    wrappedKeyShare,
+  })
+  .promise();
 const { keyId: newKeyId } = importResult;
 console.log('New keyId on target node:', newKeyId);
 await db.saveKeyId(newKeyId);

@@ -16,7 +16,13 @@ test('the audit log has one entry per export, import, rewrap, create, sign and d
     const other = await generateIdentity('x25519');
     const exported = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: [mine.publicKey, other.recipient] }).promise();
     const { recipientKey } = await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, {}).promise();
-    const rewrapped = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: mine.encryptedPrivateKey, wrappedKeyShare: exported.wrappedKeyShare, ageRecipient: recipientKey }).promise();
+    const rewrapped = await c
+      .call(ComponentModule.REWRAPPING_KEY_SHARE, {
+        ageIdentity: mine.encryptedPrivateKey,
+        wrappedKeyShare: exported.wrappedKeyShare,
+        ageRecipient: recipientKey,
+      })
+      .promise();
     const imported = await c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: rewrapped.rewrappedKeyShare }).promise();
     await c.call(ComponentModule.DELETE_KEY_SHARE, { keyId: imported.keyId }).promise();
     await c.call(ComponentModule.SIGN, { keyIds: [key.shares[0]!.keyId, key.shares[1]!.keyId], message: 'abcd' }).promise();
@@ -51,7 +57,11 @@ test('the audit log has one entry per export, import, rewrap, create, sign and d
     assert.equal(on1('share.export').length, 1);
     assert.equal(on1('key.sign').length, 1);
     assert.equal(on1('key.sign')[0]!.actor, c.apiKeyId);
-    assert.deepEqual(await c.call(ComponentModule.VERIFY_AUDIT_LOG, { nodeId: 'node-1' }).promise(), { ok: true, entries: nodeLog.length, headHash: nodeLog[nodeLog.length - 1]!.hash });
+    assert.deepEqual(await c.call(ComponentModule.VERIFY_AUDIT_LOG, { nodeId: 'node-1' }).promise(), {
+      ok: true,
+      entries: nodeLog.length,
+      headHash: nodeLog[nodeLog.length - 1]!.hash,
+    });
     const nodeDb = new Database(join(net.dir, 'node-1', 'node.db'));
     nodeDb.exec('DROP TRIGGER audit_log_no_update');
     nodeDb.prepare("UPDATE audit_log SET actor = 'someone else' WHERE action = 'key.sign'").run();
@@ -76,7 +86,14 @@ test('the audit log has one entry per export, import, rewrap, create, sign and d
     assert.equal(broken.ok, false);
     assert.equal(broken.firstBadSeq, 3);
     // Re-hashing the chain from there on, as an attacker without the master key can, does not make it whole.
-    const rows = db.prepare('SELECT * FROM audit_log WHERE seq >= 3 ORDER BY seq').all() as { seq: number; at: string; actor: string; action: string; details: string; prev_hash: string }[];
+    const rows = db.prepare('SELECT * FROM audit_log WHERE seq >= 3 ORDER BY seq').all() as {
+      seq: number;
+      at: string;
+      actor: string;
+      action: string;
+      details: string;
+      prev_hash: string;
+    }[];
     let prev = (db.prepare('SELECT hash FROM audit_log WHERE seq = 2').get() as { hash: string }).hash;
     for (const r of rows) {
       const body = JSON.stringify({ action: r.action, actor: r.actor, at: r.at, details: JSON.parse(r.details), seq: r.seq });

@@ -23,7 +23,11 @@ let key: ComponentResult<'CREATE_KEY'>;
 let attackerRecipient: string;
 
 /** The attacker's own way to a node: the workspace's credential, any path, any body. */
-async function asWorkspace(nodeId: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> & { error?: { code: string; message: string } } }> {
+async function asWorkspace(
+  nodeId: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> & { error?: { code: string; message: string } } }> {
   const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
   const res = await fetch(net.nodes.get(nodeId)!.url + path, {
     method: body === undefined ? 'GET' : 'POST',
@@ -34,7 +38,8 @@ async function asWorkspace(nodeId: string, path: string, body?: unknown): Promis
 }
 
 /** A call as an honest caller signs it (the attacker sees it pass through). */
-const signed = (k: ApiKey, component: string, params: object, idempotencyKey = `idem-${Math.random()}`) => k.sign(component, JSON.stringify(params), idempotencyKey);
+const signed = (k: ApiKey, component: string, params: object, idempotencyKey = `idem-${Math.random()}`) =>
+  k.sign(component, JSON.stringify(params), idempotencyKey);
 
 /** What every node holds: shares (by keyId, with their public description) and the API-key registry. */
 async function nodeState(): Promise<string> {
@@ -71,15 +76,31 @@ test('it cannot make a node sign a message no caller asked for', async () => {
   // No caller at all, a key the registry does not know, and a caller's signature over another message.
   refused(await asWorkspace('node-1', '/v1/sign/round1', { sessionId: session, keyId }), ['INVALID_ARGUMENT'], 'no signed call');
   const stranger = new ApiKey(generateApiKey().apiKey);
-  refused(await asWorkspace('node-1', '/v1/sign/round1', { sessionId: session, keyId, auth: signed(stranger, 'SIGN', { keyIds: [keyId, key.shares[1]!.keyId], message: 'ee' }) }), ['UNAUTHENTICATED'], 'unregistered key');
+  refused(
+    await asWorkspace('node-1', '/v1/sign/round1', {
+      sessionId: session,
+      keyId,
+      auth: signed(stranger, 'SIGN', { keyIds: [keyId, key.shares[1]!.keyId], message: 'ee' }),
+    }),
+    ['UNAUTHENTICATED'],
+    'unregistered key',
+  );
   const honest = signed(admin, 'SIGN', { keyIds: [key.shares[1]!.keyId, key.shares[2]!.keyId], message: 'c0ffee' });
   refused(await asWorkspace('node-1', '/v1/sign/round1', { sessionId: session, keyId, auth: honest }), ['PERMISSION_DENIED'], 'a signed call for other shares');
   const altered = { ...honest, body: honest.body.replace('c0ffee', 'deadbeef') };
-  refused(await asWorkspace('node-2', '/v1/sign/round1', { sessionId: session, keyId: key.shares[1]!.keyId, auth: altered }), ['UNAUTHENTICATED'], 'a signed call with its message changed');
+  refused(
+    await asWorkspace('node-2', '/v1/sign/round1', { sessionId: session, keyId: key.shares[1]!.keyId, auth: altered }),
+    ['UNAUTHENTICATED'],
+    'a signed call with its message changed',
+  );
   // The honest call is used once; its replay is refused, and round 2 signs only the message the caller signed.
   const ok = await asWorkspace('node-2', '/v1/sign/round1', { sessionId: session, keyId: key.shares[1]!.keyId, auth: honest });
   assert.equal(ok.status, 200);
-  refused(await asWorkspace('node-2', '/v1/sign/round1', { sessionId: 'ses_' + 'b'.repeat(26), keyId: key.shares[1]!.keyId, auth: honest }), ['REPLAYED'], 'a replayed call');
+  refused(
+    await asWorkspace('node-2', '/v1/sign/round1', { sessionId: 'ses_' + 'b'.repeat(26), keyId: key.shares[1]!.keyId, auth: honest }),
+    ['REPLAYED'],
+    'a replayed call',
+  );
   const stale = admin.sign('SIGN', JSON.stringify({ keyIds: [key.shares[0]!.keyId, key.shares[1]!.keyId], message: 'aa' }), 'old', Date.now() - 10 * 60_000);
   refused(await asWorkspace('node-1', '/v1/sign/round1', { sessionId: session, keyId, auth: stale }), ['UNAUTHENTICATED'], 'a call signed 10 minutes ago');
   assert.equal(await nodeState(), before);
@@ -93,7 +114,11 @@ test('it cannot export a share to its own recipient, nor another share than the 
   const swapped = { ...honest, body: JSON.stringify({ keyId: a, ageRecipient: attackerRecipient }) };
   refused(await asWorkspace('node-1', `/v1/shares/${a}/export`, { auth: swapped }), ['UNAUTHENTICATED'], 'recipient swapped');
   refused(await asWorkspace('node-2', `/v1/shares/${b}/export`, { auth: honest }), ['PERMISSION_DENIED'], 'the call used for another share');
-  refused(await asWorkspace('node-1', `/v1/shares/${a}/export`, { auth: signed(admin, 'SIGN', { keyIds: [a, b], message: 'aa' }) }), ['PERMISSION_DENIED'], 'a SIGN call used to export');
+  refused(
+    await asWorkspace('node-1', `/v1/shares/${a}/export`, { auth: signed(admin, 'SIGN', { keyIds: [a, b], message: 'aa' }) }),
+    ['PERMISSION_DENIED'],
+    'a SIGN call used to export',
+  );
   refused(await asWorkspace('node-1', `/v1/shares/${a}/export`, { recipients: [attackerRecipient] }), ['INVALID_ARGUMENT'], 'the old unsigned form');
   assert.equal(await nodeState(), before);
 });
@@ -101,8 +126,16 @@ test('it cannot export a share to its own recipient, nor another share than the 
 test('it cannot delete shares: not unsigned, not through a DKG abort of a committed key', async () => {
   const before = await nodeState();
   const a = key.shares[0]!.keyId;
-  refused(await asWorkspace('node-1', `/v1/shares/${a}/delete`, { auth: signed(new ApiKey(generateApiKey().apiKey), 'DELETE_KEY_SHARE', { keyId: a }) }), ['UNAUTHENTICATED'], 'delete signed by a stranger');
-  refused(await asWorkspace('node-1', `/v1/shares/${a}/delete`, { auth: signed(admin, 'DELETE_KEY_SHARE', { keyId: key.shares[1]!.keyId }) }), ['PERMISSION_DENIED'], 'a delete of another share');
+  refused(
+    await asWorkspace('node-1', `/v1/shares/${a}/delete`, { auth: signed(new ApiKey(generateApiKey().apiKey), 'DELETE_KEY_SHARE', { keyId: a }) }),
+    ['UNAUTHENTICATED'],
+    'delete signed by a stranger',
+  );
+  refused(
+    await asWorkspace('node-1', `/v1/shares/${a}/delete`, { auth: signed(admin, 'DELETE_KEY_SHARE', { keyId: key.shares[1]!.keyId }) }),
+    ['PERMISSION_DENIED'],
+    'a delete of another share',
+  );
   // The workspace database tells the attacker every DKG session; aborting a committed one removes nothing.
   const db = new Database(join(net.dir, 'workspace', 'workspace.db'), { readonly: true });
   const sessions = (db.prepare('SELECT session_id FROM dkg_results').all() as { session_id: string }[]).map((r) => r.session_id);
@@ -117,16 +150,31 @@ test('it cannot delete shares: not unsigned, not through a DKG abort of a commit
   assert.equal(await nodeState(), before);
 });
 
-test('it cannot run a DKG with fake peers, even with a caller\'s signed CREATE_KEY', async () => {
+test("it cannot run a DKG with fake peers, even with a caller's signed CREATE_KEY", async () => {
   const before = await nodeState();
   const honest = signed(admin, 'CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] });
   const info1 = (await asWorkspace('node-1', '/v1/info')).json as { recipientKey: string; signingKey: string };
   const fake = { identifier: '02' + '00'.repeat(31), recipient: attackerRecipient, signingKey: generateApiKey().publicKey };
   const participants = [{ identifier: '01' + '00'.repeat(31), recipient: info1.recipientKey, signingKey: info1.signingKey }, fake];
-  refused(await asWorkspace('node-1', '/v1/dkg/round1', { sessionId: 'ses_' + 'c'.repeat(26), participants, self: participants[0]!.identifier, auth: honest }), ['PERMISSION_DENIED'], 'a fake peer');
-  refused(await asWorkspace('node-1', '/v1/dkg/round1', { sessionId: 'ses_' + 'd'.repeat(26), participants, self: participants[0]!.identifier }), ['INVALID_ARGUMENT'], 'no signed call');
+  refused(
+    await asWorkspace('node-1', '/v1/dkg/round1', { sessionId: 'ses_' + 'c'.repeat(26), participants, self: participants[0]!.identifier, auth: honest }),
+    ['PERMISSION_DENIED'],
+    'a fake peer',
+  );
+  refused(
+    await asWorkspace('node-1', '/v1/dkg/round1', { sessionId: 'ses_' + 'd'.repeat(26), participants, self: participants[0]!.identifier }),
+    ['INVALID_ARGUMENT'],
+    'no signed call',
+  );
   // A roster of its own, to make the fake peer a member: refused, it is not the admin's.
-  const forged = new ApiKey(generateApiKey().apiKey).signRoster({ version: 99, issuedAt: new Date().toISOString(), nodes: [{ nodeId: 'node-1', ...pick(info1) }, { nodeId: 'node-9', signingKey: fake.signingKey, recipientKey: fake.recipient, postQuantumRecipientKey: 'age1pq1' + 'q'.repeat(60) }] });
+  const forged = new ApiKey(generateApiKey().apiKey).signRoster({
+    version: 99,
+    issuedAt: new Date().toISOString(),
+    nodes: [
+      { nodeId: 'node-1', ...pick(info1) },
+      { nodeId: 'node-9', signingKey: fake.signingKey, recipientKey: fake.recipient, postQuantumRecipientKey: 'age1pq1' + 'q'.repeat(60) },
+    ],
+  });
   refused(await asWorkspace('node-1', '/v1/roster', { roster: forged }), ['PERMISSION_DENIED'], 'a roster the admin did not sign');
   assert.equal(await nodeState(), before);
 });
@@ -144,10 +192,13 @@ test('it cannot grant itself scopes or register keys', async () => {
   assert.notEqual(afterHonest, before, 'the honest registration reached the nodes');
   for (const nodeId of net.nodes.keys()) {
     const r = await asWorkspace(nodeId, '/v1/registry/changes', { changes: [selfSigned, widening] });
-    assert.deepEqual((r.json['results'] as { ok: boolean; code?: string }[]).map((x) => [x.ok, x.code]), [
-      [false, 'UNAUTHENTICATED'],
-      [false, 'PERMISSION_DENIED'],
-    ]);
+    assert.deepEqual(
+      (r.json['results'] as { ok: boolean; code?: string }[]).map((x) => [x.ok, x.code]),
+      [
+        [false, 'UNAUTHENTICATED'],
+        [false, 'PERMISSION_DENIED'],
+      ],
+    );
   }
   assert.equal(await nodeState(), afterHonest);
 });
@@ -163,7 +214,9 @@ test('a node refuses a second share of a key it holds, and a share it deleted', 
   const moved = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[2]!.keyId, ageRecipient: node4 }).promise();
   const imported = await c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: moved.wrappedKeyShare, nodeId: 'node-4' }).promise();
   await c.call(ComponentModule.DELETE_KEY_SHARE, { keyId: imported.keyId }).promise();
-  await assert.rejects(c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: moved.wrappedKeyShare, nodeId: 'node-4' }).promise(), { code: 'SHARE_RETIRED' });
+  await assert.rejects(c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: moved.wrappedKeyShare, nodeId: 'node-4' }).promise(), {
+    code: 'SHARE_RETIRED',
+  });
 });
 
 function pick(i: { recipientKey: string; signingKey: string; postQuantumRecipientKey?: string }) {
@@ -181,22 +234,31 @@ test('an identity sealed for one caller rewraps nothing for another (review H1)'
   const backup = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: sealed.publicKey }).promise();
   const bobs = (await generateIdentity('x25519')).recipient;
   await assert.rejects(
-    asBob.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare, ageRecipient: bobs }).promise(),
+    asBob
+      .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare, ageRecipient: bobs })
+      .promise(),
     { code: 'PERMISSION_DENIED' },
   );
   // Its owner can.
-  const own = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare }).promise();
+  const own = await c
+    .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare })
+    .promise();
   assert.ok(own.encryptedPrivateKey && own.publicKey);
 });
 
 test('a policy of two approvals: it cannot skip them, and two admins other than the requester run the call', async () => {
   const c = net.client;
   const [second, third] = [generateApiKey(), generateApiKey()];
-  for (const [name, k] of [['second-admin', second], ['third-admin', third]] as const) {
+  for (const [name, k] of [
+    ['second-admin', second],
+    ['third-admin', third],
+  ] as const) {
     await c.call(ComponentModule.CREATE_API_KEY, { name, scopes: ['admin', 'keys:read', 'keys:export'], publicKey: k.publicKey }).promise();
   }
   // Only the root admin key sets the policy; every node applies it itself.
-  await assert.rejects(new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.SET_POLICY, { approvals: [] }).promise(), { code: 'PERMISSION_DENIED' });
+  await assert.rejects(new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.SET_POLICY, { approvals: [] }).promise(), {
+    code: 'PERMISSION_DENIED',
+  });
   await c.call(ComponentModule.SET_POLICY, { approvals: [{ component: 'EXPORT_KEY_SHARE', approvals: 2 }] }).promise();
   const before = await nodeState();
 
@@ -206,7 +268,11 @@ test('a policy of two approvals: it cannot skip them, and two admins other than 
   await assert.rejects(c.call(ComponentModule.EXPORT_KEY_SHARE, params).promise(), { code: 'APPROVAL_REQUIRED' });
 
   // The attacker holds the caller's signed call, and the request with too few, repeated or self-made approvals.
-  refused(await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: signed(admin, 'EXPORT_KEY_SHARE', params) }), ['APPROVAL_REQUIRED'], 'a direct call');
+  refused(
+    await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: signed(admin, 'EXPORT_KEY_SHARE', params) }),
+    ['APPROVAL_REQUIRED'],
+    'a direct call',
+  );
   const request = signed(admin, 'REQUEST_APPROVAL', { component: 'EXPORT_KEY_SHARE', params });
   const approvalRequestId = 'apr_' + callDigest(request);
   const approve = (k: string) => signed(new ApiKey(k), 'APPROVE_REQUEST', { approvalRequestId });
@@ -214,18 +280,26 @@ test('a policy of two approvals: it cannot skip them, and two admins other than 
     ['one approval', [approve(second.apiKey)]],
     ['one admin twice', [approve(second.apiKey), approve(second.apiKey)]],
     ['the requester approving itself', [approve(second.apiKey), approve(net.apiKey)]],
-    ['an approval of another request', [approve(second.apiKey), signed(new ApiKey(third.apiKey), 'APPROVE_REQUEST', { approvalRequestId: 'apr_' + 'f'.repeat(64) })]],
+    [
+      'an approval of another request',
+      [approve(second.apiKey), signed(new ApiKey(third.apiKey), 'APPROVE_REQUEST', { approvalRequestId: 'apr_' + 'f'.repeat(64) })],
+    ],
   ];
-  for (const [what, approvals] of attempts) refused(await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: request, approvals }), ['APPROVAL_REQUIRED'], what);
+  for (const [what, approvals] of attempts)
+    refused(await asWorkspace('node-1', `/v1/shares/${keyId}/export`, { auth: request, approvals }), ['APPROVAL_REQUIRED'], what);
   assert.equal(await nodeState(), before);
 
   // The honest way: requested, approved by two other admins, and run once the second approval is in.
   const pending = await c.call(ComponentModule.REQUEST_APPROVAL, { component: 'EXPORT_KEY_SHARE', params }).promise();
   assert.deepEqual([pending.status, pending.required, pending.approvedBy], ['pending', 2, []]);
   await assert.rejects(c.call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise(), { code: 'PERMISSION_DENIED' });
-  const once = await new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+  const once = await new WorkspaceClient({ apiKey: second.apiKey, baseUrl: net.baseUrl })
+    .call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId })
+    .promise();
   assert.equal(once.status, 'pending');
-  const done = await new WorkspaceClient({ apiKey: third.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+  const done = await new WorkspaceClient({ apiKey: third.apiKey, baseUrl: net.baseUrl })
+    .call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId })
+    .promise();
   assert.equal(done.status, 'executed', JSON.stringify(done.error));
   const { wrappedKeyShare } = done.result as { wrappedKeyShare: string };
   const envelope = JSON.parse(new TextDecoder().decode(await unwrap(wrappedKeyShare, { identities: [escrow.identity.expose()] }))) as { identifier: string };
@@ -244,7 +318,13 @@ test('the SDK refuses a node recipient that is not in the roster the admin signe
   const honest = await net.client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise();
   const lies = [
     { ...honest, recipientKey: attackerRecipient },
-    { ...honest, roster: new ApiKey(generateApiKey().apiKey).signRoster({ ...JSON.parse(honest.roster.roster), nodes: [{ ...JSON.parse(honest.roster.roster).nodes[3], recipientKey: attackerRecipient }] }) },
+    {
+      ...honest,
+      roster: new ApiKey(generateApiKey().apiKey).signRoster({
+        ...JSON.parse(honest.roster.roster),
+        nodes: [{ ...JSON.parse(honest.roster.roster).nodes[3], recipientKey: attackerRecipient }],
+      }),
+    },
     { ...honest, nodeId: 'node-1' },
   ];
   const fake = createServer((req, res) => {
@@ -253,8 +333,13 @@ test('the SDK refuses a node recipient that is not in the roster the admin signe
   });
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
   try {
-    const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, adminPublicKey: net.adminPublicKey });
-    for (let i = 0; i < 3; i++) await assert.rejects(client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise(), { code: 'UNAUTHENTICATED' });
+    const client = new WorkspaceClient({
+      apiKey: net.apiKey,
+      baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
+      adminPublicKey: net.adminPublicKey,
+    });
+    for (let i = 0; i < 3; i++)
+      await assert.rejects(client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise(), { code: 'UNAUTHENTICATED' });
   } finally {
     fake.close();
   }
@@ -273,11 +358,16 @@ test('an identity given as text reaches the node that uses it, never the workspa
   }) as typeof fetch;
   let rewrapped: string;
   try {
-    ({ rewrappedKeyShare: rewrapped } = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: mine.identity.expose(), wrappedKeyShare, ageRecipient: fresh.recipient }).promise());
+    ({ rewrappedKeyShare: rewrapped } = await c
+      .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: mine.identity.expose(), wrappedKeyShare, ageRecipient: fresh.recipient })
+      .promise());
   } finally {
     globalThis.fetch = realFetch;
   }
-  assert.ok(sent.some((b) => b.includes('BEGIN AGE ENCRYPTED FILE')), 'the identity went wrapped');
+  assert.ok(
+    sent.some((b) => b.includes('BEGIN AGE ENCRYPTED FILE')),
+    'the identity went wrapped',
+  );
   for (const body of sent) assert.ok(!body.includes(mine.identity.expose()), 'the identity went to the workspace in the clear');
   const envelope = JSON.parse(new TextDecoder().decode(await unwrap(rewrapped, { identities: [fresh.identity.expose()] }))) as { identifier: string };
   assert.equal(envelope.identifier, key.shares[1]!.identifier);
@@ -286,7 +376,10 @@ test('an identity given as text reaches the node that uses it, never the workspa
 test('the SDK refuses results the nodes did not sign for: a key, an export, an import', async () => {
   const c = net.client;
   const made = await c.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
-  assert.ok(made.shares.every((s) => s.receipt?.nodeId === s.nodeId), 'every share comes with its node\'s receipt');
+  assert.ok(
+    made.shares.every((s) => s.receipt?.nodeId === s.nodeId),
+    "every share comes with its node's receipt",
+  );
   const escrow = await generateIdentity('x25519');
   const exported = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: made.shares[0]!.keyId, ageRecipient: escrow.recipient }).promise();
   const node4 = (await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise()).recipientKey;
@@ -311,10 +404,16 @@ test('the SDK refuses results the nodes did not sign for: a key, an export, an i
   });
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
   try {
-    const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, adminPublicKey: net.adminPublicKey });
+    const client = new WorkspaceClient({
+      apiKey: net.apiKey,
+      baseUrl: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
+      adminPublicKey: net.adminPublicKey,
+    });
     const refusedBySdk = (p: Promise<unknown>) => assert.rejects(p, { code: 'UNAUTHENTICATED' });
     await refusedBySdk(client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise());
-    await refusedBySdk(client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable: false }).promise());
+    await refusedBySdk(
+      client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable: false }).promise(),
+    );
     await refusedBySdk(client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: made.shares[0]!.keyId, ageRecipient: escrow.recipient }).promise());
     await refusedBySdk(client.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: toNode4.wrappedKeyShare, nodeId: 'node-4' }).promise());
   } finally {

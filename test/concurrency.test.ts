@@ -64,8 +64,13 @@ test('50 concurrent imports of the same wrapped share into one node give one sha
 
   const after = await shareCount();
   assert.equal(after.get('node-4'), before.get('node-4')! + 1, 'node-4 holds one more share, not more');
-  const onNode4 = (await holdings(strict, ['node-4'])).get('node-4')!.filter((s) => slotOf(s) === slotOf({ publicKey: key.publicKey, identifier: source.identifier }));
-  assert.deepEqual(onNode4.map((s) => s.keyId), [keyId]);
+  const onNode4 = (await holdings(strict, ['node-4']))
+    .get('node-4')!
+    .filter((s) => slotOf(s) === slotOf({ publicKey: key.publicKey, identifier: source.identifier }));
+  assert.deepEqual(
+    onNode4.map((s) => s.keyId),
+    [keyId],
+  );
   // The one copy is whole: it signs with the other share in place of the original.
   await provesSigning(strict, [keyId!, key.shares[1]!.keyId], key.publicKey);
 });
@@ -75,7 +80,9 @@ test('concurrent calls with one idempotency key do the work once', async () => {
   const before = await shareCount();
   // The first runs; the others get "still running" (409), wait, and get its stored result.
   const created = await allSucceed(
-    Array.from({ length: 10 }, () => patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-2', 'node-3'] }, { idempotencyKey: 'one-key-create' }).promise()),
+    Array.from({ length: 10 }, () =>
+      patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-2', 'node-3'] }, { idempotencyKey: 'one-key-create' }).promise(),
+    ),
     'CREATE_KEY ×10, one idempotency key',
   );
   for (const c of created) assert.deepEqual(c, created[0], 'every caller got the same key');
@@ -83,9 +90,13 @@ test('concurrent calls with one idempotency key do the work once', async () => {
   assert.equal(afterCreate.get('node-2'), before.get('node-2')! + 1, 'one key generation ran, not ten');
   assert.equal(afterCreate.get('node-3'), before.get('node-3')! + 1, 'one key generation ran, not ten');
 
-  const { wrappedKeyShare } = await strict.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: created[0]!.shares[0]!.keyId, ageRecipient: recipients.get('node-1')! }).promise();
+  const { wrappedKeyShare } = await strict
+    .call(ComponentModule.EXPORT_KEY_SHARE, { keyId: created[0]!.shares[0]!.keyId, ageRecipient: recipients.get('node-1')! })
+    .promise();
   const imported = await allSucceed(
-    Array.from({ length: 10 }, () => patient.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-1' }, { idempotencyKey: 'one-key-import' }).promise()),
+    Array.from({ length: 10 }, () =>
+      patient.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-1' }, { idempotencyKey: 'one-key-import' }).promise(),
+    ),
     'IMPORT_KEY_SHARE ×10, one idempotency key',
   );
   for (const r of imported) assert.deepEqual(r, imported[0], 'every caller got the same outcome');
@@ -118,7 +129,10 @@ test('a call still running is CONFLICT with retryable and Retry-After; a reused 
   // The SDK gives up on that one at once rather than retrying.
   const patient = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, maxRetries: 8 });
   const started = Date.now();
-  await assert.rejects(patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-3', 'node-4'] }, { idempotencyKey: 'still-running' }).promise(), { code: 'CONFLICT' });
+  await assert.rejects(
+    patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-3', 'node-4'] }, { idempotencyKey: 'still-running' }).promise(),
+    { code: 'CONFLICT' },
+  );
   assert.ok(Date.now() - started < 3000, 'no retries (8 of them would take over 10 s) for a request that can never succeed');
 });
 
@@ -139,7 +153,11 @@ test('20 concurrent CREATE_KEYs all complete, with distinct keys and one share p
   const allKeyIds = made.flatMap((k) => k.shares.map((s) => s.keyId));
   assert.equal(new Set(allKeyIds).size, allKeyIds.length, 'every share has its own keyId');
   made.forEach((k, i) => {
-    assert.deepEqual(k.shares.map((s) => s.nodeId), plan[i], 'one share on each node asked for, in order');
+    assert.deepEqual(
+      k.shares.map((s) => s.nodeId),
+      plan[i],
+      'one share on each node asked for, in order',
+    );
     assert.equal(new Set(k.shares.map((s) => s.identifier)).size, k.shares.length, 'distinct identifiers');
   });
 
@@ -150,7 +168,13 @@ test('20 concurrent CREATE_KEYs all complete, with distinct keys and one share p
   }
   // Every key signs with its first two shares.
   await allSucceed(
-    made.map((k) => provesSigning(strict, k.shares.slice(0, 2).map((s) => s.keyId), k.publicKey)),
+    made.map((k) =>
+      provesSigning(
+        strict,
+        k.shares.slice(0, 2).map((s) => s.keyId),
+        k.publicKey,
+      ),
+    ),
     'SIGN of each new key',
   );
 });
@@ -174,17 +198,23 @@ test('100 mixed exports, imports and signatures at once across nodes all succeed
   const calls: Promise<Outcome>[] = [];
   for (const imp of importBurst) {
     calls.push(
-      strict.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: imp.wrapped, nodeId: imp.nodeId }).promise().then((r) => async () => {
-        assert.equal(slotOf(r), slotOf(imp), 'the import names the share it got');
-        assert.equal(r.alreadyPresent, false);
-      }),
+      strict
+        .call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: imp.wrapped, nodeId: imp.nodeId })
+        .promise()
+        .then((r) => async () => {
+          assert.equal(slotOf(r), slotOf(imp), 'the import names the share it got');
+          assert.equal(r.alreadyPresent, false);
+        }),
     );
   }
   for (let i = 0; calls.length < 65; i++) {
     const k = keys[i % keys.length]!;
     const s = k.shares[i % k.shares.length]!;
     calls.push(
-      strict.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: s.keyId, ageRecipient: escrow.recipient }).promise().then((r) => () => checkWrapped(r.wrappedKeyShare, escrow, s)),
+      strict
+        .call(ComponentModule.EXPORT_KEY_SHARE, { keyId: s.keyId, ageRecipient: escrow.recipient })
+        .promise()
+        .then((r) => () => checkWrapped(r.wrappedKeyShare, escrow, s)),
     );
   }
   for (let i = 0; calls.length < 100; i++) {
@@ -192,10 +222,13 @@ test('100 mixed exports, imports and signatures at once across nodes all succeed
     const quorum = i % 2 === 0 ? k.shares.slice(0, 2) : k.shares.slice(-2);
     const message = (i + 256).toString(16).padStart(4, '0').repeat(4);
     calls.push(
-      strict.call(ComponentModule.SIGN, { keyIds: quorum.map((s) => s.keyId), message }).promise().then((r) => async () => {
-        assert.equal(r.publicKey, k.publicKey);
-        assert.ok(ed25519Verify(k.publicKey, message, r.signature), 'the signature verifies');
-      }),
+      strict
+        .call(ComponentModule.SIGN, { keyIds: quorum.map((s) => s.keyId), message })
+        .promise()
+        .then((r) => async () => {
+          assert.equal(r.publicKey, k.publicKey);
+          assert.ok(ed25519Verify(k.publicKey, message, r.signature), 'the signature verifies');
+        }),
     );
   }
   const checks = await allSucceed(calls, '100 mixed calls');

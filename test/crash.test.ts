@@ -118,9 +118,13 @@ before(async () => {
   // Source keys 2-of-2 on node-1 and node-2; node-2's share, wrapped to the victim, is a share it can import
   // (one per key: a node never holds two shares of one key), with node-1's share as its signing partner.
   const sources: CreateKeyResult[] = [];
-  await inBatches(Array.from({ length: POOL_SIZE }, (_, i) => i), 4, async () => {
-    sources.push(await patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise());
-  });
+  await inBatches(
+    Array.from({ length: POOL_SIZE }, (_, i) => i),
+    4,
+    async () => {
+      sources.push(await patient.call(ComponentModule.CREATE_KEY, { scheme: SCHEME, threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise());
+    },
+  );
   const t0 = Date.now();
   const warm = await patient.call(ComponentModule.CREATE_KEY, createParams).promise();
   dkgMs = Date.now() - t0;
@@ -130,7 +134,13 @@ before(async () => {
     for (const s of key.shares) ledger.add(s.nodeId, { ...s, publicKey: key.publicKey });
     const [partner, s] = key.shares as [ShareRef, ShareRef];
     const { wrappedKeyShare } = await patient.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: s.keyId, ageRecipient: victimRecipient }).promise();
-    pool.push({ slot: slotOf({ publicKey: key.publicKey, identifier: s.identifier }), publicKey: key.publicKey, identifier: s.identifier, wrapped: wrappedKeyShare, partnerKeyId: partner.keyId });
+    pool.push({
+      slot: slotOf({ publicKey: key.publicKey, identifier: s.identifier }),
+      publicKey: key.publicKey,
+      identifier: s.identifier,
+      wrapped: wrappedKeyShare,
+      partnerKeyId: partner.keyId,
+    });
   });
 });
 
@@ -166,10 +176,15 @@ function importStep(w: Wrapped, idempotencyKey: string, fresh: VictimShare[]): S
 }
 
 function recordKey(key: CreateKeyResult, nodeIds: readonly string[]): void {
-  assert.deepEqual(key.shares.map((s) => s.nodeId), [...nodeIds], 'CREATE_KEY: one share per node, in order');
+  assert.deepEqual(
+    key.shares.map((s) => s.nodeId),
+    [...nodeIds],
+    'CREATE_KEY: one share per node, in order',
+  );
   for (const s of key.shares) ledger.add(s.nodeId, { ...s, publicKey: key.publicKey });
   const mine = key.shares.find((s) => s.nodeId === VICTIM);
-  if (mine) onVictim.set(mine.keyId, { keyId: mine.keyId, identifier: mine.identifier, publicKey: key.publicKey, partnerKeyId: key.shares[0]!.keyId, imported: false });
+  if (mine)
+    onVictim.set(mine.keyId, { keyId: mine.keyId, identifier: mine.identifier, publicKey: key.publicKey, partnerKeyId: key.shares[0]!.keyId, imported: false });
 }
 
 function createStep(idempotencyKey: string, created: CreateKeyResult[]): Step {
@@ -214,7 +229,7 @@ function signStep(v: VictimShare, message: string): Step {
 async function audit(label: string, violations: string[]): Promise<void> {
   let diff = ledger.diff(await holdings(patient, NODES));
   // Cleanup of an abandoned session may be deferred (a node that was down is told later): give it a few seconds.
-  for (const deadline = Date.now() + ORPHAN_GRACE_MS; diff.orphans.length > 0 && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + ORPHAN_GRACE_MS; diff.orphans.length > 0 && Date.now() < deadline;) {
     await sleep(500);
     diff = ledger.diff(await holdings(patient, NODES));
   }
@@ -231,7 +246,11 @@ async function audit(label: string, violations: string[]): Promise<void> {
 
 /** Every share of the key signs (a 2-of-2 key: one quorum of all its shares). */
 async function provesKey(key: CreateKeyResult): Promise<void> {
-  await provesSigning(patient, key.shares.map((s) => s.keyId), key.publicKey);
+  await provesSigning(
+    patient,
+    key.shares.map((s) => s.keyId),
+    key.publicKey,
+  );
 }
 
 /**
@@ -312,7 +331,9 @@ test('a node killed at random moments during imports, exports, DKG and signing l
       await provesKey(key).catch((err: Error) => violations.push(`${label}: key ${key.publicKey.slice(0, 12)}… does not sign: ${err.message}`));
     }
     for (const f of fresh) {
-      await provesSigning(patient, [f.keyId, f.partnerKeyId], f.publicKey).catch((err: Error) => violations.push(`${label}: imported ${f.keyId} does not sign: ${err.message}`));
+      await provesSigning(patient, [f.keyId, f.partnerKeyId], f.publicKey).catch((err: Error) =>
+        violations.push(`${label}: imported ${f.keyId} does not sign: ${err.message}`),
+      );
       await provesExport(patient, f, escrow).catch((err: Error) => violations.push(`${label}: imported ${f.keyId} does not export: ${err.message}`));
     }
     await trimVictim(4);
@@ -320,7 +341,9 @@ test('a node killed at random moments during imports, exports, DKG and signing l
 
   // At the end, after every crash: every share the victim holds signs with a partner and exports.
   await inBatches([...onVictim.values()], 3, async (v) => {
-    await provesSigning(patient, [v.keyId, v.partnerKeyId], v.publicKey).catch((err: Error) => violations.push(`end: ${v.keyId} does not sign: ${err.message}`));
+    await provesSigning(patient, [v.keyId, v.partnerKeyId], v.publicKey).catch((err: Error) =>
+      violations.push(`end: ${v.keyId} does not sign: ${err.message}`),
+    );
     await provesExport(patient, v, escrow).catch((err: Error) => violations.push(`end: ${v.keyId} does not export: ${err.message}`));
   });
   await audit('end', violations);
@@ -380,7 +403,8 @@ test('a node killed at each exact step of DKG, import and signing: the retry wit
       const code = failureCode(o.reason);
       if (code.startsWith('UNCODED') || code === 'INTERNAL') violations.push(`${label}: failed with ${code}`);
       // The failed session is abandoned: the workspace tells every node, the victim too.
-      if (proxy.seen.filter((p) => p === '/v1/dkg/abort').length === abortsBefore) violations.push(`${label}: the workspace sent no /v1/dkg/abort to ${VICTIM}`);
+      if (proxy.seen.filter((p) => p === '/v1/dkg/abort').length === abortsBefore)
+        violations.push(`${label}: the workspace sent no /v1/dkg/abort to ${VICTIM}`);
     }
     try {
       const key = await patient.call(ComponentModule.CREATE_KEY, createParams, { idempotencyKey }).promise();
@@ -399,9 +423,16 @@ test('a node killed at each exact step of DKG, import and signing: the retry wit
     const w = freeWrapped(1)[0]!;
     const label = 'IMPORT: the node dies after it stored the share, before the answer arrives';
     const idempotencyKey = 'step-import';
-    const o = await interrupt(label, /^\/v1\/shares\/import$/, 'after', () => once.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: w.wrapped, nodeId: VICTIM }, { idempotencyKey }).promise(), killAndDrop);
+    const o = await interrupt(
+      label,
+      /^\/v1\/shares\/import$/,
+      'after',
+      () => once.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: w.wrapped, nodeId: VICTIM }, { idempotencyKey }).promise(),
+      killAndDrop,
+    );
     await net.startNode(VICTIM);
-    if (o.status === 'fulfilled' || failureCode(o.reason) !== 'NODE_UNAVAILABLE') violations.push(`${label}: expected NODE_UNAVAILABLE, got ${o.status === 'fulfilled' ? 'success' : failureCode(o.reason)}`);
+    if (o.status === 'fulfilled' || failureCode(o.reason) !== 'NODE_UNAVAILABLE')
+      violations.push(`${label}: expected NODE_UNAVAILABLE, got ${o.status === 'fulfilled' ? 'success' : failureCode(o.reason)}`);
     const r = await patient.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: w.wrapped, nodeId: VICTIM }, { idempotencyKey }).promise();
     assert.equal(r.alreadyPresent, true, `${label}: the share the node stored before it died was not found again`);
     const r2 = await patient.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: w.wrapped, nodeId: VICTIM }, { idempotencyKey }).promise();
@@ -417,7 +448,13 @@ test('a node killed at each exact step of DKG, import and signing: the retry wit
   {
     const v = [...onVictim.values()].find((x) => !x.imported)!;
     const label = 'SIGN: the node restarts between round 1 and round 2';
-    const o = await interrupt(label, /^\/v1\/sign\/round2$/, 'before', () => once.call(ComponentModule.SIGN, { keyIds: [v.keyId, v.partnerKeyId], message: 'c0ffee' }).promise(), restartBetween);
+    const o = await interrupt(
+      label,
+      /^\/v1\/sign\/round2$/,
+      'before',
+      () => once.call(ComponentModule.SIGN, { keyIds: [v.keyId, v.partnerKeyId], message: 'c0ffee' }).promise(),
+      restartBetween,
+    );
     if (o.status === 'rejected') {
       const err = o.reason as { code?: string; param?: string; message?: string };
       const code = failureCode(o.reason);
@@ -456,7 +493,8 @@ test('the workspace killed while imports and key generations are in flight: the 
     const abortsBefore = proxy.seen.filter((p) => p === '/v1/dkg/abort').length;
     try {
       const key = await patient.call(ComponentModule.CREATE_KEY, createParams, { idempotencyKey }).promise();
-      if (proxy.seen.filter((p) => p === '/v1/dkg/abort').length === abortsBefore) violations.push(`${label}: the retry did not abort the dead call's DKG session`);
+      if (proxy.seen.filter((p) => p === '/v1/dkg/abort').length === abortsBefore)
+        violations.push(`${label}: the retry did not abort the dead call's DKG session`);
       recordKey(key, DKG_NODES);
       await provesKey(key).catch((err: Error) => violations.push(`${label}: the key does not sign: ${err.message}`));
     } catch (err) {
@@ -520,7 +558,10 @@ test('the workspace killed while imports and key generations are in flight: the 
       if (JSON.stringify(again) !== JSON.stringify(results[i])) violations.push(`${label}: ${s.what} replayed another result`);
     }
     for (const key of created) await provesKey(key).catch((err: Error) => violations.push(`${label}: key does not sign: ${err.message}`));
-    for (const f of fresh) await provesSigning(patient, [f.keyId, f.partnerKeyId], f.publicKey).catch((err: Error) => violations.push(`${label}: ${f.keyId} does not sign: ${err.message}`));
+    for (const f of fresh)
+      await provesSigning(patient, [f.keyId, f.partnerKeyId], f.publicKey).catch((err: Error) =>
+        violations.push(`${label}: ${f.keyId} does not sign: ${err.message}`),
+      );
     await trimVictim(2);
   }
   t.diagnostic(`calls in flight when the workspace died: ${inFlightAtKill}; completed through the SDK's own retries: ${completedOnFirstTry}`);

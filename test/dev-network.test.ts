@@ -31,7 +31,13 @@ function startDev(dir: string, port: number): { child: ChildProcess; output: () 
   return { child, output: () => out, ready, exited };
 }
 
-const readEnv = (dir: string) => Object.fromEntries(readFileSync(join(dir, 'dev.env'), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+const readEnv = (dir: string) =>
+  Object.fromEntries(
+    readFileSync(join(dir, 'dev.env'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
 
 test('wr dev starts the network, stops on Ctrl-C, and a restart finds the same keys and API key', async () => {
   const dir = scratchDir('dev');
@@ -44,7 +50,15 @@ test('wr dev starts the network, stops on Ctrl-C, and a restart finds the same k
     assert.match(first.output(), /default target node: node-4/);
     const client = new WorkspaceClient({ apiKey: env['WR_API_KEY']!, baseUrl: env['WR_BASE_URL']! });
     const before = await client.call(ComponentModule.LIST_NODES, {}).promise();
-    assert.deepEqual(before.nodes.map((n) => [n.nodeId, n.status]), [['node-1', 'up'], ['node-2', 'up'], ['node-3', 'up'], ['node-4', 'up']]);
+    assert.deepEqual(
+      before.nodes.map((n) => [n.nodeId, n.status]),
+      [
+        ['node-1', 'up'],
+        ['node-2', 'up'],
+        ['node-3', 'up'],
+        ['node-4', 'up'],
+      ],
+    );
     const key = await client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
 
     first.child.kill('SIGINT');
@@ -58,7 +72,10 @@ test('wr dev starts the network, stops on Ctrl-C, and a restart finds the same k
     assert.equal(env2['WR_API_KEY'], env['WR_API_KEY']);
     const again = new WorkspaceClient({ apiKey: env2['WR_API_KEY']!, baseUrl: env2['WR_BASE_URL']! });
     const after = await again.call(ComponentModule.LIST_NODES, {}).promise();
-    assert.deepEqual(after.nodes.map((n) => n.recipientKey), before.nodes.map((n) => n.recipientKey));
+    assert.deepEqual(
+      after.nodes.map((n) => n.recipientKey),
+      before.nodes.map((n) => n.recipientKey),
+    );
     const sig = await again.call(ComponentModule.SIGN, { keyIds: key.shares.map((s) => s.keyId), message: 'abcd' }).promise();
     assert.equal(sig.publicKey, key.publicKey);
     second.child.kill('SIGINT');
@@ -109,7 +126,10 @@ test('wr dev restarts a node or the workspace that was SIGKILLed, within 10 s, a
     const env = readEnv(dir);
     const client = new WorkspaceClient({ apiKey: env['WR_API_KEY']!, baseUrl: env['WR_BASE_URL']! });
     const keys = await Promise.all(
-      [['node-1', 'node-2'], ['node-2', 'node-3']].map((nodeIds) => client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds }).promise()),
+      [
+        ['node-1', 'node-2'],
+        ['node-2', 'node-3'],
+      ].map((nodeIds) => client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds }).promise()),
     );
     const pidOf = (name: string) => serverPid(name === 'workspace' ? join(dir, 'workspace', 'config.json') : join(dir, name));
 

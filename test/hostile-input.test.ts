@@ -35,7 +35,9 @@ const importShare = (wrappedKeyShare: string) => net.client.call(ComponentModule
 before(async () => {
   net = await startTestNetwork('hostile');
   key = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
-  locked = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable: false }).promise();
+  locked = await net.client
+    .call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'], exportable: false })
+    .promise();
   node4 = (await net.client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise()).recipientKey;
   const g = await generateIdentity('x25519');
   mine = { identity: g.identity.expose(), recipient: g.recipient };
@@ -68,9 +70,19 @@ test('broken wrapped shares are refused with their code, and nothing is stored',
   await expectCode(importShare(armor.encode(new Uint8Array([...bin, 1, 2, 3]))), 'WRAPPED_SHARE_CORRUPT', 'trailing data');
   await expectCode(importShare(good + 'trailing text'), 'WRAPPED_SHARE_CORRUPT', 'text after the armor');
   const other = await generateIdentity('x25519');
-  const toOther = (await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: other.recipient }).promise()).wrappedKeyShare;
+  const toOther = (await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: other.recipient }).promise())
+    .wrappedKeyShare;
   await expectCode(importShare(toOther), 'NO_IDENTITY_MATCH', 'wrapped to another recipient');
-  await expectCode(importShare(await wrap(new Uint8Array(512).map(() => Math.floor(Math.random() * 256)), [node4])), 'SHARE_INVALID', 'random bytes inside');
+  await expectCode(
+    importShare(
+      await wrap(
+        new Uint8Array(512).map(() => Math.floor(Math.random() * 256)),
+        [node4],
+      ),
+    ),
+    'SHARE_INVALID',
+    'random bytes inside',
+  );
 
   assert.deepEqual(await shareSet(), before);
 });
@@ -88,7 +100,9 @@ test('envelopes that are well wrapped but wrong are refused by our checks', asyn
     const v = env[field];
     const changed =
       typeof v === 'string'
-        ? /^[0-9a-f]+$/.test(v) ? altHex(v) : v + 'x'
+        ? /^[0-9a-f]+$/.test(v)
+          ? altHex(v)
+          : v + 'x'
         : typeof v === 'number'
           ? v + 1
           : Array.isArray(v)
@@ -97,7 +111,8 @@ test('envelopes that are well wrapped but wrong are refused by our checks', asyn
     await expectCode(importShare(await rewrap({ ...env, [field]: changed })), 'SHARE_INVALID', `field ${field} changed`);
   }
   // A signing share that does not match its verifying share (another share of the same key).
-  const otherEnvWrapped = (await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[1]!.keyId, ageRecipient: mine.recipient }).promise()).wrappedKeyShare;
+  const otherEnvWrapped = (await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[1]!.keyId, ageRecipient: mine.recipient }).promise())
+    .wrappedKeyShare;
   const otherEnv = JSON.parse(new TextDecoder().decode(await unwrap(otherEnvWrapped, { identities: [mine.identity] }))) as Record<string, unknown>;
   await expectCode(importShare(await rewrap({ ...env, signingShare: otherEnv['signingShare'] })), 'SHARE_INVALID', 'share does not match its verifying share');
   // Verifying shares inconsistent with the group key.
@@ -122,7 +137,10 @@ test('a 16 MiB blob is PAYLOAD_TOO_LARGE and the server keeps answering', async 
   const answers = await Promise.all([
     ...[1, 2, 3].map(() => rawPost(url, body, auth)),
     rawPost(url, body, auth, { chunked: true }),
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body }).then(async (res) => ({ status: res.status, body: await res.text() })),
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body }).then(async (res) => ({
+      status: res.status,
+      body: await res.text(),
+    })),
   ]);
   for (const r of answers) {
     assert.equal(r.status, 413);
@@ -158,8 +176,16 @@ test('bad parameters are INVALID_ARGUMENT naming the parameter; unknown ids are 
     assert.equal(r.json.error?.code, 'INVALID_ARGUMENT');
     if (param) assert.equal(r.json.error?.param, param, r.text);
   }
-  await expectCode(net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: 'age1notarecipient' }).promise(), 'INVALID_ARGUMENT', 'malformed recipient');
-  await expectCode(net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4.toUpperCase() }).promise(), 'INVALID_ARGUMENT', 'uppercase recipient');
+  await expectCode(
+    net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: 'age1notarecipient' }).promise(),
+    'INVALID_ARGUMENT',
+    'malformed recipient',
+  );
+  await expectCode(
+    net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4.toUpperCase() }).promise(),
+    'INVALID_ARGUMENT',
+    'uppercase recipient',
+  );
   await expectCode(
     net.client.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: 'AGE-SECRET-KEY-1NOTANIDENTITY', wrappedKeyShare: 'x' }).promise(),
     'INVALID_ARGUMENT',
@@ -170,7 +196,11 @@ test('bad parameters are INVALID_ARGUMENT naming the parameter; unknown ids are 
   // A quorum with a repeated identifier: the original share and its migrated copy.
   const wrapped = (await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4 }).promise()).wrappedKeyShare;
   const copy = await importShare(wrapped);
-  await expectCode(net.client.call(ComponentModule.SIGN, { keyIds: [key.shares[0]!.keyId, copy.keyId], message: 'ab' }).promise(), 'INVALID_ARGUMENT', 'repeated identifier');
+  await expectCode(
+    net.client.call(ComponentModule.SIGN, { keyIds: [key.shares[0]!.keyId, copy.keyId], message: 'ab' }).promise(),
+    'INVALID_ARGUMENT',
+    'repeated identifier',
+  );
   await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: copy.keyId }).promise();
 });
 
@@ -178,20 +208,42 @@ test('access: no key, a wrong key, a missing scope, a non-exportable key, and a 
   const noKey = await rawCall(net.baseUrl, 'LIST_NODES', {});
   assert.equal(noKey.status, 401);
   assert.equal(noKey.json.error?.code, 'UNAUTHENTICATED');
-  await expectCode(new WorkspaceClient({ apiKey: 'wr_' + '0'.repeat(40), baseUrl: net.baseUrl }).call(ComponentModule.LIST_NODES, {}).promise(), 'UNAUTHENTICATED', 'wrong key');
+  await expectCode(
+    new WorkspaceClient({ apiKey: 'wr_' + '0'.repeat(40), baseUrl: net.baseUrl }).call(ComponentModule.LIST_NODES, {}).promise(),
+    'UNAUTHENTICATED',
+    'wrong key',
+  );
 
   const reader = generateApiKey();
-  await net.client.call(ComponentModule.CREATE_API_KEY, { name: 'reader', scopes: ['keys:read', 'nodes:read', 'keys:sign'], publicKey: reader.publicKey }).promise();
+  await net.client
+    .call(ComponentModule.CREATE_API_KEY, { name: 'reader', scopes: ['keys:read', 'nodes:read', 'keys:sign'], publicKey: reader.publicKey })
+    .promise();
   const limited = new WorkspaceClient({ apiKey: reader.apiKey, baseUrl: net.baseUrl });
   await limited.call(ComponentModule.GET_KEY, { keyId: key.shares[0]!.keyId }).promise();
-  await expectCode(limited.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4 }).promise(), 'PERMISSION_DENIED', 'export needs keys:export');
+  await expectCode(
+    limited.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: node4 }).promise(),
+    'PERMISSION_DENIED',
+    'export needs keys:export',
+  );
   await expectCode(limited.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: 'x' }).promise(), 'PERMISSION_DENIED', 'import needs keys:import');
 
-  await expectCode(net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: locked.shares[0]!.keyId, ageRecipient: node4 }).promise(), 'NOT_EXPORTABLE', 'exportable: false');
+  await expectCode(
+    net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: locked.shares[0]!.keyId, ageRecipient: node4 }).promise(),
+    'NOT_EXPORTABLE',
+    'exportable: false',
+  );
 
   const nodeUrl = net.nodes.get('node-1')!.url;
-  for (const [method, path] of [['GET', '/v1/info'], ['GET', '/v1/shares'], ['POST', `/v1/shares/${key.shares[0]!.keyId}/export`]] as const) {
-    const r = await fetch(nodeUrl + path, { method, headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' }, ...(method === 'POST' ? { body: JSON.stringify({ recipients: [mine.recipient] }) } : {}) });
+  for (const [method, path] of [
+    ['GET', '/v1/info'],
+    ['GET', '/v1/shares'],
+    ['POST', `/v1/shares/${key.shares[0]!.keyId}/export`],
+  ] as const) {
+    const r = await fetch(nodeUrl + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
+      ...(method === 'POST' ? { body: JSON.stringify({ recipients: [mine.recipient] }) } : {}),
+    });
     assert.equal(r.status, 401, `${method} ${path}`);
     const body = (await r.json()) as { error: { code: string } };
     assert.equal(body.error.code, 'UNAUTHENTICATED');

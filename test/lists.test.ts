@@ -18,7 +18,8 @@ before(async () => {
 });
 after(() => net?.cleanup());
 
-const createKey = () => net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3', 'node-4'] }).promise();
+const createKey = () =>
+  net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3', 'node-4'] }).promise();
 
 async function inBatches(count: number, width: number, fn: () => Promise<unknown>): Promise<void> {
   for (let done = 0; done < count; done += width) await Promise.all(Array.from({ length: Math.min(width, count - done) }, fn));
@@ -81,9 +82,16 @@ test('with one node SIGKILLed, LIST_KEYS names it beside the shares of the other
 
 test('wr keys list --all --json streams every share, one JSON line each', () => {
   const env = { ...process.env, WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey };
-  const wr = spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), 'keys', 'list', '--all', '--json', '--limit', '200'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const wr = spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), 'keys', 'list', '--all', '--json', '--limit', '200'], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   assert.equal(wr.status, 0, wr.stderr);
-  const lines = wr.stdout.trim().split('\n').map((l) => JSON.parse(l) as { keyId: string });
+  const lines = wr.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { keyId: string });
   assert.ok(lines.length >= 1000);
   assert.equal(new Set(lines.map((k) => k.keyId)).size, lines.length);
 });

@@ -46,7 +46,10 @@ test('metrics count calls by component and code, with latency histograms and sha
 });
 
 test('the OpenAPI document lists every component with the schemas that validate it', async () => {
-  const doc = (await (await fetch(`${net.baseUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, { post: { operationId: string; requestBody: { content: { 'application/json': { schema: { additionalProperties: boolean } } } } } }> };
+  const doc = (await (await fetch(`${net.baseUrl}/openapi.json`)).json()) as {
+    openapi: string;
+    paths: Record<string, { post: { operationId: string; requestBody: { content: { 'application/json': { schema: { additionalProperties: boolean } } } } } }>;
+  };
   assert.equal(doc.openapi, '3.1.0');
   for (const name of Object.keys(COMPONENTS)) {
     const op = doc.paths[`/v1/components/${name}`]?.post;
@@ -57,7 +60,9 @@ test('the OpenAPI document lists every component with the schemas that validate 
 
 test('every log line is JSON with a request id, and carries no API key', async () => {
   await net.client.call(ComponentModule.LIST_NODES, {}).promise();
-  const lines = readFileSync(join(net.dir, 'logs', 'workspace.log'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(net.dir, 'logs', 'workspace.log'), 'utf8')
+    .trim()
+    .split('\n');
   const requestLines = lines.map((l) => JSON.parse(l) as { reqId?: string; service?: string; req?: unknown }).filter((l) => l.req !== undefined);
   assert.ok(requestLines.length > 0);
   for (const l of requestLines) {

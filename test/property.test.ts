@@ -112,15 +112,19 @@ test('(a) openEnvelope: a byte-level edit of a real envelope is refused with its
   assert.ok((codes['SHARE_INVALID'] ?? 0) > 0);
 });
 
-test('(a) openEnvelope: structured edits (a value, a near miss, a field dropped or added, key order, spacing, escapes) are refused unless the text is unchanged', (t) => {
-  const codes: Record<string, number> = {};
-  fc.assert(
-    fc.property(docEdits(fields), (edits) => openOrRefuse(utf8(applyDocEdits(doc, edits)), codes)),
-    runs(500),
-  );
-  t.diagnostic(JSON.stringify(codes));
-  assert.ok((codes['UNSUPPORTED_VERSION'] ?? 0) + (codes['SHARE_INVALID'] ?? 0) > 0);
-});
+test(
+  '(a) openEnvelope: structured edits (a value, a near miss, a field dropped or ' +
+    'added, key order, spacing, escapes) are refused unless the text is unchanged',
+  (t) => {
+    const codes: Record<string, number> = {};
+    fc.assert(
+      fc.property(docEdits(fields), (edits) => openOrRefuse(utf8(applyDocEdits(doc, edits)), codes)),
+      runs(500),
+    );
+    t.diagnostic(JSON.stringify(codes));
+    assert.ok((codes['UNSUPPORTED_VERSION'] ?? 0) + (codes['SHARE_INVALID'] ?? 0) > 0);
+  },
+);
 
 test('(a) openEnvelope: arbitrary bytes, text and JSON, and arbitrary options, never give an uncoded error', () => {
   const codes: Record<string, number> = {};
@@ -131,23 +135,34 @@ test('(a) openEnvelope: arbitrary bytes, text and JSON, and arbitrary options, n
     // A document with the envelope's fields, each holding anything.
     fc.record(Object.fromEntries(fields.map((f) => [f, fc.jsonValue({ maxDepth: 2 })]))).map((d) => utf8(JSON.stringify(d))),
   );
-  fc.assert(fc.property(input, (bytes) => openOrRefuse(bytes, codes)), runs(500));
+  fc.assert(
+    fc.property(input, (bytes) => openOrRefuse(bytes, codes)),
+    runs(500),
+  );
 
   // Options: anything at all is refused as INVALID_ARGUMENT or ignored; a trust list decides as it says.
   fc.assert(
-    fc.property(fc.oneof(fc.anything(), fc.record({ trustedExporterKeys: fc.anything() }), fc.record({ trustedExporterKeys: fc.array(fc.oneof(fc.constantFrom(...exporterKeys), fc.string())) })), (opts) => {
-      let opened: OpenedEnvelope;
-      try {
-        opened = openEnvelope(envelope, opts as never);
-      } catch (err) {
-        assert.ok(err instanceof WrError, `uncoded error: ${String(err)}`);
-        assert.ok(['INVALID_ARGUMENT', 'SHARE_INVALID'].includes(err.code), `code ${err.code}: ${err.message}`);
-        const trusted = (opts as { trustedExporterKeys?: unknown } | null)?.trustedExporterKeys;
-        if (err.code === 'SHARE_INVALID') assert.ok(Array.isArray(trusted) && !trusted.includes(JSON.parse(reference.description).exporterKey), 'refused although the exporter is trusted');
-        return;
-      }
-      opened.secret.signingShare.destroy();
-    }),
+    fc.property(
+      fc.oneof(
+        fc.anything(),
+        fc.record({ trustedExporterKeys: fc.anything() }),
+        fc.record({ trustedExporterKeys: fc.array(fc.oneof(fc.constantFrom(...exporterKeys), fc.string())) }),
+      ),
+      (opts) => {
+        let opened: OpenedEnvelope;
+        try {
+          opened = openEnvelope(envelope, opts as never);
+        } catch (err) {
+          assert.ok(err instanceof WrError, `uncoded error: ${String(err)}`);
+          assert.ok(['INVALID_ARGUMENT', 'SHARE_INVALID'].includes(err.code), `code ${err.code}: ${err.message}`);
+          const trusted = (opts as { trustedExporterKeys?: unknown } | null)?.trustedExporterKeys;
+          if (err.code === 'SHARE_INVALID')
+            assert.ok(Array.isArray(trusted) && !trusted.includes(JSON.parse(reference.description).exporterKey), 'refused although the exporter is trusted');
+          return;
+        }
+        opened.secret.signingShare.destroy();
+      },
+    ),
     runs(300),
   );
 });
@@ -201,9 +216,15 @@ test('(b) import: edits of the envelope, re-encrypted to node-4, are refused by 
 
 test('after all that, node-4 still answers and holds exactly the one share it imported', async () => {
   const nodes = await strict.call(ComponentModule.LIST_NODES, {}).promise();
-  assert.deepEqual(nodes.nodes.map((n) => n.status), ['up', 'up', 'up', 'up']);
+  assert.deepEqual(
+    nodes.nodes.map((n) => n.status),
+    ['up', 'up', 'up', 'up'],
+  );
   const held = await strict.call(ComponentModule.LIST_KEYS, { nodeId: 'node-4' }).promise();
-  assert.deepEqual(held.keys.map((k) => k.keyId), [baseline.keyId]);
+  assert.deepEqual(
+    held.keys.map((k) => k.keyId),
+    [baseline.keyId],
+  );
   const again = await strict.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: wrapped, nodeId: 'node-4' }).promise();
   assert.equal(again.keyId, baseline.keyId);
   assert.equal(again.alreadyPresent, true);

@@ -50,7 +50,9 @@ test('no share, identity or API key appears in logs, database files or responses
       await c.call(ComponentModule.DELETE_KEY_SHARE, { keyId: imported.keyId }).promise();
       const sealed = await c.call(ComponentModule.GENERATE_AGE_ENCRYPTION, { postQuantum: scheme === 'frost-secp256k1' }).promise();
       const backup = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[2]!.keyId, ageRecipient: sealed.publicKey }).promise();
-      const rewrapped = await c.call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare }).promise();
+      const rewrapped = await c
+        .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: sealed.encryptedPrivateKey, wrappedKeyShare: backup.wrappedKeyShare })
+        .promise();
       assert.ok(rewrapped.encryptedPrivateKey);
     }
     const withPass = await c.call(ComponentModule.GENERATE_AGE_ENCRYPTION, { passphrase: 'correct horse battery staple' }).promise();
@@ -75,9 +77,14 @@ test('no share, identity or API key appears in logs, database files or responses
     assert.ok(secrets.size > 20, `collected ${secrets.size} secrets`);
 
     await net.stop();
-    const files = filesUnder(net.dir).filter((f) => !f.endsWith('master.key') && !f.endsWith('workspace.token') && !f.endsWith('admin-api-key') && !f.endsWith('dev.env'));
+    const files = filesUnder(net.dir).filter(
+      (f) => !f.endsWith('master.key') && !f.endsWith('workspace.token') && !f.endsWith('admin-api-key') && !f.endsWith('dev.env'),
+    );
     assert.ok(files.some((f) => f.endsWith('node.db')) && files.some((f) => f.endsWith('.log')));
-    const haystacks: [string, Buffer][] = [...files.map((f) => [f, readFileSync(f)] as [string, Buffer]), ...bodies.map((b, i) => [`response ${i}`, Buffer.from(b)] as [string, Buffer])];
+    const haystacks: [string, Buffer][] = [
+      ...files.map((f) => [f, readFileSync(f)] as [string, Buffer]),
+      ...bodies.map((b, i) => [`response ${i}`, Buffer.from(b)] as [string, Buffer]),
+    ];
     for (const [what, secret] of secrets) {
       const needles = [Buffer.from(secret)];
       if (/^[0-9a-f]+$/.test(secret)) needles.push(Buffer.from(secret, 'hex'), Buffer.from(secret.toUpperCase()));

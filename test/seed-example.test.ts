@@ -31,7 +31,9 @@ const db = { async saveKeyId(keyId: string): Promise<void> { console.log('SAVED_
 `;
 
 test('the seed example type-checks under strict, runs as written, and the migrated share signs', async () => {
-  const created = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  const created = await net.client
+    .call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] })
+    .promise();
   const source = created.shares.find((s) => s.nodeId === 'node-1')!;
 
   // Only the placeholder key id is replaced; the placeholders it leaves undefined are defined after its import.
@@ -66,7 +68,9 @@ test('the seed example type-checks under strict, runs as written, and the migrat
 });
 
 test("the seed's rewrap snippet re-encrypts a wrapped share to a fresh identity", async () => {
-  const created = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  const created = await net.client
+    .call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] })
+    .promise();
   const share = created.shares[0]!;
   const mine = await net.client.call(ComponentModule.GENERATE_AGE_ENCRYPTION, {}).promise();
   const existing = await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: share.keyId, ageRecipient: mine.publicKey }).promise();
@@ -93,7 +97,11 @@ test("the seed's rewrap snippet re-encrypts a wrapped share to a fresh identity"
   );
   const target = await net.client.call(ComponentModule.GET_NODE_RECIPIENT_KEY, {}).promise();
   const toNode = await net.client
-    .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity: result.encryptedPrivateKey, wrappedKeyShare: result.rewrappedKeyShare, ageRecipient: target.recipientKey })
+    .call(ComponentModule.REWRAPPING_KEY_SHARE, {
+      ageIdentity: result.encryptedPrivateKey,
+      wrappedKeyShare: result.rewrappedKeyShare,
+      ageRecipient: target.recipientKey,
+    })
     .promise();
   const imported = await net.client.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: toNode.rewrappedKeyShare }).promise();
   const message = 'cafe';
@@ -110,7 +118,9 @@ test('a share exported to an age-keygen recipient opens with the age tool', asyn
   assert.equal(gen.status, 0, gen.stderr);
   const recipient = /public key: (age1[0-9a-z]+)/.exec(readFileSync(keyFile, 'utf8'))![1]!;
 
-  const created = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  const created = await net.client
+    .call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] })
+    .promise();
   const share = created.shares[2]!;
   const { wrappedKeyShare } = await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: share.keyId, ageRecipient: recipient }).promise();
   writeFileSync(join(dir, 'share.age'), wrappedKeyShare);

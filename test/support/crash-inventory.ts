@@ -104,7 +104,11 @@ export function describeDiff(d: Diff): string[] {
   return [
     ...d.lost,
     ...d.duplicates,
-    ...d.orphans.map((o) => `${o.nodeId} holds an orphan share ${o.keyId} (key ${o.publicKey.slice(0, 12)}…, identifier ${o.identifier.slice(0, 4)}…) that no completed call reported`),
+    ...d.orphans.map(
+      (o) =>
+        `${o.nodeId} holds an orphan share ${o.keyId} (key ${o.publicKey.slice(0, 12)}…,` +
+        ` identifier ${o.identifier.slice(0, 4)}…) that no completed call reported`,
+    ),
   ];
 }
 

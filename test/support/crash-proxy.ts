@@ -51,15 +51,12 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answe
       if (typeof v === 'string') headers[h] = v;
     }
     headers['content-length'] = String(body.length);
-    const out = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false },
-      (res) => {
-        readBody(res).then(
-          (b) => resolve({ status: res.statusCode ?? 502, headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') }, body: b }),
-          reject,
-        );
-      },
-    );
+    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false }, (res) => {
+      readBody(res).then(
+        (b) => resolve({ status: res.statusCode ?? 502, headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') }, body: b }),
+        reject,
+      );
+    });
     out.on('error', reject);
     out.end(body);
   });
@@ -78,9 +75,9 @@ export class PausingProxy {
   }
 
   static async start(target: string): Promise<PausingProxy> {
-    let proxy!: PausingProxy;
-    const server = createServer((req, res) => void proxy.#handle(req, res));
-    proxy = new PausingProxy(server, target);
+    const holder: { proxy?: PausingProxy } = {};
+    const server = createServer((req, res) => void holder.proxy!.#handle(req, res));
+    const proxy = (holder.proxy = new PausingProxy(server, target));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     return proxy;
   }

@@ -55,9 +55,7 @@ export function applyByteEdits(input: Uint8Array, edits: readonly ByteEdit[]): U
 }
 
 export type TextEdit =
-  | { kind: 'insert'; at: number; text: string }
-  | { kind: 'delete'; at: number; len: number }
-  | { kind: 'replace'; at: number; text: string };
+  { kind: 'insert'; at: number; text: string } | { kind: 'delete'; at: number; len: number } | { kind: 'replace'; at: number; text: string };
 
 /** Characters that matter to armor: base64, padding, line ends, spaces, dashes, and a little else. */
 const armorChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-\n\r \t.é\u0000'.split(''));
@@ -100,7 +98,16 @@ export function docEdits(fields: readonly string[]): fc.Arbitrary<DocEdit[]> {
   const field = fc.constantFrom(...fields);
   const value = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;
   const edit: fc.Arbitrary<DocEdit> = fc.oneof(
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('tweak' as const), field, at: fc.nat(), char: fc.constantFrom(...'0123456789abcdefABCDEF xZ-:.'.split('')), delta: fc.integer({ min: -2, max: 2 }) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('tweak' as const),
+        field,
+        at: fc.nat(),
+        char: fc.constantFrom(...'0123456789abcdefABCDEF xZ-:.'.split('')),
+        delta: fc.integer({ min: -2, max: 2 }),
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('set' as const), field, value }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), field }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('add' as const), field: fc.string({ minLength: 1, maxLength: 12 }), value }) },
@@ -144,7 +151,10 @@ export function applyDocEdits(original: Record<string, Json>, edits: readonly Do
       if (e.field in doc) doc[e.field] = tweak(doc[e.field]!, e.at, e.char, e.delta);
     } else if (e.kind === 'reorder') {
       const keys = Object.keys(doc);
-      const shuffled = keys.map((k, i) => [k, (i * 7919 + e.seed) % 104729] as const).sort((a, b) => a[1] - b[1]).map(([k]) => k);
+      const shuffled = keys
+        .map((k, i) => [k, (i * 7919 + e.seed) % 104729] as const)
+        .sort((a, b) => a[1] - b[1])
+        .map(([k]) => k);
       doc = Object.fromEntries(shuffled.map((k) => [k, doc[k]!]));
     } else textOps.push(e);
   }

@@ -29,7 +29,12 @@ export async function rawCall(baseUrl: string, component: string, body: string |
  * A POST of a whole body (with its length, or chunked with none), written as a
  * client would; it fails rather than hangs if the connection breaks first.
  */
-export function rawPost(url: string, body: string, headers: Record<string, string>, opts: { chunked?: boolean } = {}): Promise<{ status: number; body: string }> {
+export function rawPost(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  opts: { chunked?: boolean } = {},
+): Promise<{ status: number; body: string }> {
   const length: Record<string, string | number> = opts.chunked ? {} : { 'content-length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...length, ...headers } }, (res) => {
@@ -51,7 +56,9 @@ export function rawPost(url: string, body: string, headers: Record<string, strin
  */
 export function endlessUpload(url: string, headers: Record<string, string>, giveUpMs: number): Promise<{ statusLine: string; openMs: number }> {
   const u = new URL(url);
-  const lines = Object.entries({ host: u.host, 'content-type': 'application/json', 'content-length': String(2 ** 30), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  const lines = Object.entries({ host: u.host, 'content-type': 'application/json', 'content-length': String(2 ** 30), ...headers }).map(
+    ([k, v]) => `${k}: ${v}\r\n`,
+  );
   return new Promise((resolve, reject) => {
     const started = Date.now();
     let answer = '';

@@ -37,7 +37,15 @@ export function compileAndRun(dir: string, source: string, env: Record<string, s
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', outDir: 'out', types: ['node'], skipLibCheck: false },
+      compilerOptions: {
+        strict: true,
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        outDir: 'out',
+        types: ['node'],
+        skipLibCheck: false,
+      },
       files: ['example.ts'],
     }),
   );

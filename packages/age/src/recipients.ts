@@ -48,7 +48,9 @@ function problem(s: unknown): { reason: string } | RecipientEntry {
   if (s.length === 0) return { reason: 'must not be empty' };
   if (s.length > MAX_LENGTH) return { reason: 'is too long to be an age recipient' };
   if (/^age-secret-key-/i.test(s)) {
-    return { reason: 'is an age identity (a secret key), not a recipient: pass its public key (age1...) instead, and treat the identity as compromised if it was sent' };
+    return {
+      reason: 'is an age identity (a secret key), not a recipient: pass its public key (age1...) instead, and treat the identity as compromised if it was sent',
+    };
   }
   if (s !== s.toLowerCase()) return { reason: 'must be lowercase (an age recipient is written age1...)' };
   const decoded = decodeBech32(s, false);

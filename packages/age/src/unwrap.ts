@@ -81,7 +81,6 @@ function prepare(keys: UnwrapKeys): { decrypter: Decrypter; progress: Progress }
   return { decrypter, progress };
 }
 
-
 /**
  * age-encryption takes any base64 after `--- ` as the MAC and only fails the
  * comparison; the Go reference rejects a MAC that is not exactly 32 bytes in

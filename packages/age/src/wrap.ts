@@ -66,16 +66,15 @@ export async function wrap(plaintext: Uint8Array, recipients: readonly string[],
  * Encrypts to a passphrase with scrypt (work factor 2^logN, default 18, at
  * most MAX_SCRYPT_LOG_N). Returns an armored age file that `age -d` opens.
  */
-export async function wrapWithPassphrase(
-  plaintext: Uint8Array,
-  passphrase: string | Secret<string>,
-  opts?: { logN?: number },
-): Promise<string> {
+export async function wrapWithPassphrase(plaintext: Uint8Array, passphrase: string | Secret<string>, opts?: { logN?: number }): Promise<string> {
   checkPlaintext(plaintext);
   const pass = passphraseText(passphrase, 'passphrase');
   const logN = opts?.logN ?? DEFAULT_SCRYPT_LOG_N;
   if (!Number.isInteger(logN) || logN < 1 || logN > MAX_SCRYPT_LOG_N) {
-    throw invalidArgument('logN', `must be an integer from 1 to ${MAX_SCRYPT_LOG_N} (18 is the default; lower values make the passphrase easier to brute-force)`);
+    throw invalidArgument(
+      'logN',
+      `must be an integer from 1 to ${MAX_SCRYPT_LOG_N} (18 is the default; lower values make the passphrase easier to brute-force)`,
+    );
   }
   return encrypt(plaintext, [new ScryptRecipient(pass, logN)]);
 }

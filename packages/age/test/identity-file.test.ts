@@ -29,7 +29,10 @@ describe('formatIdentityFile and openIdentityFile', () => {
     const text = Buffer.from(file).toString('utf8');
     assert.match(text, /^# created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n# public key: age1[0-9a-z]+\n# wr-note: v1 hello\nAGE-SECRET-KEY-1[0-9A-Z]+\n$/);
     const opened = await openIdentityFile(file, undefined);
-    assert.deepEqual(opened.identities.map((i) => i.expose()), [owner.identity.expose()]);
+    assert.deepEqual(
+      opened.identities.map((i) => i.expose()),
+      [owner.identity.expose()],
+    );
     assert.deepEqual(opened.comments.slice(1), [`public key: ${owner.recipient}`, 'wr-note: v1 hello']);
   });
 
@@ -44,11 +47,17 @@ describe('formatIdentityFile and openIdentityFile', () => {
 
   it('refuses an encrypted file given no keys, and reports a key that does not open it', async () => {
     const encrypted = await wrap(formatIdentityFile(owner.identity, owner.recipient), [holder.recipient]);
-    await assert.rejects(openIdentityFile(encrypted, undefined, 'identity'), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'identity');
+    await assert.rejects(
+      openIdentityFile(encrypted, undefined, 'identity'),
+      (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'identity',
+    );
     await assert.rejects(openIdentityFile(encrypted, { identities: [owner.identity] }), (e: unknown) => e instanceof WrError && e.code === 'NO_IDENTITY_MATCH');
   });
 
   it('refuses a file with no identity in it, without quoting it', async () => {
-    await assert.rejects(openIdentityFile('# only a comment\n', undefined), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && !e.message.includes('only a comment'));
+    await assert.rejects(
+      openIdentityFile('# only a comment\n', undefined),
+      (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && !e.message.includes('only a comment'),
+    );
   });
 });

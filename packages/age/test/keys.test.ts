@@ -261,6 +261,9 @@ describe('generateIdentity and recipientOf', () => {
 
   it('rejects an unknown kind and a malformed identity', async () => {
     await assert.rejects(generateIdentity('rsa' as 'x25519'), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'kind');
-    await assert.rejects(recipientOf(X_ID.toLowerCase()), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'ageIdentity' && !e.message.includes(X_ID.toLowerCase()));
+    await assert.rejects(
+      recipientOf(X_ID.toLowerCase()),
+      (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'ageIdentity' && !e.message.includes(X_ID.toLowerCase()),
+    );
   });
 });

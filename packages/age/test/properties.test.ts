@@ -31,10 +31,16 @@ describe('properties', () => {
   it('round-trips any payload to any set of recipients; others get NO_IDENTITY_MATCH', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.uint8Array({ maxLength: 2048 }), fc.integer({ min: 65530, max: 65542 }).map((n) => new Uint8Array(n).fill(7))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 2048 }),
+          fc.integer({ min: 65530, max: 65542 }).map((n) => new Uint8Array(n).fill(7)),
+        ),
         fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 4 }),
         async (plaintext, who) => {
-          const file = await wrap(plaintext, who.map((i) => people[i]!.recipient));
+          const file = await wrap(
+            plaintext,
+            who.map((i) => people[i]!.recipient),
+          );
           for (let i = 0; i < people.length; i++) {
             const got = await attempt(file, i);
             if (who.includes(i)) assert.deepEqual(got, plaintext);

@@ -82,7 +82,10 @@ describe('wrap and unwrap: round trips', () => {
 
   it('X25519: several recipients; the file opens with each identity', async () => {
     const file = await wrap(SHARE, [A.recipient, B.recipient, C.recipient]);
-    const stanzas = Buffer.from(armor.decode(file)).toString('latin1').match(/^-> X25519 /gm) ?? [];
+    const stanzas =
+      Buffer.from(armor.decode(file))
+        .toString('latin1')
+        .match(/^-> X25519 /gm) ?? [];
     assert.equal(stanzas.length, 3);
     for (const g of [A, B, C]) assert.deepEqual(await unwrap(file, { identities: [g.identity] }), SHARE);
     // And with a list where only the last identity matches.
@@ -197,7 +200,10 @@ describe('unwrap: classified failures', () => {
     const secrets = [...ALL_IDS, fileKey];
     const expectCorrupt = async (label: string, damaged: Uint8Array, failure: 'header' | 'hmac' | 'payload') => {
       assertNoLeak(await rejectsWith(unwrap(damaged, { identities: [A.identity] }), 'WRAPPED_SHARE_CORRUPT', failure, label), secrets);
-      assertNoLeak(await rejectsWith(unwrap(armor.encode(damaged), { identities: [A.identity] }), 'WRAPPED_SHARE_CORRUPT', failure, `${label} (armored)`), secrets);
+      assertNoLeak(
+        await rejectsWith(unwrap(armor.encode(damaged), { identities: [A.identity] }), 'WRAPPED_SHARE_CORRUPT', failure, `${label} (armored)`),
+        secrets,
+      );
     };
     assert.deepEqual(await unwrap(file, { identities: [A.identity] }), SHARE);
 
@@ -251,7 +257,12 @@ describe('unwrap: classified failures', () => {
     for (const size of [10, 65536]) {
       const { file, fileKey } = await fileWithKey(new Uint8Array(randomBytes(size)));
       for (const extra of [Uint8Array.of(0), new Uint8Array(16), new Uint8Array(randomBytes(65536 + 16))]) {
-        const err = await rejectsWith(unwrap(Buffer.concat([file, extra]), { identities: [A.identity] }), 'WRAPPED_SHARE_CORRUPT', 'payload', `+${extra.length} after ${size}`);
+        const err = await rejectsWith(
+          unwrap(Buffer.concat([file, extra]), { identities: [A.identity] }),
+          'WRAPPED_SHARE_CORRUPT',
+          'payload',
+          `+${extra.length} after ${size}`,
+        );
         assertNoLeak(err, [...ALL_IDS, fileKey]);
       }
     }

@@ -38,7 +38,7 @@ export const KeyInfo = T.Object(
     nodeId: T.String(),
     publicKey: T.String({ description: 'the group public key, hex' }),
     scheme: T.String(),
-    identifier: T.String({ description: 'this share\'s FROST participant identifier, hex' }),
+    identifier: T.String({ description: "this share's FROST participant identifier, hex" }),
     threshold: T.Integer(),
     maxSigners: T.Integer(),
     origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
@@ -55,7 +55,7 @@ export const NodeInfo = T.Object(
     status: T.Union([T.Literal('up'), T.Literal('down')]),
     recipientKey: T.String(),
     postQuantumRecipientKey: T.String(),
-    signingKey: T.String({ description: 'the node\'s Ed25519 public key that signs its exports, hex' }),
+    signingKey: T.String({ description: "the node's Ed25519 public key that signs its exports, hex" }),
     shares: T.Integer(),
   },
   strict,
@@ -75,9 +75,16 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-
 const ApiKeyInfo = T.Object(
-  { apiKeyId: T.String(), name: T.String(), publicKey: T.String(), scopes: T.Array(T.String()), createdBy: T.String(), createdAt: Timestamp, revoked: T.Boolean() },
+  {
+    apiKeyId: T.String(),
+    name: T.String(),
+    publicKey: T.String(),
+    scopes: T.Array(T.String()),
+    createdBy: T.String(),
+    createdAt: Timestamp,
+    revoked: T.Boolean(),
+  },
   strict,
 );
 
@@ -102,7 +109,7 @@ export const APPROVAL_TTL_MS = 24 * 60 * 60_000;
 
 const ApprovalPolicy = T.Array(
   T.Object({ component: T.Union(APPROVABLE.map((c) => T.Literal(c))), approvals: T.Integer({ minimum: 1, maximum: 8 }) }, strict),
-  { maxItems: APPROVABLE.length, description: 'components that need approvals by distinct admin keys (other than the requester\'s), and how many' },
+  { maxItems: APPROVABLE.length, description: "components that need approvals by distinct admin keys (other than the requester's), and how many" },
 );
 
 const ApprovalRequest = T.Object(
@@ -153,10 +160,7 @@ export const COMPONENTS = {
       },
       strict,
     ),
-    result: T.Object(
-      { publicKey: T.String(), scheme: T.String(), threshold: T.Integer(), shares: T.Array(ShareRef) },
-      strict,
-    ),
+    result: T.Object({ publicKey: T.String(), scheme: T.String(), threshold: T.Integer(), shares: T.Array(ShareRef) }, strict),
   }),
   SIGN: component({
     scope: 'keys:sign',
@@ -260,9 +264,7 @@ export const COMPONENTS = {
       {
         ageIdentity: T.String({ minLength: 1, maxLength: 16 * 1024 }),
         wrappedKeyShare: WrappedShare,
-        ageRecipient: T.Optional(
-          T.Union([AgeRecipient, T.Array(AgeRecipient, { minItems: 1, maxItems: LIMITS.maxRecipients })]),
-        ),
+        ageRecipient: T.Optional(T.Union([AgeRecipient, T.Array(AgeRecipient, { minItems: 1, maxItems: LIMITS.maxRecipients })])),
       },
       strict,
     ),
@@ -324,7 +326,7 @@ export const COMPONENTS = {
     mutating: true,
     summary:
       'Submits a call that the policy holds for approvals (needs the scope of that call too). It runs, as the requester, once enough admins approve; ' +
-      'the nodes check the requester\'s and every approver\'s signature themselves.',
+      "the nodes check the requester's and every approver's signature themselves.",
     params: T.Object({ component: T.Union(APPROVABLE.map((c) => T.Literal(c))), params: T.Unknown() }, strict),
     result: ApprovalRequest,
   }),
@@ -362,7 +364,9 @@ export const COMPONENTS = {
   VERIFY_AUDIT_LOG: component({
     scope: 'admin',
     mutating: false,
-    summary: "Checks the audit log's keyed hash chain from its first entry, and its signed head (so a cut-off tail shows): the workspace's, or with nodeId that node's own.",
+    summary:
+      "Checks the audit log's keyed hash chain from its first entry, and its signed " +
+      "head (so a cut-off tail shows): the workspace's, or with nodeId that node's own.",
     params: T.Object({ nodeId: T.Optional(NodeId) }, strict),
     result: T.Object(
       { ok: T.Boolean(), entries: T.Integer(), headHash: T.String(), firstBadSeq: T.Optional(T.Integer()), problem: T.Optional(T.String()) },
@@ -376,9 +380,7 @@ export type ComponentParams<C extends ComponentName> = Static<(typeof COMPONENTS
 export type ComponentResult<C extends ComponentName> = Static<(typeof COMPONENTS)[C]['result']>;
 
 /** Component names as values: `workspace.call(ComponentModule.EXPORT_KEY_SHARE, ...)`. */
-export const ComponentModule = Object.freeze(
-  Object.fromEntries(Object.keys(COMPONENTS).map((k) => [k, k])) as { readonly [C in ComponentName]: C },
-);
+export const ComponentModule = Object.freeze(Object.fromEntries(Object.keys(COMPONENTS).map((k) => [k, k])) as { readonly [C in ComponentName]: C });
 export type ComponentModule = ComponentName;
 
 /** The HTTP path a component is called at. */

@@ -40,7 +40,6 @@ export const ShareInfo = T.Object({
 });
 export type ShareInfo = Static<typeof ShareInfo>;
 
-
 interface Op {
   method: 'GET' | 'POST';
   path: string;
@@ -111,10 +110,13 @@ export const NODE_OPS = {
     body: T.Object(
       {
         sessionId: SessionId,
-        participants: T.Array(T.Object({ identifier: T.String({ maxLength: 128 }), recipient: T.String({ maxLength: 4096 }), signingKey: T.String({ maxLength: 128 }) }, strict), {
-          minItems: 2,
-          maxItems: 16,
-        }),
+        participants: T.Array(
+          T.Object({ identifier: T.String({ maxLength: 128 }), recipient: T.String({ maxLength: 4096 }), signingKey: T.String({ maxLength: 128 }) }, strict),
+          {
+            minItems: 2,
+            maxItems: 16,
+          },
+        ),
         self: T.String({ maxLength: 128 }),
         auth: CallerAuth,
         approvals: T.Optional(Approvals),
@@ -130,7 +132,12 @@ export const NODE_OPS = {
     response: T.Object({ messages: T.Array(T.Object({}, { additionalProperties: true })) }),
   }),
   dkgRound3: op({ method: 'POST', path: '/v1/dkg/round3', body: T.Object({ sessionId: SessionId, round2: Messages }, strict), response: ShareInfo }),
-  dkgCommit: op({ method: 'POST', path: '/v1/dkg/commit', body: T.Object({ sessionId: SessionId }, strict), response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]) }),
+  dkgCommit: op({
+    method: 'POST',
+    path: '/v1/dkg/commit',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
+  }),
   dkgAbort: op({ method: 'POST', path: '/v1/dkg/abort', body: T.Object({ sessionId: SessionId }, strict), response: T.Object({ aborted: T.Boolean() }) }),
   signRound1: op({
     method: 'POST',
@@ -152,7 +159,12 @@ export const NODE_OPS = {
       results: T.Array(T.Object({ ok: T.Boolean(), apiKeyId: T.Optional(T.String()), changed: T.Optional(T.Boolean()), code: T.Optional(T.String()) })),
     }),
   }),
-  roster: op({ method: 'POST', path: '/v1/roster', body: T.Object({ roster: SignedRoster }, strict), response: T.Object({ version: T.Integer(), changed: T.Boolean() }) }),
+  roster: op({
+    method: 'POST',
+    path: '/v1/roster',
+    body: T.Object({ roster: SignedRoster }, strict),
+    response: T.Object({ version: T.Integer(), changed: T.Boolean() }),
+  }),
   log: op({
     method: 'GET',
     path: '/v1/log',

@@ -16,7 +16,17 @@ export const Receipt = T.Object(
 export type Receipt = Static<typeof Receipt>;
 
 export type ReceiptFacts =
-  | { kind: 'key'; nodeId: string; keyId: string; publicKey: string; identifier: string; scheme: string; threshold: number; maxSigners: number; exportable: boolean }
+  | {
+      kind: 'key';
+      nodeId: string;
+      keyId: string;
+      publicKey: string;
+      identifier: string;
+      scheme: string;
+      threshold: number;
+      maxSigners: number;
+      exportable: boolean;
+    }
   | { kind: 'export'; nodeId: string; keyId: string; recipients: string[]; wrappedSha256: string }
   | { kind: 'import'; nodeId: string; keyId: string; publicKey: string; identifier: string };
 

@@ -31,10 +31,7 @@ export const Roster = T.Object(
 export type Roster = Static<typeof Roster>;
 
 /** The roster as signed: its exact JSON text and the root admin's signature over it. */
-export const SignedRoster = T.Object(
-  { roster: T.String({ maxLength: 512 * 1024 }), signature: Ed25519Signature },
-  { additionalProperties: false },
-);
+export const SignedRoster = T.Object({ roster: T.String({ maxLength: 512 * 1024 }), signature: Ed25519Signature }, { additionalProperties: false });
 export type SignedRoster = Static<typeof SignedRoster>;
 
 export function rosterMessage(text: string): Uint8Array {
@@ -46,7 +43,7 @@ const checkRoster = TypeCompiler.Compile(Roster);
 /** The roster inside `signed`, if the root admin key signed it and it is well formed; throws otherwise. */
 export function openRoster(signed: SignedRoster, adminPublicKey: string): Roster {
   if (!verifyRaw(fromHex(adminPublicKey, 'adminPublicKey', 32), rosterMessage(signed.roster), fromHex(signed.signature, 'signature', 64))) {
-    throw new WrError('PERMISSION_DENIED', 'the roster is not signed by this network\'s root admin key');
+    throw new WrError('PERMISSION_DENIED', "the roster is not signed by this network's root admin key");
   }
   let roster: unknown;
   try {

@@ -107,7 +107,8 @@ export class WorkspaceClient {
     return new WorkspaceCall(component, idempotencyKey, async () => {
       const sent = component === 'REWRAPPING_KEY_SHARE' ? await this.#sealIdentity(params as ComponentParams<'REWRAPPING_KEY_SHARE'>) : params;
       const result = (await this.#send(component, sent, idempotencyKey, opts)) as ComponentResult<C>;
-      if (component === 'GET_NODE_RECIPIENT_KEY') this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
+      if (component === 'GET_NODE_RECIPIENT_KEY')
+        this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
       if (this.#adminPublicKey && (component === 'CREATE_KEY' || component === 'EXPORT_KEY_SHARE' || component === 'IMPORT_KEY_SHARE')) {
         await this.#checkReceipts(component, sent as never, result as never);
       }
@@ -120,7 +121,11 @@ export class WorkspaceClient {
    * last: `for await (const page of workspace.pages(ComponentModule.LIST_KEYS, {}))`.
    * Each page is its own call (and keeps its own `unavailableNodes`).
    */
-  async *pages<C extends PagedComponent>(component: C, params: ComponentParams<C>, opts: Omit<CallOptions, 'idempotencyKey'> = {}): AsyncGenerator<ComponentResult<C>> {
+  async *pages<C extends PagedComponent>(
+    component: C,
+    params: ComponentParams<C>,
+    opts: Omit<CallOptions, 'idempotencyKey'> = {},
+  ): AsyncGenerator<ComponentResult<C>> {
     let cursor: string | undefined = (params as { cursor?: string }).cursor;
     do {
       const page: ComponentResult<C> = await this.call(component, { ...params, ...(cursor && { cursor }) }, opts).promise();
@@ -135,7 +140,12 @@ export class WorkspaceClient {
    * admin key when it is known), one of which does the rewrap and opens it.
    */
   async #sealIdentity(params: ComponentParams<'REWRAPPING_KEY_SHARE'>): Promise<ComponentParams<'REWRAPPING_KEY_SHARE'>> {
-    if (typeof params?.ageIdentity !== 'string' || !/^AGE-SECRET-KEY-/m.test(params.ageIdentity) || params.ageIdentity.includes('-----BEGIN AGE ENCRYPTED FILE-----')) return params;
+    if (
+      typeof params?.ageIdentity !== 'string' ||
+      !/^AGE-SECRET-KEY-/m.test(params.ageIdentity) ||
+      params.ageIdentity.includes('-----BEGIN AGE ENCRYPTED FILE-----')
+    )
+      return params;
     const { nodes } = await this.#fetchRoster();
     const postQuantum = /^AGE-SECRET-KEY-PQ-1/m.test(params.ageIdentity);
     const e = new Encrypter();
@@ -153,11 +163,10 @@ export class WorkspaceClient {
 
   /** The roster the admin key signed, fetched once for the receipts it checks. */
   #verifiedRoster(): Promise<Roster> {
-    this.#roster ??= this.#fetchRoster()
-      .catch((err) => {
-        this.#roster = undefined;
-        throw err;
-      });
+    this.#roster ??= this.#fetchRoster().catch((err) => {
+      this.#roster = undefined;
+      throw err;
+    });
     return this.#roster;
   }
 
@@ -167,26 +176,47 @@ export class WorkspaceClient {
    * export from the node holding the share, to the recipients asked for; an
    * import on the node that answers.
    */
-  async #checkReceipts<C extends 'CREATE_KEY' | 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SHARE'>(component: C, p: ComponentParams<C>, r: ComponentResult<C>): Promise<void> {
+  async #checkReceipts<C extends 'CREATE_KEY' | 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SHARE'>(
+    component: C,
+    p: ComponentParams<C>,
+    r: ComponentResult<C>,
+  ): Promise<void> {
     const roster = await this.#verifiedRoster();
     const check = (receipt: Receipt | undefined, facts: ReceiptFacts) => {
       const node = roster.nodes.find((n) => n.nodeId === facts.nodeId);
-      const ok = receipt && node && receipt.nodeId === facts.nodeId && verifyRaw(fromHex(node.signingKey, 'signingKey', 32), receiptMessage(facts), fromHex(receipt.signature, 'signature', 64));
-      if (!ok) throw new WorkspaceError('UNAUTHENTICATED', `${component}: the answer carries no valid receipt from ${facts.nodeId} for what was asked: do not rely on it`);
+      const ok =
+        receipt &&
+        node &&
+        receipt.nodeId === facts.nodeId &&
+        verifyRaw(fromHex(node.signingKey, 'signingKey', 32), receiptMessage(facts), fromHex(receipt.signature, 'signature', 64));
+      if (!ok)
+        throw new WorkspaceError(
+          'UNAUTHENTICATED',
+          `${component}: the answer carries no valid receipt from ${facts.nodeId} for what was asked: do not rely on it`,
+        );
     };
     if (component === 'CREATE_KEY') {
       const [params, result] = [p as ComponentParams<'CREATE_KEY'>, r as ComponentResult<'CREATE_KEY'>];
       const named = params.nodeIds ?? roster.nodes.map((n) => n.nodeId);
-      if (result.shares.map((s) => s.nodeId).join() !== named.join()) throw new WorkspaceError('UNAUTHENTICATED', 'CREATE_KEY: the key is not on the nodes asked for');
+      if (result.shares.map((s) => s.nodeId).join() !== named.join())
+        throw new WorkspaceError('UNAUTHENTICATED', 'CREATE_KEY: the key is not on the nodes asked for');
       const asked = { scheme: params.scheme, threshold: params.threshold, maxSigners: named.length, exportable: params.exportable ?? true };
-      for (const s of result.shares) check(s.receipt, { kind: 'key', nodeId: s.nodeId, keyId: s.keyId, publicKey: result.publicKey, identifier: s.identifier, ...asked });
+      for (const s of result.shares)
+        check(s.receipt, { kind: 'key', nodeId: s.nodeId, keyId: s.keyId, publicKey: result.publicKey, identifier: s.identifier, ...asked });
     } else if (component === 'EXPORT_KEY_SHARE') {
       const [params, result] = [p as ComponentParams<'EXPORT_KEY_SHARE'>, r as ComponentResult<'EXPORT_KEY_SHARE'>];
       const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
-      check(result.receipt, { kind: 'export', nodeId: result.receipt?.nodeId ?? '?', keyId: params.keyId, recipients, wrappedSha256: sha256Hex(result.wrappedKeyShare) });
+      check(result.receipt, {
+        kind: 'export',
+        nodeId: result.receipt?.nodeId ?? '?',
+        keyId: params.keyId,
+        recipients,
+        wrappedSha256: sha256Hex(result.wrappedKeyShare),
+      });
     } else {
       const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARE'>, r as ComponentResult<'IMPORT_KEY_SHARE'>];
-      if (params.nodeId !== undefined && params.nodeId !== result.nodeId) throw new WorkspaceError('UNAUTHENTICATED', `IMPORT_KEY_SHARE: imported into ${result.nodeId}, not ${params.nodeId}`);
+      if (params.nodeId !== undefined && params.nodeId !== result.nodeId)
+        throw new WorkspaceError('UNAUTHENTICATED', `IMPORT_KEY_SHARE: imported into ${result.nodeId}, not ${params.nodeId}`);
       check(result.receipt, { kind: 'import', nodeId: result.nodeId, keyId: result.keyId, publicKey: result.publicKey, identifier: result.identifier });
     }
   }
@@ -194,7 +224,8 @@ export class WorkspaceClient {
   /** A recipient is a node's only if the admin-signed roster says so. */
   #checkRecipient(params: ComponentParams<'GET_NODE_RECIPIENT_KEY'>, r: ComponentResult<'GET_NODE_RECIPIENT_KEY'>): void {
     if (!this.#adminPublicKey) return;
-    const fail = (why: string) => new WorkspaceError('UNAUTHENTICATED', `the workspace answered a recipient for ${r.nodeId} that ${why}: do not wrap shares to it`);
+    const fail = (why: string) =>
+      new WorkspaceError('UNAUTHENTICATED', `the workspace answered a recipient for ${r.nodeId} that ${why}: do not wrap shares to it`);
     let roster;
     try {
       roster = openRoster(r.roster, this.#adminPublicKey);
@@ -202,8 +233,12 @@ export class WorkspaceClient {
       throw fail('comes with a roster the admin key did not sign');
     }
     const node = roster.nodes.find((n) => n.nodeId === r.nodeId);
-    if ((params.nodeId !== undefined && params.nodeId !== r.nodeId) || node?.recipientKey !== r.recipientKey || node.postQuantumRecipientKey !== r.postQuantumRecipientKey) {
-      throw fail('is not that node\'s in the admin-signed roster');
+    if (
+      (params.nodeId !== undefined && params.nodeId !== r.nodeId) ||
+      node?.recipientKey !== r.recipientKey ||
+      node.postQuantumRecipientKey !== r.postQuantumRecipientKey
+    ) {
+      throw fail("is not that node's in the admin-signed roster");
     }
   }
 
@@ -234,7 +269,9 @@ export class WorkspaceClient {
         const timedOut = (err as Error)?.name === 'TimeoutError';
         lastError = new WorkspaceError(
           'NODE_UNAVAILABLE',
-          timedOut ? `the workspace at ${this.baseUrl} did not answer in time` : `cannot reach the workspace at ${this.baseUrl}: is the network running (npm start)?`,
+          timedOut
+            ? `the workspace at ${this.baseUrl} did not answer in time`
+            : `cannot reach the workspace at ${this.baseUrl}: is the network running (npm start)?`,
           { cause: err },
         );
         continue;
@@ -244,7 +281,11 @@ export class WorkspaceClient {
       try {
         body = await res.json();
       } catch (err) {
-        lastError = new WorkspaceError('INTERNAL', `the workspace sent an unreadable answer (HTTP ${res.status})`, { requestId, httpStatus: res.status, cause: err });
+        lastError = new WorkspaceError('INTERNAL', `the workspace sent an unreadable answer (HTTP ${res.status})`, {
+          requestId,
+          httpStatus: res.status,
+          cause: err,
+        });
         if (res.status >= 500) continue;
         throw lastError;
       }

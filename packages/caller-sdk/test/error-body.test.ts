@@ -32,7 +32,13 @@ after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const failure = async () => {
   calls = 0;
-  const err = await client.call('LIST_NODES', {}).promise().then(() => assert.fail('expected a failure'), (e: unknown) => e);
+  const err = await client
+    .call('LIST_NODES', {})
+    .promise()
+    .then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e,
+    );
   assert.ok(err instanceof WorkspaceError);
   return err;
 };

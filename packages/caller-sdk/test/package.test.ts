@@ -19,7 +19,10 @@ it('depends only on packages that can be published', () => {
     const m = manifest(dep.slice('@wr/'.length));
     assert.notEqual(m['private'], true, `${dep} is private`);
     const theirs = Object.keys((m['dependencies'] ?? {}) as Record<string, string>).filter((d) => d.startsWith('@wr/'));
-    assert.ok(theirs.every((d) => deps.includes(d)), `${dep} pulls in ${theirs.join(', ')}`);
+    assert.ok(
+      theirs.every((d) => deps.includes(d)),
+      `${dep} pulls in ${theirs.join(', ')}`,
+    );
   }
 });
 
@@ -39,7 +42,8 @@ it('installs from its packed tarballs into an empty project and works there', ()
 
   const installed = readdirSync(join(app, 'node_modules', '@wr'));
   assert.deepEqual(installed.sort(), ['api', 'common'], 'no server package comes with the SDK');
-  for (const serverOnly of ['better-sqlite3', 'fastify']) assert.ok(!readdirSync(join(app, 'node_modules')).includes(serverOnly), `${serverOnly} is not installed`);
+  for (const serverOnly of ['better-sqlite3', 'fastify'])
+    assert.ok(!readdirSync(join(app, 'node_modules')).includes(serverOnly), `${serverOnly} is not installed`);
 
   writeFileSync(
     join(app, 'use.js'),
@@ -52,7 +56,11 @@ try {
   console.log(JSON.stringify({ apiKeyId, isWorkspaceError: err instanceof WorkspaceError, code: err.code }));
 }`,
   );
-  const out = JSON.parse(execFileSync(process.execPath, ['use.js'], { cwd: app, encoding: 'utf8' })) as { apiKeyId: string; isWorkspaceError: boolean; code: string };
+  const out = JSON.parse(execFileSync(process.execPath, ['use.js'], { cwd: app, encoding: 'utf8' })) as {
+    apiKeyId: string;
+    isWorkspaceError: boolean;
+    code: string;
+  };
   assert.match(out.apiKeyId, /^ak_[a-z2-7]{16}$/);
   assert.equal(out.isWorkspaceError, true);
   assert.equal(out.code, 'NODE_UNAVAILABLE', 'an unreachable workspace is reported with a code');

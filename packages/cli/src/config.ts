@@ -20,7 +20,11 @@ export function settings(flags: Record<string, unknown>, configFile: string | un
     if (e !== undefined && e !== '') return e as T;
     if (file[flag] !== undefined) return file[flag] as T;
     if (fallback !== undefined) return fallback;
-    throw new WrError('INVALID_ARGUMENT', `missing setting: pass --${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}, set ${env}, or put "${flag}" in the config file`, { param: flag });
+    throw new WrError(
+      'INVALID_ARGUMENT',
+      `missing setting: pass --${flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}, set ${env}, or put "${flag}" in the config file`,
+      { param: flag },
+    );
   };
 }
 

@@ -49,7 +49,11 @@ export function printError(err: unknown, json: boolean): void {
 }
 
 const widthsOf = (headers: string[], rows: string[][]) => headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-const lineOf = (cells: string[], widths: number[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+const lineOf = (cells: string[], widths: number[]) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i] ?? 0))
+    .join('  ')
+    .trimEnd();
 
 /** A table with a header row, columns padded to the widest cell. */
 export function table(headers: string[], rows: string[][]): string {

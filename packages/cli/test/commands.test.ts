@@ -94,19 +94,28 @@ describe('wr operator commands', () => {
     assert.equal(key.scheme, 'frost-ed25519');
     assert.equal(key.threshold, 2);
     assert.match(key.publicKey, /^[0-9a-f]{64}$/);
-    assert.deepEqual(key.shares.map((s) => s.nodeId), ['node-1', 'node-2', 'node-3']);
+    assert.deepEqual(
+      key.shares.map((s) => s.nodeId),
+      ['node-1', 'node-2', 'node-3'],
+    );
 
     const listed = await wrJson<{ keys: { keyId: string; nodeId: string }[] }>(['keys', 'list', '--node', 'node-1'], { env });
     assert.ok(listed.keys.some((k) => k.keyId === key.shares[0]!.keyId));
     assert.ok(listed.keys.every((k) => k.nodeId === 'node-1'));
-    const got = await wrJson<{ keyId: string; publicKey: string; threshold: number; maxSigners: number; origin: string }>(['keys', 'get', key.shares[1]!.keyId], { env });
+    const got = await wrJson<{ keyId: string; publicKey: string; threshold: number; maxSigners: number; origin: string }>(
+      ['keys', 'get', key.shares[1]!.keyId],
+      { env },
+    );
     assert.deepEqual([got.keyId, got.publicKey, got.threshold, got.maxSigners, got.origin], [key.shares[1]!.keyId, key.publicKey, 2, 3, 'generated']);
 
     const message = Buffer.from('pay 1 BTC to bob');
     const msgFile = join(dir, 'message.bin');
     writeFileSync(msgFile, message);
     const [byHex, byFile, human] = await Promise.all([
-      wrJson<{ signature: string; publicKey: string }>(['sign', '--key', key.shares[0]!.keyId, '--key', key.shares[2]!.keyId, '--message', message.toString('hex')], { env }),
+      wrJson<{ signature: string; publicKey: string }>(
+        ['sign', '--key', key.shares[0]!.keyId, '--key', key.shares[2]!.keyId, '--message', message.toString('hex')],
+        { env },
+      ),
       wrJson<{ signature: string }>(['sign', '--key', key.shares[1]!.keyId, '--key', key.shares[2]!.keyId, '--message-file', msgFile], { env }),
       wr(['keys', 'list'], { env }),
     ]);
@@ -143,7 +152,9 @@ describe('wr operator commands', () => {
     const s2 = join(dir, 's2.age');
     writeFileSync(s2, toStdout.stdout);
 
-    const imported = await wrJson<{ keyId: string; nodeId: string; publicKey: string; alreadyPresent: boolean }>(['share', 'import', s2, '--node', 'node-4'], { env });
+    const imported = await wrJson<{ keyId: string; nodeId: string; publicKey: string; alreadyPresent: boolean }>(['share', 'import', s2, '--node', 'node-4'], {
+      env,
+    });
     assert.equal(imported.nodeId, 'node-4');
     assert.equal(imported.publicKey, key.publicKey);
     assert.equal(imported.alreadyPresent, false);
@@ -200,7 +211,10 @@ describe('wr operator commands', () => {
   });
 
   it('creates, lists and revokes API keys; a missing scope exits 4, a revoked key 3', async () => {
-    const reader = await wrJson<{ apiKeyId: string; apiKey: string; scopes: string[] }>(['apikeys', 'create', '--name', 'reader', '--scope', 'keys:read', '--scope', 'nodes:read'], { env });
+    const reader = await wrJson<{ apiKeyId: string; apiKey: string; scopes: string[] }>(
+      ['apikeys', 'create', '--name', 'reader', '--scope', 'keys:read', '--scope', 'nodes:read'],
+      { env },
+    );
     assert.deepEqual(reader.scopes.sort(), ['keys:read', 'nodes:read']);
     const asReader = { WR_BASE_URL: env['WR_BASE_URL']!, WR_API_KEY: reader.apiKey };
     assert.equal((await wr(['keys', 'list'], { env: asReader })).code, 0);
@@ -217,19 +231,26 @@ describe('wr operator commands', () => {
   });
 
   it('holds deletes for an approval: request, approve as another admin, and the delete runs', async () => {
-    const policy = await wrJson<{ approvals: { component: string; approvals: number }[] }>(['policy', 'set', '--approvals', '1', '--for', 'DELETE_KEY_SHARE'], { env });
+    const policy = await wrJson<{ approvals: { component: string; approvals: number }[] }>(['policy', 'set', '--approvals', '1', '--for', 'DELETE_KEY_SHARE'], {
+      env,
+    });
     assert.deepEqual(policy.approvals, [{ component: 'DELETE_KEY_SHARE', approvals: 1 }]);
     const made = await wrJson<{ keyId: string; shares: { keyId: string }[] }>(['keys', 'create', '--threshold', '2', '--nodes', 'node-1,node-2'], { env });
     const target = made.shares[0]!.keyId;
     const held = await wr(['keys', 'delete', target], { env });
     assert.equal(held.code, 17, held.stderr);
     assert.match(held.stderr, /APPROVAL_REQUIRED[\s\S]*wr approvals request/);
-    const request = await wrJson<{ approvalRequestId: string; status: string }>(['approvals', 'request', 'DELETE_KEY_SHARE', JSON.stringify({ keyId: target })], { env });
+    const request = await wrJson<{ approvalRequestId: string; status: string }>(
+      ['approvals', 'request', 'DELETE_KEY_SHARE', JSON.stringify({ keyId: target })],
+      { env },
+    );
     assert.equal(request.status, 'pending');
     const listed = await wr(['approvals', 'list', '--pending'], { env });
     assert.match(listed.stdout, new RegExp(`${request.approvalRequestId}\\s+DELETE_KEY_SHARE`));
     const other = await wrJson<{ apiKey: string }>(['apikeys', 'create', '--name', 'second admin', '--scope', 'admin', '--scope', 'keys:delete'], { env });
-    const ran = await wrJson<{ status: string; result: { deleted: boolean } }>(['approvals', 'approve', request.approvalRequestId], { env: { ...env, WR_API_KEY: other.apiKey } });
+    const ran = await wrJson<{ status: string; result: { deleted: boolean } }>(['approvals', 'approve', request.approvalRequestId], {
+      env: { ...env, WR_API_KEY: other.apiKey },
+    });
     assert.deepEqual([ran.status, ran.result.deleted], ['executed', true]);
     assert.equal((await wr(['keys', 'get', target], { env })).code, 5);
     await wrJson(['policy', 'set', '--approvals', '0', '--for', 'DELETE_KEY_SHARE'], { env });
@@ -297,4 +318,3 @@ describe('wr operator commands', () => {
     assert.match(broken.stderr, /hash chain is broken at seq 2/);
   });
 });
-

@@ -19,14 +19,21 @@ describe('connection settings', () => {
 
   it('takes flags over the environment over .wr/dev.env', () => {
     const env = { WR_API_KEY: 'wr_env', WR_BASE_URL: 'http://env.example:1' };
-    assert.deepEqual(resolveConnection({ apiKey: 'wr_flag', url: 'https://flag.example' }, env, withDevEnv), { apiKey: 'wr_flag', baseUrl: 'https://flag.example', apiKeySource: '--api-key' });
+    assert.deepEqual(resolveConnection({ apiKey: 'wr_flag', url: 'https://flag.example' }, env, withDevEnv), {
+      apiKey: 'wr_flag',
+      baseUrl: 'https://flag.example',
+      apiKeySource: '--api-key',
+    });
     assert.deepEqual(resolveConnection({}, env, withDevEnv), { apiKey: 'wr_env', baseUrl: 'http://env.example:1', apiKeySource: 'WR_API_KEY' });
     assert.deepEqual(resolveConnection({}, {}, withDevEnv), { apiKey: 'wr_from_dev_env', baseUrl: 'http://127.0.0.1:7555', apiKeySource: '.wr/dev.env' });
     assert.equal(resolveConnection({ apiKey: 'wr_flag' }, {}, empty).baseUrl, 'http://127.0.0.1:7400');
   });
 
   it('says where it looked when there is no API key, and rejects a bad URL', () => {
-    assert.throws(() => resolveConnection({}, {}, empty), (err: Error & { code?: string }) => err.code === 'UNAUTHENTICATED' && /no \.wr\/dev\.env in /.test(err.message));
+    assert.throws(
+      () => resolveConnection({}, {}, empty),
+      (err: Error & { code?: string }) => err.code === 'UNAUTHENTICATED' && /no \.wr\/dev\.env in /.test(err.message),
+    );
     assert.throws(() => resolveConnection({ apiKey: 'k', url: 'ftp://x' }, {}, empty), /--url: "ftp:\/\/x" is not an http\(s\) URL/);
   });
 });

@@ -64,7 +64,11 @@ describe('wr migrate', () => {
     const args = ['migrate', '--from', 'node-1', '--to', 'node-4', '--state', statePath, '--concurrency', '8'];
 
     // First run: killed once about half the shares are recorded as moved.
-    const first = spawn(process.execPath, [WR_BIN, ...args], { cwd: n.home, env: { PATH: process.env['PATH'] ?? '', ...n.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const first = spawn(process.execPath, [WR_BIN, ...args], {
+      cwd: n.home,
+      env: { PATH: process.env['PATH'] ?? '', ...n.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let firstErr = '';
     first.stderr.setEncoding('utf8').on('data', (d: string) => (firstErr += d));
     const exited = new Promise<NodeJS.Signals | null>((res) => first.once('exit', (_code, signal) => res(signal)));
@@ -105,7 +109,8 @@ describe('wr migrate', () => {
     assert.deepEqual(onTarget.map((k) => k.keyId).sort(), records.map((r) => r.newKeyId!).sort());
     const shareName = (s: { publicKey: string; identifier: string }) => `${s.publicKey}/${s.identifier}`;
     assert.deepEqual(onTarget.map(shareName).sort(), [...sourceShares.values()].map(shareName).sort(), 'the same shares, each once');
-    for (const [source, record] of Object.entries(state.shares)) assert.equal(shareName(record as { publicKey: string; identifier: string }), shareName(sourceShares.get(source)!));
+    for (const [source, record] of Object.entries(state.shares))
+      assert.equal(shareName(record as { publicKey: string; identifier: string }), shareName(sourceShares.get(source)!));
 
     // Independently of the CLI's own check: a sample of moved shares signs with a share on node-2 or node-3.
     const others = [
@@ -113,11 +118,15 @@ describe('wr migrate', () => {
       ...(await n.client.call('LIST_KEYS', { nodeId: 'node-3' }).promise()).keys,
     ];
     const message = Buffer.from('moved and still signing');
-    await pool(onTarget.filter((_, i) => i % 10 === 0), 4, async (k) => {
-      const partner = others.find((o) => o.publicKey === k.publicKey && o.identifier !== k.identifier)!;
-      const { signature } = await n.client.call('SIGN', { keyIds: [k.keyId, partner.keyId], message: message.toString('hex') }).promise();
-      assert.ok(ed25519Verify(k.publicKey, message, signature), `${k.keyId} signs`);
-    });
+    await pool(
+      onTarget.filter((_, i) => i % 10 === 0),
+      4,
+      async (k) => {
+        const partner = others.find((o) => o.publicKey === k.publicKey && o.identifier !== k.identifier)!;
+        const { signature } = await n.client.call('SIGN', { keyIds: [k.keyId, partner.keyId], message: message.toString('hex') }).promise();
+        assert.ok(ed25519Verify(k.publicKey, message, signature), `${k.keyId} signs`);
+      },
+    );
 
     // A third run has nothing left to do; its summary says so.
     const third = await wr(args, { cwd: n.home, env: n.env });
@@ -129,25 +138,48 @@ describe('wr migrate', () => {
   it('deletes source shares only with --delete-source, and reports shares that cannot move', async () => {
     const statePath = join(n.home, 'migrate-state.json');
     const [a, b, c] = [...sourceShares.keys()];
-    const deleted = await wr(['migrate', '--from', 'node-1', '--to', 'node-4', '--state', statePath, '--key', a!, '--key', b!, '--delete-source', '--json'], { cwd: n.home, env: n.env });
+    const deleted = await wr(['migrate', '--from', 'node-1', '--to', 'node-4', '--state', statePath, '--key', a!, '--key', b!, '--delete-source', '--json'], {
+      cwd: n.home,
+      env: n.env,
+    });
     assert.equal(deleted.code, 0, deleted.stderr);
     const s = JSON.parse(deleted.stdout) as MigrationSummary;
     assert.deepEqual([s.shares, s.alreadyMoved, s.sourceDeleted], [2, 2, 2]);
-    const lookup = (keyId: string) => n.client.call('GET_KEY', { keyId }).promise().then(() => 'present', (err: { code?: string }) => err.code);
+    const lookup = (keyId: string) =>
+      n.client
+        .call('GET_KEY', { keyId })
+        .promise()
+        .then(
+          () => 'present',
+          (err: { code?: string }) => err.code,
+        );
     assert.deepEqual(await Promise.all([a!, b!, c!].map(lookup)), ['NOT_FOUND', 'NOT_FOUND', 'present'], 'the two source shares are gone, the others stay');
 
     // On a terminal, a progress bar instead of lines.
     const [d, e] = [...sourceShares.keys()].slice(3, 5);
-    const tty = spawnSync('script', ['-qec', [process.execPath, WR_BIN, 'migrate', '--from', 'node-1', '--to', 'node-4', '--state', join(n.home, 'tty-state.json'), '--key', d!, '--key', e!].join(' '), '/dev/null'], {
-      encoding: 'utf8',
-      env: { PATH: process.env['PATH'] ?? '', ...n.env },
-    });
+    const tty = spawnSync(
+      'script',
+      [
+        '-qec',
+        [process.execPath, WR_BIN, 'migrate', '--from', 'node-1', '--to', 'node-4', '--state', join(n.home, 'tty-state.json'), '--key', d!, '--key', e!].join(
+          ' ',
+        ),
+        '/dev/null',
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '', ...n.env },
+      },
+    );
     assert.equal(tty.status, 0, tty.stdout);
     assert.match(tty.stdout, /moving node-1 → node-4 +\[[█░]+\] 2\/2 \| 0 failed/);
     assert.match(tty.stdout, /already moved\s+0/);
 
     const missing = 'key_00000000000000000000000000';
-    const failed = await wr(['migrate', '--from', 'node-1', '--to', 'node-4', '--state', join(n.home, 'other-state.json'), '--key', missing], { cwd: n.home, env: n.env });
+    const failed = await wr(['migrate', '--from', 'node-1', '--to', 'node-4', '--state', join(n.home, 'other-state.json'), '--key', missing], {
+      cwd: n.home,
+      env: n.env,
+    });
     assert.equal(failed.code, 14);
     assert.match(failed.stdout, /failed\s+1/);
     assert.match(failed.stdout, new RegExp(`${missing}\\s+move\\s+NOT_FOUND`));

@@ -77,12 +77,18 @@ describe('wr offline tools: share inspect and recover', () => {
   });
 
   it('inspect shows the public parts and every check, and hides the signing share', async () => {
-    const [json, human] = await Promise.all([wr(['share', 'inspect', files[0]!, '-i', ids.alice.file, '--json']), wr(['share', 'inspect', files[0]!, '-i', ids.alice.file])]);
+    const [json, human] = await Promise.all([
+      wr(['share', 'inspect', files[0]!, '-i', ids.alice.file, '--json']),
+      wr(['share', 'inspect', files[0]!, '-i', ids.alice.file]),
+    ]);
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as Inspected;
     assert.equal(report.ok, true);
     for (const check of ['version', 'signature', 'vss', 'signing-share', 'verifying-shares']) {
-      assert.ok(report.checks.some((c) => c.check === check && c.ok), `check ${check} ran and passed`);
+      assert.ok(
+        report.checks.some((c) => c.check === check && c.ok),
+        `check ${check} ran and passed`,
+      );
     }
     assert.equal(report.envelope!.groupPublicKey, key.publicKey);
     assert.equal(report.envelope!.identifier, key.shares[0]!.identifier);
@@ -126,7 +132,10 @@ describe('wr offline tools: share inspect and recover', () => {
     const report = JSON.parse(forgedJson.stdout) as Inspected;
     assert.equal(report.ok, false);
     assert.equal(report.envelope, undefined, 'a share that fails its checks is not described');
-    assert.deepEqual(report.checks.filter((c) => !c.ok).map((c) => c.check), ['signature']);
+    assert.deepEqual(
+      report.checks.filter((c) => !c.ok).map((c) => c.check),
+      ['signature'],
+    );
     assert.equal(notTrusted.code, 9);
     assert.match(notTrusted.stdout, /FAIL\s+exporter-trusted/);
     for (const r of [wrongId, corrupt, forgedHuman, forgedJson, notTrusted]) noSecretIn(r.stdout + r.stderr, 'inspect output');
@@ -164,9 +173,13 @@ describe('wr offline tools: share inspect and recover', () => {
 
   it('recover refuses a terminal, an existing file, too few shares and mixed keys', async () => {
     assert.throws(() => checkSecretDestination('-', false, true), /refusing to print a private key to a terminal/);
-    const onTty = spawnSync('script', ['-qec', `${process.execPath} ${WR_BIN} recover -i ${ids.alice.file} -i ${ids.bob.file} ${files[0]} ${files[1]} -o -`, '/dev/null'], {
-      encoding: 'utf8',
-    });
+    const onTty = spawnSync(
+      'script',
+      ['-qec', `${process.execPath} ${WR_BIN} recover -i ${ids.alice.file} -i ${ids.bob.file} ${files[0]} ${files[1]} -o -`, '/dev/null'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(onTty.status, 2, onTty.stdout);
     assert.match(onTty.stdout, /refusing to print a private key to a terminal/);
     assert.doesNotMatch(onTty.stdout, /[0-9a-f]{64}/);
@@ -189,7 +202,7 @@ describe('wr offline tools: share inspect and recover', () => {
     assert.match(sameTwice.stderr, /repeat a share/);
     assert.equal(mixed.code, 2);
     assert.match(mixed.stderr, /share of another key/);
-    assert.equal(noIdentity.code, 7, 'bob\'s share with only alice\'s identity');
+    assert.equal(noIdentity.code, 7, "bob's share with only alice's identity");
     assert.match(noIdentity.stderr, /share-2\.age: no identity matches/);
     for (const f of ['few.key', 'twice.key', 'mixed.key', 'noid.key']) assert.ok(!existsSync(join(dir, f)), `${f} is not written`);
     const forced = await wr(['recover', '-i', ids.alice.file, '-i', ids.bob.file, files[0]!, files[1]!, '-o', existing, '--force']);

@@ -85,9 +85,9 @@ class Parser {
     if (c === '[') return this.array(depth);
     if (c === '"') return this.string();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.integer();
-    if (this.s.startsWith('true', this.pos)) return (this.pos += 4), true;
-    if (this.s.startsWith('false', this.pos)) return (this.pos += 5), false;
-    if (this.s.startsWith('null', this.pos)) return (this.pos += 4), null;
+    if (this.s.startsWith('true', this.pos)) return ((this.pos += 4), true);
+    if (this.s.startsWith('false', this.pos)) return ((this.pos += 5), false);
+    if (this.s.startsWith('null', this.pos)) return ((this.pos += 4), null);
     return this.fail('unexpected character');
   }
 
@@ -95,7 +95,7 @@ class Parser {
     const out: { [key: string]: JsonValue } = Object.create(null) as { [key: string]: JsonValue };
     this.pos++;
     this.skipWs();
-    if (this.s[this.pos] === '}') return this.pos++, toPlain(out);
+    if (this.s[this.pos] === '}') return (this.pos++, toPlain(out));
     for (;;) {
       this.skipWs();
       if (this.s[this.pos] !== '"') this.fail('expected a string key');
@@ -113,7 +113,7 @@ class Parser {
         this.pos++;
         continue;
       }
-      if (c === '}') return this.pos++, toPlain(out);
+      if (c === '}') return (this.pos++, toPlain(out));
       this.fail("expected ',' or '}'");
     }
   }
@@ -122,7 +122,7 @@ class Parser {
     const out: JsonValue[] = [];
     this.pos++;
     this.skipWs();
-    if (this.s[this.pos] === ']') return this.pos++, out;
+    if (this.s[this.pos] === ']') return (this.pos++, out);
     for (;;) {
       this.skipWs();
       out.push(this.value(depth + 1));
@@ -132,7 +132,7 @@ class Parser {
         this.pos++;
         continue;
       }
-      if (c === ']') return this.pos++, out;
+      if (c === ']') return (this.pos++, out);
       this.fail("expected ',' or ']'");
     }
   }
@@ -156,14 +156,30 @@ class Parser {
       const e = this.s[this.pos + 1];
       this.pos += 2;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           const hex = this.s.slice(this.pos, this.pos + 4);
           if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');

@@ -14,8 +14,14 @@ export const ERROR_CODES = {
   WRAPPED_SHARE_CORRUPT: { status: 422, hint: 'The wrapped share is damaged or was tampered with: fetch an intact copy.' },
   SHARE_INVALID: { status: 422, hint: 'The key share inside failed its checks: do not use it; export it again from a trusted node.' },
   UNSUPPORTED_VERSION: { status: 422, hint: 'The wrapped share uses a format this version does not know: upgrade wr.' },
-  SHARE_RETIRED: { status: 410, hint: 'This node deleted this key share, or holds a newer epoch of it: an old copy never comes back. Export the current share instead.' },
-  APPROVAL_REQUIRED: { status: 403, hint: 'A network policy needs approvals for this: submit it with REQUEST_APPROVAL (wr approvals request), then admins approve it (wr approvals approve).' },
+  SHARE_RETIRED: {
+    status: 410,
+    hint: 'This node deleted this key share, or holds a newer epoch of it: an old copy never comes back. Export the current share instead.',
+  },
+  APPROVAL_REQUIRED: {
+    status: 403,
+    hint: 'A network policy needs approvals for this: submit it with REQUEST_APPROVAL (wr approvals request), then admins approve it (wr approvals approve).',
+  },
   REPLAYED: { status: 409, hint: 'This signed request was already used: the SDK signs every attempt afresh; sign the call again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },

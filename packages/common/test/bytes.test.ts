@@ -15,6 +15,12 @@ it('hexBytes returns bytes or undefined; fromHex throws INVALID_ARGUMENT naming 
   assert.deepEqual(hexBytes('0102', 2), new Uint8Array([1, 2]));
   assert.equal(hexBytes('0102', 3), undefined);
   assert.equal(toHex(fromHex('abcd', 'x')), 'abcd');
-  assert.throws(() => fromHex('ABCD', 'message'), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'message');
-  assert.throws(() => fromHex('abcd', 'key', 32), (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && /32 bytes/.test(e.message));
+  assert.throws(
+    () => fromHex('ABCD', 'message'),
+    (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && e.param === 'message',
+  );
+  assert.throws(
+    () => fromHex('abcd', 'key', 32),
+    (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && /32 bytes/.test(e.message),
+  );
 });

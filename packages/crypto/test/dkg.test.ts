@@ -74,7 +74,24 @@ describe('2-of-3 DKG with dkgRound1/2/3, signing with every pair', () => {
     const keys = await runDkg('frost-ed25519', 3, nodes);
     const msg = utf8('3-of-5');
     const pk = hex(keys[0]!.public.groupPublicKey);
-    for (const trio of [[0, 1, 2], [0, 2, 4], [1, 3, 4], [2, 3, 4]]) assert.equal(ed25519Verify(signWith('frost-ed25519', trio.map((i) => keys[i]!), msg), msg, pk), true);
+    for (const trio of [
+      [0, 1, 2],
+      [0, 2, 4],
+      [1, 3, 4],
+      [2, 3, 4],
+    ])
+      assert.equal(
+        ed25519Verify(
+          signWith(
+            'frost-ed25519',
+            trio.map((i) => keys[i]!),
+            msg,
+          ),
+          msg,
+          pk,
+        ),
+        true,
+      );
     await rejectsWith(() => signWith('frost-ed25519', [keys[0]!, keys[1]!], msg), 'INVALID_ARGUMENT');
   });
 });
@@ -151,11 +168,23 @@ describe('DKG protocol safety', () => {
     const toA = out.find((m) => m.from === b.participant.identifier && m.to === a.participant.identifier)!;
     const decA = decodeRound2Payload(await unwrap(toA.ciphertext, { identities: [a.ageIdentity] }))!;
     const mallory = generateSigningKey();
-    const resigned = { ...toA, ciphertext: await wrap(encodeRound2Payload(decA.body, signRaw(mallory.secretKey, round2SigningBytes(decA.body))), [a.participant.recipient]) };
-    await rejectsWith(() => dkgRound3(r1[0]!.state, to(out, a).map((m) => (m === toA ? resigned : m)), a.ageIdentity), 'SHARE_INVALID', 'round2-signature');
+    const resigned = {
+      ...toA,
+      ciphertext: await wrap(encodeRound2Payload(decA.body, signRaw(mallory.secretKey, round2SigningBytes(decA.body))), [a.participant.recipient]),
+    };
+    await rejectsWith(
+      () =>
+        dkgRound3(
+          r1[0]!.state,
+          to(out, a).map((m) => (m === toA ? resigned : m)),
+          a.ageIdentity,
+        ),
+      'SHARE_INVALID',
+      'round2-signature',
+    );
   });
 
-  it('refuses a round-2 share inconsistent with its sender\'s commitment, even when properly signed', async () => {
+  it("refuses a round-2 share inconsistent with its sender's commitment, even when properly signed", async () => {
     const scheme = 'frost-ed25519';
     const nodes = await makeNodes(scheme, 3);
     const { r1, messages } = await startDkg(scheme, nodes);
@@ -165,7 +194,16 @@ describe('DKG protocol safety', () => {
     const dec = decodeRound2Payload(await unwrap(original.ciphertext, { identities: [c.ageIdentity] }))!;
     const body = { ...dec.body, signingShare: getSchemeSuite(scheme).frost.utils.randomScalar() };
     const evil = { ...original, ciphertext: await wrap(encodeRound2Payload(body, signRaw(b.signingKey, round2SigningBytes(body))), [c.participant.recipient]) };
-    const e = await rejectsWith(() => dkgRound3(r1[2]!.state, to(out, c).map((m) => (m === original ? evil : m)), c.ageIdentity), 'SHARE_INVALID', 'round2-share');
+    const e = await rejectsWith(
+      () =>
+        dkgRound3(
+          r1[2]!.state,
+          to(out, c).map((m) => (m === original ? evil : m)),
+          c.ageIdentity,
+        ),
+      'SHARE_INVALID',
+      'round2-share',
+    );
     assert.deepEqual((e as ShareInvalidError).culprits, [b.participant.identifier]);
   });
 
@@ -210,9 +248,34 @@ describe('DKG protocol safety', () => {
       'INVALID_ARGUMENT',
     );
     assert.equal(e.param, 'signingKey');
-    await rejectsWith(() => dkgRound1({ sessionId: 'x', scheme, minSigners: 4, participants, self: nodes[0]!.participant.identifier, signingKey: nodes[0]!.signingKey }), 'INVALID_ARGUMENT');
-    await rejectsWith(() => dkgRound1({ sessionId: 'x', scheme, minSigners: 2, participants: [participants[0]!, participants[0]!], self: nodes[0]!.participant.identifier, signingKey: nodes[0]!.signingKey }), 'INVALID_ARGUMENT');
-    await rejectsWith(() => dkgRound1({ sessionId: 'x', scheme: 'frost-p256' as SchemeName, minSigners: 2, participants, self: nodes[0]!.participant.identifier, signingKey: nodes[0]!.signingKey }), 'INVALID_ARGUMENT');
+    await rejectsWith(
+      () => dkgRound1({ sessionId: 'x', scheme, minSigners: 4, participants, self: nodes[0]!.participant.identifier, signingKey: nodes[0]!.signingKey }),
+      'INVALID_ARGUMENT',
+    );
+    await rejectsWith(
+      () =>
+        dkgRound1({
+          sessionId: 'x',
+          scheme,
+          minSigners: 2,
+          participants: [participants[0]!, participants[0]!],
+          self: nodes[0]!.participant.identifier,
+          signingKey: nodes[0]!.signingKey,
+        }),
+      'INVALID_ARGUMENT',
+    );
+    await rejectsWith(
+      () =>
+        dkgRound1({
+          sessionId: 'x',
+          scheme: 'frost-p256' as SchemeName,
+          minSigners: 2,
+          participants,
+          self: nodes[0]!.participant.identifier,
+          signingKey: nodes[0]!.signingKey,
+        }),
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('a wrong age identity gets NO_IDENTITY_MATCH and aborts the session', async () => {
@@ -255,12 +318,18 @@ describe('DKG wire formats (golden)', () => {
       toHex(round1SigningBytes('s', 'frost-ed25519', id1, [new Uint8Array([1, 2])], new Uint8Array([3]))),
       toHex(utf8('wr/frost-dkg/round1/v1')) +
         '00' +
-        '00000001' + toHex(utf8('s')) +
-        '0000000d' + toHex(utf8('frost-ed25519')) +
-        '00000040' + toHex(utf8(id1)) +
-        '00000004' + '00000001' +
-        '00000002' + '0102' +
-        '00000001' + '03',
+        '00000001' +
+        toHex(utf8('s')) +
+        '0000000d' +
+        toHex(utf8('frost-ed25519')) +
+        '00000040' +
+        toHex(utf8(id1)) +
+        '00000004' +
+        '00000001' +
+        '00000002' +
+        '0102' +
+        '00000001' +
+        '03',
     );
     assert.equal(sha(round1SigningBytes('session-1', 'frost-ed25519', id1, c, pok)), '215239f80814cbe38f98c205192d968d3fc03aec31b167c5e86ca6eddb752db9');
     const participants = [
@@ -278,7 +347,14 @@ describe('DKG wire formats (golden)', () => {
     assert.equal(toHex(transcriptHash({ ...input, participants: [...participants].reverse(), round1: [...round1].reverse() })), golden);
     assert.notEqual(toHex(transcriptHash({ ...input, minSigners: 1 })), golden);
     assert.notEqual(toHex(transcriptHash({ ...input, round1: [round1[0]!, { ...round1[1]!, commitment: c }] })), golden);
-    const body = { sessionId: 'session-1', scheme: 'frost-ed25519', from: id1, to: id2, signingShare: new Uint8Array(32).fill(7), transcriptHash: new Uint8Array(32).fill(9) };
+    const body = {
+      sessionId: 'session-1',
+      scheme: 'frost-ed25519',
+      from: id1,
+      to: id2,
+      signingShare: new Uint8Array(32).fill(7),
+      transcriptHash: new Uint8Array(32).fill(9),
+    };
     assert.equal(sha(round2SigningBytes(body)), '0933db4ef75bdd0a45f651c0fb0c02dd0f3f5ee5588c2312952e1b477a607c61');
     const payload = encodeRound2Payload(body, new Uint8Array(64).fill(5));
     assert.equal(sha(payload), '4a5aae3198ce8bd84c65583933849b42b948d0548fb694cf3456ba0955196d22');

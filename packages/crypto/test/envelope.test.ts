@@ -39,9 +39,11 @@ const EXPORTED_AT = '2025-01-01T00:00:00Z';
 
 /** Fixed inputs: the RFC 9591 E.1 (Ed25519) dealer key's share 1, node key seed 01..20, fixed time. */
 const GOLDEN_ENVELOPE =
-  '{"ciphersuite":"frost-ed25519","commitments":["15d21ccd7ee42959562fc8aa63224c8851fb3ec85a3faf66040d380fb9738673","6e4226d69664a098507f8b7de582bdd55f6763e54fdec46a061dc4df8a93160f"],' +
+  '{"ciphersuite":"frost-ed25519","commitments":["15d21ccd7ee42959562fc8aa63224c8851fb3ec85a3faf66040d380fb9738673",' +
+  '"6e4226d69664a098507f8b7de582bdd55f6763e54fdec46a061dc4df8a93160f"],' +
   '"epoch":1,"exportedAt":"2025-01-01T00:00:00Z","exporterKey":"79b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664",' +
-  '"groupPublicKey":"15d21ccd7ee42959562fc8aa63224c8851fb3ec85a3faf66040d380fb9738673","identifier":"0100000000000000000000000000000000000000000000000000000000000000",' +
+  '"groupPublicKey":"15d21ccd7ee42959562fc8aa63224c8851fb3ec85a3faf66040d380fb9738673",' +
+  '"identifier":"0100000000000000000000000000000000000000000000000000000000000000",' +
   '"maxSigners":3,"minSigners":2,' +
   '"signature":"90051553881b7f07015445c2f07fb84672f22e0b5946ee1de54b23da4dad1033c3fa1e69bd38c24e4be6a6a304b521088dc75140478b0d370a035ecb3d378f03",' +
   '"signingShare":"929dcc590407aae7d388761cddb0c0db6f5627aea8e217f4a033f2ec83d93509","source":{"keyId":"key-0001","nodeId":"node-a"},"type":"wr.key-share",' +
@@ -58,7 +60,10 @@ function goldenInputs() {
 
 function seal(scheme: SchemeName, exporter = generateSigningKey()) {
   const key = dealerKey(scheme, 2, 3);
-  const envelope = sealEnvelope({ public: key.public, secret: key.secrets[0]!, source: { nodeId: 'node-a', keyId: 'key-1' }, epoch: 0, exportedAt: EXPORTED_AT }, exporter.secretKey);
+  const envelope = sealEnvelope(
+    { public: key.public, secret: key.secrets[0]!, source: { nodeId: 'node-a', keyId: 'key-1' }, epoch: 0, exportedAt: EXPORTED_AT },
+    exporter.secretKey,
+  );
   return { key, exporter, envelope };
 }
 
@@ -104,7 +109,10 @@ describe('envelope: seal and open', () => {
       assert.equal(JSON.stringify(described).includes(shareHex), false);
       assert.equal(described.ciphersuite, scheme);
       assert.equal(described.groupPublicKey, key.public.groupPublicKey);
-      assert.deepEqual(checkEnvelope(envelope.expose()).filter((r) => !r.ok), []);
+      assert.deepEqual(
+        checkEnvelope(envelope.expose()).filter((r) => !r.ok),
+        [],
+      );
     });
   }
 
@@ -125,7 +133,10 @@ describe('envelope: seal and open', () => {
 
   it('golden: fixed key (RFC 9591 E.1 share 1), fixed exporter key and time give frozen bytes and hash', () => {
     const { key, exporter } = goldenInputs();
-    const env = sealEnvelope({ public: key.public, secret: key.secrets[0]!, source: { nodeId: 'node-a', keyId: 'key-0001' }, epoch: 1, exportedAt: EXPORTED_AT }, exporter);
+    const env = sealEnvelope(
+      { public: key.public, secret: key.secrets[0]!, source: { nodeId: 'node-a', keyId: 'key-0001' }, epoch: 1, exportedAt: EXPORTED_AT },
+      exporter,
+    );
     assert.equal(Buffer.from(env.expose()).toString('utf8'), GOLDEN_ENVELOPE);
     assert.equal(createHash('sha256').update(env.expose()).digest('hex'), GOLDEN_ENVELOPE_SHA256);
     const opened = openEnvelope(utf8(GOLDEN_ENVELOPE), { trustedExporterKeys: ['79b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad049664'] });
@@ -167,7 +178,10 @@ describe('envelope: seal and open', () => {
     ];
     for (const [check, d] of cases) await rejectsWith(() => openEnvelope(resign(d, exporter.secretKey)), 'SHARE_INVALID', check);
     const report = checkEnvelope(resign(cases[0]![1], exporter.secretKey));
-    assert.deepEqual(report.filter((r) => !r.ok).map((r) => r.check), ['signing-share']);
+    assert.deepEqual(
+      report.filter((r) => !r.ok).map((r) => r.check),
+      ['signing-share'],
+    );
     assert.ok(report.find((r) => r.check === 'signature')!.ok);
   });
 
@@ -184,55 +198,72 @@ describe('envelope: seal and open', () => {
 });
 
 describe('envelope: wrapped with age', () => {
-  it('wrapShare / unwrapShare round trip (two X25519 recipients; a post-quantum hybrid recipient); a wrong identity is NO_IDENTITY_MATCH, garbage is WRAPPED_SHARE_CORRUPT', async () => {
-    const { envelope, key, exporter } = seal('frost-secp256k1-tr');
-    const x = await generateIdentity('x25519');
-    const y = await generateIdentity('x25519');
-    const pq = await generateIdentity('hybrid');
-    const wrapped = await wrapShare(envelope, [x.recipient, y.recipient]);
-    const wrappedPq = await wrapShare(envelope, [pq.recipient]);
-    assert.match(wrapped, /^-----BEGIN AGE ENCRYPTED FILE-----/);
-    assert.equal(wrapped.includes(toHex(key.secrets[0]!.signingShare.expose())), false);
-    for (const [file, id] of [[wrapped, x.identity], [wrapped, y.identity], [wrappedPq, pq.identity]] as const) {
-      const opened = await unwrapShare(file, [id], { trustedExporterKeys: [exporter.publicKey] });
-      assert.deepEqual(opened.public, key.public);
-    }
-    await rejectsWith(async () => unwrapShare(wrapped, [(await generateIdentity()).identity]), 'NO_IDENTITY_MATCH');
-    await rejectsWith(() => unwrapShare('-----BEGIN AGE ENCRYPTED FILE-----\nnot age\n-----END AGE ENCRYPTED FILE-----\n', [x.identity]), 'WRAPPED_SHARE_CORRUPT');
-  });
+  it(
+    'wrapShare / unwrapShare round trip (two X25519 recipients; a post-quantum hybrid ' +
+      'recipient); a wrong identity is NO_IDENTITY_MATCH, garbage is WRAPPED_SHARE_CORRUPT',
+    async () => {
+      const { envelope, key, exporter } = seal('frost-secp256k1-tr');
+      const x = await generateIdentity('x25519');
+      const y = await generateIdentity('x25519');
+      const pq = await generateIdentity('hybrid');
+      const wrapped = await wrapShare(envelope, [x.recipient, y.recipient]);
+      const wrappedPq = await wrapShare(envelope, [pq.recipient]);
+      assert.match(wrapped, /^-----BEGIN AGE ENCRYPTED FILE-----/);
+      assert.equal(wrapped.includes(toHex(key.secrets[0]!.signingShare.expose())), false);
+      for (const [file, id] of [
+        [wrapped, x.identity],
+        [wrapped, y.identity],
+        [wrappedPq, pq.identity],
+      ] as const) {
+        const opened = await unwrapShare(file, [id], { trustedExporterKeys: [exporter.publicKey] });
+        assert.deepEqual(opened.public, key.public);
+      }
+      await rejectsWith(async () => unwrapShare(wrapped, [(await generateIdentity()).identity]), 'NO_IDENTITY_MATCH');
+      await rejectsWith(
+        () => unwrapShare('-----BEGIN AGE ENCRYPTED FILE-----\nnot age\n-----END AGE ENCRYPTED FILE-----\n', [x.identity]),
+        'WRAPPED_SHARE_CORRUPT',
+      );
+    },
+  );
 
-  it('a share from a DKG key, wrapped to a fresh identity and unwrapped IN A FRESH PROCESS, signs with one other original share under the same group key', async () => {
-    const scheme = 'frost-ed25519';
-    const nodes = await makeNodes(scheme, 3);
-    const keys = await runDkg(scheme, 2, nodes);
-    const exporter = generateSigningKey();
-    const escrow = await generateIdentity();
-    const envelope = sealEnvelope({ public: keys[2]!.public, secret: keys[2]!.secret, source: { nodeId: 'node-3', keyId: 'k-3' }, epoch: 0, exportedAt: EXPORTED_AT }, exporter.secretKey);
-    const wrapped = await wrapShare(envelope, [escrow.recipient]);
-    envelope.destroy();
+  it(
+    'a share from a DKG key, wrapped to a fresh identity and unwrapped IN A ' + 'FRESH PROCESS, signs with one other original share under the same group key',
+    async () => {
+      const scheme = 'frost-ed25519';
+      const nodes = await makeNodes(scheme, 3);
+      const keys = await runDkg(scheme, 2, nodes);
+      const exporter = generateSigningKey();
+      const escrow = await generateIdentity();
+      const envelope = sealEnvelope(
+        { public: keys[2]!.public, secret: keys[2]!.secret, source: { nodeId: 'node-3', keyId: 'k-3' }, epoch: 0, exportedAt: EXPORTED_AT },
+        exporter.secretKey,
+      );
+      const wrapped = await wrapShare(envelope, [escrow.recipient]);
+      envelope.destroy();
 
-    const message = utf8('signed after a move');
-    const mine = signRound1(scheme, keys[0]!.secret);
-    const script = fileURLToPath(new URL('./fixtures/unwrap-and-sign.js', import.meta.url));
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`fixture exited ${code}: ${stderr}`))));
-      child.stdin.end(JSON.stringify({ wrapped, identity: escrow.identity.expose(), message: toHex(message), otherCommitments: mine.commitments }));
-    });
-    const theirs = JSON.parse(out) as { identifier: string; commitments: SigningCommitments; share: string; groupPublicKey: string };
-    assert.equal(theirs.identifier, keys[2]!.secret.identifier);
-    assert.equal(theirs.groupPublicKey, keys[0]!.public.groupPublicKey);
-    assert.match(theirs.share, /^[0-9a-f]{64}$/);
-    const list = [mine.commitments, theirs.commitments];
-    const myShare = signRound2(scheme, keys[0]!.secret, keys[0]!.public, mine.nonces, list, message);
-    const sig = aggregateSignature(scheme, keys[0]!.public, list, message, { [keys[0]!.secret.identifier]: myShare, [theirs.identifier]: theirs.share });
-    assert.equal(getScheme(scheme).verify(sig, message, hex(keys[0]!.public.groupPublicKey)), true);
-  });
+      const message = utf8('signed after a move');
+      const mine = signRound1(scheme, keys[0]!.secret);
+      const script = fileURLToPath(new URL('./fixtures/unwrap-and-sign.js', import.meta.url));
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`fixture exited ${code}: ${stderr}`))));
+        child.stdin.end(JSON.stringify({ wrapped, identity: escrow.identity.expose(), message: toHex(message), otherCommitments: mine.commitments }));
+      });
+      const theirs = JSON.parse(out) as { identifier: string; commitments: SigningCommitments; share: string; groupPublicKey: string };
+      assert.equal(theirs.identifier, keys[2]!.secret.identifier);
+      assert.equal(theirs.groupPublicKey, keys[0]!.public.groupPublicKey);
+      assert.match(theirs.share, /^[0-9a-f]{64}$/);
+      const list = [mine.commitments, theirs.commitments];
+      const myShare = signRound2(scheme, keys[0]!.secret, keys[0]!.public, mine.nonces, list, message);
+      const sig = aggregateSignature(scheme, keys[0]!.public, list, message, { [keys[0]!.secret.identifier]: myShare, [theirs.identifier]: theirs.share });
+      assert.equal(getScheme(scheme).verify(sig, message, hex(keys[0]!.public.groupPublicKey)), true);
+    },
+  );
 });
 
 describe('envelope: tamper resistance', () => {
@@ -259,27 +290,31 @@ describe('envelope: tamper resistance', () => {
     return [...out];
   }
 
-  it('EVERY single-character change to the canonical JSON is refused with SHARE_INVALID or UNSUPPORTED_VERSION (opened directly at every position; re-encrypted and unwrapped for every 24th)', async () => {
-    const recipient = await generateIdentity();
-    let tried = 0;
-    const codes = new Map<string, number>();
-    for (let i = 0; i < text.length; i++) {
-      for (const r of replacements(text[i]!, i)) {
-        const mutated = utf8(text.slice(0, i) + r + text.slice(i + 1));
-        const code = refusal(mutated, shareHex);
-        assert.notEqual(code, 'accepted', `accepted a change at offset ${i} (${JSON.stringify(text[i])} → ${JSON.stringify(r)})`);
-        codes.set(code, (codes.get(code) ?? 0) + 1);
-        tried++;
-        if (i % 24 === 0) {
-          const wrapped = await wrapShare(new Secret(mutated), [recipient.recipient]);
-          const e = await rejectsWith(() => unwrapShare(wrapped, [recipient.identity]), code);
-          assert.equal(e.message.includes(shareHex), false);
+  it(
+    'EVERY single-character change to the canonical JSON is refused with SHARE_INVALID or ' +
+      'UNSUPPORTED_VERSION (opened directly at every position; re-encrypted and unwrapped for every 24th)',
+    async () => {
+      const recipient = await generateIdentity();
+      let tried = 0;
+      const codes = new Map<string, number>();
+      for (let i = 0; i < text.length; i++) {
+        for (const r of replacements(text[i]!, i)) {
+          const mutated = utf8(text.slice(0, i) + r + text.slice(i + 1));
+          const code = refusal(mutated, shareHex);
+          assert.notEqual(code, 'accepted', `accepted a change at offset ${i} (${JSON.stringify(text[i])} → ${JSON.stringify(r)})`);
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+          tried++;
+          if (i % 24 === 0) {
+            const wrapped = await wrapShare(new Secret(mutated), [recipient.recipient]);
+            const e = await rejectsWith(() => unwrapShare(wrapped, [recipient.identity]), code);
+            assert.equal(e.message.includes(shareHex), false);
+          }
         }
       }
-    }
-    assert.ok(tried >= text.length);
-    assert.ok(codes.get('UNSUPPORTED_VERSION')! >= 1, 'the version digit was changed at least once');
-  });
+      assert.ok(tried >= text.length);
+      assert.ok(codes.get('UNSUPPORTED_VERSION')! >= 1, 'the version digit was changed at least once');
+    },
+  );
 
   it('property (fast-check): arbitrary byte-level mutations are refused with a documented code, or leave an equivalent envelope', () => {
     const same = (o: OpenedEnvelope) =>
@@ -325,7 +360,14 @@ describe('envelope: tamper resistance', () => {
     const doc = docOf(bytes);
     const fields = Object.keys(doc).filter((k) => k !== 'signature');
     const hexString = fc.array(fc.constantFrom(...'0123456789abcdef'.split('')), { maxLength: 70 }).map((a) => a.join(''));
-    const value = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(hexString, { maxLength: 4 }), fc.dictionary(hexString, hexString, { maxKeys: 4 }));
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.array(hexString, { maxLength: 4 }),
+      fc.dictionary(hexString, hexString, { maxKeys: 4 }),
+    );
     fc.assert(
       fc.property(fc.constantFrom(...fields), value, (field, v) => {
         const edited = resign({ ...doc, [field]: v }, exporter.secretKey);

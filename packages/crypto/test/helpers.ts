@@ -24,6 +24,7 @@ import { getSchemeSuite } from '../src/frost/schemes.js';
 /** The vector files, read from the sources (test/vectors, from dist/test): see test/vectors/README.md. */
 export const VECTORS_DIR = fileURLToPath(new URL('../../test/vectors/', import.meta.url));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test vectors are JSON read as the test expects it
 export function readVector<T = any>(file: string): T {
   const path = VECTORS_DIR + 'frost/' + file;
   if (!existsSync(path)) throw new Error(`FROST test vector missing: ${path} (listed in test/vectors/README.md)`);
@@ -68,6 +69,7 @@ export function scalarRandomness(scheme: SchemeName, scalarHex: string): Uint8Ar
 }
 
 /** The RFC 9591 Appendix E dealer key of a suite: shares for identifiers 1..MAX, as our packages. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the vector's JSON, as read by readVector
 export function vectorDealerKey(scheme: SchemeName): { public: PublicKeyPackage; secrets: SecretKeyPackage[]; vector: any } {
   const s = getSchemeSuite(scheme);
   const t = readVector(`${VECTOR_FILE[scheme]}-vectors.json`);
@@ -100,7 +102,11 @@ export async function makeNodes(scheme: SchemeName, n: number): Promise<Node[]> 
   for (let i = 1; i <= n; i++) {
     const k = generateSigningKey();
     const a = await generateIdentity('x25519');
-    out.push({ participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey }, signingKey: k.secretKey, ageIdentity: a.identity });
+    out.push({
+      participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey },
+      signingKey: k.secretKey,
+      ageIdentity: a.identity,
+    });
   }
   return out;
 }
@@ -111,7 +117,15 @@ export async function runDkg(scheme: SchemeName, minSigners: number, nodes: Node
   const r1 = nodes.map((n) => dkgRound1({ sessionId, scheme, minSigners, participants, self: n.participant.identifier, signingKey: n.signingKey }));
   const broadcast = r1.map((r) => r.message);
   const r2 = (await Promise.all(r1.map((r) => dkgRound2(r.state, [...broadcast].reverse())))).flat();
-  return Promise.all(nodes.map((n, i) => dkgRound3(r1[i]!.state, r2.filter((m) => m.to === n.participant.identifier), n.ageIdentity)));
+  return Promise.all(
+    nodes.map((n, i) =>
+      dkgRound3(
+        r1[i]!.state,
+        r2.filter((m) => m.to === n.participant.identifier),
+        n.ageIdentity,
+      ),
+    ),
+  );
 }
 
 /** Asserts `fn` throws a WrError with `code` (and, for SHARE_INVALID, the named check). */

@@ -85,12 +85,24 @@ describe('validateKeyPackage names the failed check', () => {
         mutate(p);
         await rejectsWith(() => validateKeyPackage(p, secret), 'SHARE_INVALID', check);
       }
-      await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: other.secrets[0]!.signingShare }), 'SHARE_INVALID', 'signing-share');
-      await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(new Uint8Array(31)) }), 'SHARE_INVALID', 'encoding');
+      await rejectsWith(
+        () => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: other.secrets[0]!.signingShare }),
+        'SHARE_INVALID',
+        'signing-share',
+      );
+      await rejectsWith(
+        () => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(new Uint8Array(31)) }),
+        'SHARE_INVALID',
+        'encoding',
+      );
       const { Fn } = getSchemeSuite(scheme).frost.utils;
       const n = Fn.ORDER;
       const overflow = Fn.isLE ? Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse()) : hex(n.toString(16).padStart(64, '0'));
-      await rejectsWith(() => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(overflow) }), 'SHARE_INVALID', 'encoding');
+      await rejectsWith(
+        () => validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: new Secret(overflow) }),
+        'SHARE_INVALID',
+        'encoding',
+      );
       // Error messages never carry the share.
       try {
         validateKeyPackage(key.public, { identifier: secret.identifier, signingShare: other.secrets[0]!.signingShare });
@@ -105,8 +117,14 @@ describe('validateKeyPackage names the failed check', () => {
     const p = clone(key.public);
     p.verifyingShares[Object.keys(p.verifyingShares)[1]!] = dealerKey('frost-ed25519', 2, 3).public.verifyingShares[Object.keys(p.verifyingShares)[1]!]!;
     const report = checkKeyPackage(p, key.secrets[0]);
-    assert.deepEqual(report.map((r) => r.check), ['scheme', 'threshold', 'encoding', 'commitments', 'verifying-shares', 'vss', 'identifier', 'signing-share']);
-    assert.deepEqual(report.filter((r) => !r.ok).map((r) => r.check), ['vss']);
+    assert.deepEqual(
+      report.map((r) => r.check),
+      ['scheme', 'threshold', 'encoding', 'commitments', 'verifying-shares', 'vss', 'identifier', 'signing-share'],
+    );
+    assert.deepEqual(
+      report.filter((r) => !r.ok).map((r) => r.check),
+      ['vss'],
+    );
   });
 });
 
@@ -148,7 +166,17 @@ describe('canonical JSON', () => {
     assert.throws(() => canonicalJson({ a: 1.5 }), TypeError);
     assert.throws(() => canonicalJson({ a: undefined }), TypeError);
     assert.deepEqual(parseJsonStrict('{"a":[1,{"b":"\\u00e9"}]}'), { a: [1, { b: 'é' }] });
-    for (const bad of ['{"a":1,"a":2}', '{"a":1e3}', '{"a":01}', '[1,]', '{"a":"\u0001"}', '"\\x"', '1 2', '[' .repeat(40) + ']'.repeat(40), '{"a":9007199254740993}'])
+    for (const bad of [
+      '{"a":1,"a":2}',
+      '{"a":1e3}',
+      '{"a":01}',
+      '[1,]',
+      '{"a":"\u0001"}',
+      '"\\x"',
+      '1 2',
+      '['.repeat(40) + ']'.repeat(40),
+      '{"a":9007199254740993}',
+    ])
       assert.throws(() => parseJsonStrict(bad), `should refuse ${JSON.stringify(bad)}`);
     const proto = parseJsonStrict('{"__proto__":{"polluted":1}}') as Record<string, unknown>;
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);

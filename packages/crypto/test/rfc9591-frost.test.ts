@@ -13,15 +13,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { toHex, utf8 } from '@wr/common';
 
-import {
-  aggregateSignature,
-  getScheme,
-  signRound1,
-  signRound2,
-  validateKeyPackage,
-  type SchemeName,
-  type SigningCommitments,
-} from '../src/index.js';
+import { aggregateSignature, getScheme, signRound1, signRound2, validateKeyPackage, type SchemeName, type SigningCommitments } from '../src/index.js';
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
 import { exposeNoncesForTest, signRound1FromRandomness, type SecretNonces } from '../src/frost/signing.js';
@@ -128,10 +120,19 @@ describe('FROST DKG vectors (ZF frost format)', () => {
       const { frost } = s;
       const Fn = frost.utils.Fn;
       const signers = { min: t.config.MIN_PARTICIPANTS as number, max: t.config.MAX_PARTICIPANTS as number };
-      const ids = Object.keys(t.inputs).filter((k) => typeof t.inputs[k] === 'object').map(Number);
+      const ids = Object.keys(t.inputs)
+        .filter((k) => typeof t.inputs[k] === 'object')
+        .map(Number);
       assert.equal(ids.length, signers.max);
       const round1 = new Map(
-        ids.map((n) => [n, { identifier: frost.Identifier.fromNumber(n), commitment: t.inputs[n].vss_commitments.map(hex), proofOfKnowledge: hex(t.inputs[n].proof_of_knowledge) }]),
+        ids.map((n) => [
+          n,
+          {
+            identifier: frost.Identifier.fromNumber(n),
+            commitment: t.inputs[n].vss_commitments.map(hex),
+            proofOfKnowledge: hex(t.inputs[n].proof_of_knowledge),
+          },
+        ]),
       );
       const results = [];
       for (const n of ids) {
@@ -141,16 +142,31 @@ describe('FROST DKG vectors (ZF frost format)', () => {
         // (DKG.round2 below rejects any invalid proof of knowledge).
         const poly = frost.utils.generateSecretPolynomial(signers, hex(v.signing_key), [Fn.fromBytes(hex(v.coefficient))]);
         assert.deepEqual(poly.commitment.map(toHex), v.vss_commitments, `commitments of ${n}`);
-        const secret = { identifier: Fn.fromBytes(hex(frost.Identifier.fromNumber(n))), coefficients: poly.coefficients, commitment: poly.commitment, signers, step: 1 as const };
+        const secret = {
+          identifier: Fn.fromBytes(hex(frost.Identifier.fromNumber(n))),
+          coefficients: poly.coefficients,
+          commitment: poly.commitment,
+          signers,
+          step: 1 as const,
+        };
         const others = ids.filter((o) => o !== n);
-        const sent = frost.DKG.round2(secret, others.map((o) => round1.get(o)!));
+        const sent = frost.DKG.round2(
+          secret,
+          others.map((o) => round1.get(o)!),
+        );
         // `signing_shares` of participant X lists what X received from each sender.
-        for (const o of others) assert.equal(toHex(sent[frost.Identifier.fromNumber(o)]!.signingShare), t.inputs[o].signing_shares[String(n)], `share ${n}→${o}`);
+        for (const o of others)
+          assert.equal(toHex(sent[frost.Identifier.fromNumber(o)]!.signingShare), t.inputs[o].signing_shares[String(n)], `share ${n}→${o}`);
         const received = others.map((o) => ({ identifier: frost.Identifier.fromNumber(o), signingShare: hex(v.signing_shares[String(o)]) }));
-        const key = frost.DKG.round3(secret, others.map((o) => round1.get(o)!), received);
+        const key = frost.DKG.round3(
+          secret,
+          others.map((o) => round1.get(o)!),
+          received,
+        );
         assert.equal(toHex(key.public.commitments[0]!), t.inputs.verifying_key, 'group key');
         assert.equal(toHex(key.secret.signingShare), v.signing_share, `signing share of ${n}`);
-        for (const o of ids) assert.equal(toHex(key.public.verifyingShares[frost.Identifier.fromNumber(o)]!), t.inputs[o].verifying_share, `verifying share of ${o}`);
+        for (const o of ids)
+          assert.equal(toHex(key.public.verifyingShares[frost.Identifier.fromNumber(o)]!), t.inputs[o].verifying_share, `verifying share of ${o}`);
         const pub = publicKeyPackageFromFrost(scheme, key.public);
         const sk = secretKeyPackageFromFrost(key.secret);
         validateKeyPackage(pub, sk);

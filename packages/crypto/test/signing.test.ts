@@ -61,25 +61,28 @@ describe('signRound1 / signRound2: one-use nonces', () => {
     assert.equal(n.used, true);
   });
 
-  it('checks the session at the boundary: own commitment present and its own, distinct identifiers, minSigners ≤ count ≤ maxSigners, participants only', async () => {
-    const scheme = 'frost-ed25519';
-    const { key, list, who } = session(scheme, 2, 3, [0, 1]);
-    const fresh = () => signRound1(scheme, who[0]!).nonces;
-    const other = signRound1(scheme, key.secrets[2]!).commitments;
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!], msg), 'INVALID_ARGUMENT'); // below minSigners
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, list[0]!], msg), 'INVALID_ARGUMENT'); // duplicate
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[1]!, other], msg), 'INVALID_ARGUMENT'); // own missing
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), list, msg), 'INVALID_ARGUMENT'); // list has stale commitments for these nonces
-    const stranger = { ...other, identifier: identifierFor(scheme, 9) };
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, stranger], msg), 'INVALID_ARGUMENT');
-    const n = signRound1(scheme, who[0]!);
-    const bad = { ...n.commitments, hiding: n.commitments.hiding.toUpperCase() };
-    await rejectsWith(() => signRound2(scheme, who[0]!, key.public, n.nonces, [bad, list[1]!], msg), 'INVALID_ARGUMENT');
-    const two = dealerKey(scheme, 2, 2);
-    const twoList = two.secrets.map((x) => signRound1(scheme, x).commitments);
-    await rejectsWith(() => signRound2(scheme, who[0]!, two.public, fresh(), [...twoList, list[0]!], msg), 'INVALID_ARGUMENT'); // above maxSigners
-    await rejectsWith(() => signRound2('frost-secp256k1', who[0]!, key.public, fresh(), list, msg), 'INVALID_ARGUMENT'); // wrong scheme
-  });
+  it(
+    'checks the session at the boundary: own commitment present and its own, ' + 'distinct identifiers, minSigners ≤ count ≤ maxSigners, participants only',
+    async () => {
+      const scheme = 'frost-ed25519';
+      const { key, list, who } = session(scheme, 2, 3, [0, 1]);
+      const fresh = () => signRound1(scheme, who[0]!).nonces;
+      const other = signRound1(scheme, key.secrets[2]!).commitments;
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!], msg), 'INVALID_ARGUMENT'); // below minSigners
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, list[0]!], msg), 'INVALID_ARGUMENT'); // duplicate
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[1]!, other], msg), 'INVALID_ARGUMENT'); // own missing
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), list, msg), 'INVALID_ARGUMENT'); // list has stale commitments for these nonces
+      const stranger = { ...other, identifier: identifierFor(scheme, 9) };
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, fresh(), [list[0]!, stranger], msg), 'INVALID_ARGUMENT');
+      const n = signRound1(scheme, who[0]!);
+      const bad = { ...n.commitments, hiding: n.commitments.hiding.toUpperCase() };
+      await rejectsWith(() => signRound2(scheme, who[0]!, key.public, n.nonces, [bad, list[1]!], msg), 'INVALID_ARGUMENT');
+      const two = dealerKey(scheme, 2, 2);
+      const twoList = two.secrets.map((x) => signRound1(scheme, x).commitments);
+      await rejectsWith(() => signRound2(scheme, who[0]!, two.public, fresh(), [...twoList, list[0]!], msg), 'INVALID_ARGUMENT'); // above maxSigners
+      await rejectsWith(() => signRound2('frost-secp256k1', who[0]!, key.public, fresh(), list, msg), 'INVALID_ARGUMENT'); // wrong scheme
+    },
+  );
 });
 
 describe('aggregateSignature', () => {
@@ -99,7 +102,11 @@ describe('aggregateSignature', () => {
       // A share that is not even a scalar is blamed the same way; so is a share for another message.
       const e2 = await rejectsWith(() => aggregateSignature(scheme, key.public, list, msg, { ...shares, [culprit]: 'zz' }), 'SHARE_INVALID', 'signature-share');
       assert.deepEqual((e2 as ShareInvalidError).culprits, [culprit]);
-      const e3 = await rejectsWith(() => aggregateSignature(scheme, key.public, list, utf8('not what they signed'), shares), 'SHARE_INVALID', 'signature-share');
+      const e3 = await rejectsWith(
+        () => aggregateSignature(scheme, key.public, list, utf8('not what they signed'), shares),
+        'SHARE_INVALID',
+        'signature-share',
+      );
       assert.deepEqual([...(e3 as ShareInvalidError).culprits].sort(), who.map((w) => w.identifier).sort());
     });
   }
@@ -109,7 +116,10 @@ describe('aggregateSignature', () => {
     const { key, r1, list, who } = session(scheme);
     const shares = Object.fromEntries(who.map((w, i) => [w.identifier, signRound2(scheme, w, key.public, r1[i]!.nonces, list, msg)]));
     await rejectsWith(() => aggregateSignature(scheme, key.public, list, msg, { [who[0]!.identifier]: shares[who[0]!.identifier]! }), 'INVALID_ARGUMENT');
-    await rejectsWith(() => aggregateSignature(scheme, key.public, list, msg, { ...shares, [key.secrets[2]!.identifier]: shares[who[0]!.identifier]! }), 'INVALID_ARGUMENT');
+    await rejectsWith(
+      () => aggregateSignature(scheme, key.public, list, msg, { ...shares, [key.secrets[2]!.identifier]: shares[who[0]!.identifier]! }),
+      'INVALID_ARGUMENT',
+    );
   });
 });
 
@@ -129,7 +139,10 @@ describe('recoverGroupSecret', () => {
       await rejectsWith(() => recoverGroupSecret([entries[0]!, entries[0]!]), 'SHARE_INVALID', 'distinct-identifiers');
       const other = dealerKey(scheme, 2, 3);
       await rejectsWith(() => recoverGroupSecret([entries[0]!, { public: other.public, secret: other.secrets[1]! }]), 'SHARE_INVALID', 'same-key');
-      const wrongShare = { public: key.public, secret: { identifier: key.secrets[1]!.identifier, signingShare: new Secret(Uint8Array.from(other.secrets[1]!.signingShare.expose())) } };
+      const wrongShare = {
+        public: key.public,
+        secret: { identifier: key.secrets[1]!.identifier, signingShare: new Secret(Uint8Array.from(other.secrets[1]!.signingShare.expose())) },
+      };
       await rejectsWith(() => recoverGroupSecret([entries[0]!, wrongShare]), 'SHARE_INVALID', 'signing-share');
     });
   }

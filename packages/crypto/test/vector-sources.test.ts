@@ -20,7 +20,9 @@ describe('test/vectors', () => {
     const files = listed();
     assert.ok(files.size >= 6, `README.md lists ${files.size} files`);
     for (const [file, sha256] of files) {
-      const actual = createHash('sha256').update(readFileSync(VECTORS_DIR + file)).digest('hex');
+      const actual = createHash('sha256')
+        .update(readFileSync(VECTORS_DIR + file))
+        .digest('hex');
       assert.equal(actual, sha256, `${file} was changed: restore the copy named in README.md`);
     }
   });

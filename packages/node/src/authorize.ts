@@ -39,7 +39,10 @@ export class Authorizer {
     const approvedBy = call.viaApproval ? this.registry.approvers(auth, approvals) : [];
     if (required > 0) {
       if (approvedBy.length < required) {
-        throw new WrError('APPROVAL_REQUIRED', `${call.component} needs ${required} approvals by admin keys other than the requester's; this call has ${approvedBy.length}`);
+        throw new WrError(
+          'APPROVAL_REQUIRED',
+          `${call.component} needs ${required} approvals by admin keys other than the requester's; this call has ${approvedBy.length}`,
+        );
       }
     }
     this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + (call.viaApproval ? APPROVAL_TTL_MS : FRESHNESS_MS));

@@ -30,7 +30,12 @@ export class NodeRoster {
   accept(signed: SignedRoster): { version: number; changed: boolean } {
     const roster = openRoster(signed, this.adminPublicKey);
     const me = roster.nodes.find((n) => n.nodeId === this.nodeId);
-    if (!me || me.signingKey !== this.keyring.signingPublicKey || me.recipientKey !== this.keyring.recipient || me.postQuantumRecipientKey !== this.keyring.postQuantumRecipient) {
+    if (
+      !me ||
+      me.signingKey !== this.keyring.signingPublicKey ||
+      me.recipientKey !== this.keyring.recipient ||
+      me.postQuantumRecipientKey !== this.keyring.postQuantumRecipient
+    ) {
       throw new WrError('PERMISSION_DENIED', `the roster does not list ${this.nodeId} with this node's own keys`);
     }
     if (roster.version < this.version) throw new WrError('CONFLICT', `this node holds roster version ${this.version}; version ${roster.version} is older`);
@@ -44,7 +49,10 @@ export class NodeRoster {
 
   /** The roster, or NODE_UNAVAILABLE while this node has none (the workspace hands it over when it starts). */
   get(): Roster {
-    if (!this.#roster) throw new WrError('NODE_UNAVAILABLE', `${this.nodeId} has no signed roster yet, so it knows no peers: start the workspace, which hands it over`, { retryable: true });
+    if (!this.#roster)
+      throw new WrError('NODE_UNAVAILABLE', `${this.nodeId} has no signed roster yet, so it knows no peers: start the workspace, which hands it over`, {
+        retryable: true,
+      });
     return this.#roster;
   }
 

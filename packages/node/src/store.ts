@@ -122,7 +122,10 @@ function toRow(r: RawRow): ShareRow {
 /** Everything that governs a share's use, bound into its seal: change any column and the share no longer opens. */
 function shareAad(r: Omit<ShareRow, 'createdAt'>): string {
   const pkg = createHash('sha256').update(r.publicPackage).digest('hex');
-  return `share v2 ${r.keyId} ${r.scheme} ${r.groupPublicKey} ${r.identifier} ${r.minSigners} ${r.maxSigners} ${r.origin} ${r.exportable ? 1 : 0} ${r.epoch} ${pkg}`;
+  return (
+    `share v2 ${r.keyId} ${r.scheme} ${r.groupPublicKey} ${r.identifier} ${r.minSigners} ` +
+    `${r.maxSigners} ${r.origin} ${r.exportable ? 1 : 0} ${r.epoch} ${pkg}`
+  );
 }
 
 export class ShareStore {
@@ -132,7 +135,11 @@ export class ShareStore {
   constructor(file: string, masterKey: Secret<Uint8Array>) {
     this.db = openDatabase(file);
     this.#sealer = new Sealer(masterKey, 'node');
-    migrate(this.db, `node database ${file}`, nodeMigrations((db) => this.#reseal(db)));
+    migrate(
+      this.db,
+      `node database ${file}`,
+      nodeMigrations((db) => this.#reseal(db)),
+    );
   }
 
   /** Version 2 binds every governing column into a share's seal: rows sealed under version 1 are sealed again. */
@@ -157,37 +164,66 @@ export class ShareStore {
    * identifier) already held. `created` tells which.
    */
   insert(share: NewShare, now: string): { keyId: string; created: boolean } {
-    return this.db.transaction(() => {
-      if (share.dkgSession) {
-        const bySession = this.db.prepare('SELECT key_id FROM shares WHERE dkg_session = ?').get(share.dkgSession) as { key_id: string } | undefined;
-        if (bySession) return { keyId: bySession.key_id, created: false };
-      }
-      const tomb = this.db.prepare('SELECT epoch FROM tombstones WHERE group_public_key = ? AND identifier = ?').get(share.groupPublicKey, share.identifier) as
-        | { epoch: number }
-        | undefined;
-      if (tomb && share.epoch <= tomb.epoch) {
-        throw new WrError('SHARE_RETIRED', `this node deleted participant ${share.identifier} of key ${share.groupPublicKey} at epoch ${tomb.epoch}; a copy of epoch ${share.epoch} is refused`);
-      }
-      const held = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ?`).all(share.groupPublicKey) as RawRow[];
-      for (const h of held.map(toRow)) {
-        if (h.identifier !== share.identifier) {
-          throw new WrError('CONFLICT', `this node already holds participant ${h.identifier} of this key (${h.keyId}); one node never holds two shares of a key, or it could sign alone`);
+    return this.db
+      .transaction(() => {
+        if (share.dkgSession) {
+          const bySession = this.db.prepare('SELECT key_id FROM shares WHERE dkg_session = ?').get(share.dkgSession) as { key_id: string } | undefined;
+          if (bySession) return { keyId: bySession.key_id, created: false };
         }
-        if (share.epoch < h.epoch) throw new WrError('SHARE_RETIRED', `this node holds epoch ${h.epoch} of this share (${h.keyId}); a copy of epoch ${share.epoch} is refused`);
-        if (share.epoch > h.epoch) throw new WrError('CONFLICT', `this node holds epoch ${h.epoch} of this share (${h.keyId}); refresh the key instead of importing epoch ${share.epoch}`);
-        return { keyId: h.keyId, created: false };
-      }
-      const keyId = newKeyId();
-      const sealed = this.#sealer.seal(share.signingShare.expose(), shareAad({ ...share, keyId }));
-      this.db
-        .prepare(
-          `INSERT INTO shares (key_id, scheme, group_public_key, identifier, min_signers, max_signers, public_package, sealed_share, origin, exportable, epoch, dkg_session, created_at)
+        const tomb = this.db
+          .prepare('SELECT epoch FROM tombstones WHERE group_public_key = ? AND identifier = ?')
+          .get(share.groupPublicKey, share.identifier) as { epoch: number } | undefined;
+        if (tomb && share.epoch <= tomb.epoch) {
+          throw new WrError(
+            'SHARE_RETIRED',
+            `this node deleted participant ${share.identifier} of key ${share.groupPublicKey} ` +
+              `at epoch ${tomb.epoch}; a copy of epoch ${share.epoch} is refused`,
+          );
+        }
+        const held = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ?`).all(share.groupPublicKey) as RawRow[];
+        for (const h of held.map(toRow)) {
+          if (h.identifier !== share.identifier) {
+            throw new WrError(
+              'CONFLICT',
+              `this node already holds participant ${h.identifier} of this key (${h.keyId}); one node never holds two shares of a key, or it could sign alone`,
+            );
+          }
+          if (share.epoch < h.epoch)
+            throw new WrError('SHARE_RETIRED', `this node holds epoch ${h.epoch} of this share (${h.keyId}); a copy of epoch ${share.epoch} is refused`);
+          if (share.epoch > h.epoch)
+            throw new WrError(
+              'CONFLICT',
+              `this node holds epoch ${h.epoch} of this share (${h.keyId}); refresh the key instead of importing epoch ${share.epoch}`,
+            );
+          return { keyId: h.keyId, created: false };
+        }
+        const keyId = newKeyId();
+        const sealed = this.#sealer.seal(share.signingShare.expose(), shareAad({ ...share, keyId }));
+        this.db
+          .prepare(
+            `INSERT INTO shares (key_id, scheme, group_public_key, identifier, min_signers, max_signers,` +
+              ` public_package, sealed_share, origin, exportable, epoch, dkg_session, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(keyId, share.scheme, share.groupPublicKey, share.identifier, share.minSigners, share.maxSigners, share.publicPackage, sealed, share.origin, share.exportable ? 1 : 0, share.epoch, share.dkgSession ?? null, now);
-      if (share.dkgSession) this.db.prepare('INSERT INTO dkg_pending (key_id) VALUES (?)').run(keyId);
-      return { keyId, created: true };
-    }).immediate();
+          )
+          .run(
+            keyId,
+            share.scheme,
+            share.groupPublicKey,
+            share.identifier,
+            share.minSigners,
+            share.maxSigners,
+            share.publicPackage,
+            sealed,
+            share.origin,
+            share.exportable ? 1 : 0,
+            share.epoch,
+            share.dkgSession ?? null,
+            now,
+          );
+        if (share.dkgSession) this.db.prepare('INSERT INTO dkg_pending (key_id) VALUES (?)').run(keyId);
+        return { keyId, created: true };
+      })
+      .immediate();
   }
 
   get(keyId: string): ShareRow | undefined {
@@ -197,7 +233,8 @@ export class ShareStore {
 
   /** A share this node holds of the same key under another identifier, if any. */
   otherShareOf(groupPublicKey: string, identifier: string): ShareRow | undefined {
-    const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ? AND identifier != ? LIMIT 1`).get(groupPublicKey, identifier) as RawRow | undefined;
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ? AND identifier != ? LIMIT 1`).get(groupPublicKey, identifier) as
+      RawRow | undefined;
     return r && toRow(r);
   }
 
@@ -239,23 +276,28 @@ export class ShareStore {
     try {
       return this.#sealer.open(r.sealed_share, shareAad(row));
     } catch {
-      throw new WrError('INTERNAL', `key share ${row.keyId} failed its integrity check at rest: its row was changed outside the node; restore the node's database from a backup`);
+      throw new WrError(
+        'INTERNAL',
+        `key share ${row.keyId} failed its integrity check at rest: its row was changed outside the node; restore the node's database from a backup`,
+      );
     }
   }
 
   /** Deletes a share and leaves its tombstone, in one transaction. */
   delete(keyId: string): boolean {
-    return this.db.transaction(() => {
-      const row = this.get(keyId);
-      if (!row) return false;
-      this.db
-        .prepare(
-          `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at) VALUES (?, ?, ?, ?)
+    return this.db
+      .transaction(() => {
+        const row = this.get(keyId);
+        if (!row) return false;
+        this.db
+          .prepare(
+            `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (group_public_key, identifier) DO UPDATE SET epoch = max(epoch, excluded.epoch), deleted_at = excluded.deleted_at`,
-        )
-        .run(row.groupPublicKey, row.identifier, row.epoch, new Date().toISOString());
-      return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
-    }).immediate();
+          )
+          .run(row.groupPublicKey, row.identifier, row.epoch, new Date().toISOString());
+        return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
+      })
+      .immediate();
   }
 
   close(): void {

@@ -26,7 +26,14 @@ function apiKey() {
     sign(component: string, params: object, timestamp = Date.now()): CallerAuth {
       const body = JSON.stringify(params);
       const idempotencyKey = `t-${Math.random()}`;
-      return { apiKeyId: apiKeyIdOf(publicKey), component, idempotencyKey, timestamp, body, signature: toHex(signRaw(seed, callMessage({ component, idempotencyKey, timestamp, body }))) };
+      return {
+        apiKeyId: apiKeyIdOf(publicKey),
+        component,
+        idempotencyKey,
+        timestamp,
+        body,
+        signature: toHex(signRaw(seed, callMessage({ component, idempotencyKey, timestamp, body }))),
+      };
     },
     signRoster(roster: Roster) {
       const text = JSON.stringify(roster);
@@ -98,7 +105,10 @@ test('a DKG before the roster is NODE_UNAVAILABLE; a roster the admin did not si
 
   // With the roster, a peer that is not node-2 of it is refused, even under the caller's own signed call.
   const fresh = root.sign('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] });
-  assert.equal((await post('/v1/dkg/round1', { sessionId, participants, self: participants[0]!.identifier, auth: fresh })).json.error?.code, 'PERMISSION_DENIED');
+  assert.equal(
+    (await post('/v1/dkg/round1', { sessionId, participants, self: participants[0]!.identifier, auth: fresh })).json.error?.code,
+    'PERMISSION_DENIED',
+  );
 });
 
 test('registry changes: only admin-signed ones apply, and a key grants only scopes it holds', async () => {
@@ -122,7 +132,10 @@ test('registry changes: only admin-signed ones apply, and a key grants only scop
   const created = root.sign('CREATE_API_KEY', { name: 'short-lived', scopes: ['keys:read'], publicKey: reader.publicKey });
   const revoke = root.sign('REVOKE_API_KEY', { apiKeyId: reader.apiKeyId });
   const again = await post('/v1/registry/changes', { changes: [created, revoke, created] });
-  assert.deepEqual((again.json['results'] as { changed: boolean }[]).map((x) => x.changed), [true, true, false]);
+  assert.deepEqual(
+    (again.json['results'] as { changed: boolean }[]).map((x) => x.changed),
+    [true, true, false],
+  );
   assert.equal(ctx.authorizer.registry.get(reader.apiKeyId)?.revoked, true);
   const refused = await post(`/v1/shares/${keyId}/export`, { auth: reader.sign('EXPORT_KEY_SHARE', { keyId, ageRecipient: ctx.keyring.recipient }) });
   assert.equal(refused.json.error?.code, 'UNAUTHENTICATED');
@@ -133,7 +146,10 @@ test('a signed call is checked before anything: stale, altered, for another shar
   const stale = root.sign('EXPORT_KEY_SHARE', params, Date.now() - 10 * 60_000);
   assert.equal((await post(`/v1/shares/${keyId}/export`, { auth: stale })).json.error?.code, 'UNAUTHENTICATED');
   const good = root.sign('EXPORT_KEY_SHARE', params);
-  assert.equal((await post(`/v1/shares/${keyId}/export`, { auth: { ...good, body: good.body.replace('"keyId"', '"keyId" ') } })).json.error?.code, 'UNAUTHENTICATED');
+  assert.equal(
+    (await post(`/v1/shares/${keyId}/export`, { auth: { ...good, body: good.body.replace('"keyId"', '"keyId" ') } })).json.error?.code,
+    'UNAUTHENTICATED',
+  );
   assert.equal((await post(`/v1/shares/key_${'c'.repeat(26)}/export`, { auth: root.sign('EXPORT_KEY_SHARE', params) })).json.error?.code, 'PERMISSION_DENIED');
   // Valid and fresh: the share is not here, and the same call again is a replay.
   assert.equal((await post(`/v1/shares/${keyId}/export`, { auth: good })).json.error?.code, 'NOT_FOUND');

@@ -82,7 +82,7 @@ test('every governing column is bound into the seal: a changed row does not open
     ['min_signers', 'min_signers = 1'],
     ['max_signers', 'max_signers = 9'],
     ['origin', "origin = 'generated'"],
-    ['public_package', "public_package = '{\"pkg\":2}'"],
+    ['public_package', 'public_package = \'{"pkg":2}\''],
   ];
   for (const [column, set] of columns) {
     withStore((store) => {
@@ -137,9 +137,9 @@ test('an unversioned node.db, made by hand with the old tables, is migrated to v
     const s = share();
     const keyId = 'key_0123456789abcdefghjkmnpqrs';
     const sealed = new Sealer(key, 'node').seal(s.signingShare.expose(), `share ${keyId} ${s.groupPublicKey} ${s.identifier}`);
-    old.prepare('INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(
-      keyId, s.scheme, s.groupPublicKey, s.identifier, s.minSigners, s.maxSigners, s.publicPackage, sealed, s.origin, 0, s.epoch, now(),
-    );
+    old
+      .prepare('INSERT INTO shares VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)')
+      .run(keyId, s.scheme, s.groupPublicKey, s.identifier, s.minSigners, s.maxSigners, s.publicPackage, sealed, s.origin, 0, s.epoch, now());
     old.close();
 
     const store = new ShareStore(file, key);

@@ -47,7 +47,15 @@ interface AuditRow {
   hash: string;
 }
 
-const toEntry = (r: AuditRow): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details), prevHash: r.prev_hash, hash: r.hash });
+const toEntry = (r: AuditRow): AuditEntry => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  details: JSON.parse(r.details),
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
 
 const headMessage = (seq: number, hash: string) => new TextEncoder().encode(`wr-audit-head-v1\n${seq}\n${hash}`);
 
@@ -82,18 +90,23 @@ export class AuditLog {
   append(actor: string, action: string, given: Record<string, unknown>): AuditEntry {
     // As JSON holds it: a field left undefined is no field.
     const details = JSON.parse(JSON.stringify(given)) as Record<string, unknown>;
-    return this.db.transaction(() => {
-      const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-      const e = { seq: (last?.seq ?? 0) + 1, at: new Date().toISOString(), actor, action, details, prevHash: last?.hash ?? GENESIS };
-      const hash = this.#hash(e);
-      this.db
-        .prepare('INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(e.seq, e.at, actor, action, canonicalJson(details), e.prevHash, hash);
-      this.db
-        .prepare('INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature')
-        .run(e.seq, hash, toHex(signRaw(this.#signingKey, headMessage(e.seq, hash))));
-      return { ...e, hash };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+        const e = { seq: (last?.seq ?? 0) + 1, at: new Date().toISOString(), actor, action, details, prevHash: last?.hash ?? GENESIS };
+        const hash = this.#hash(e);
+        this.db
+          .prepare('INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(e.seq, e.at, actor, action, canonicalJson(details), e.prevHash, hash);
+        this.db
+          .prepare(
+            'INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) ' +
+              'DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature',
+          )
+          .run(e.seq, hash, toHex(signRaw(this.#signingKey, headMessage(e.seq, hash))));
+        return { ...e, hash };
+      })
+      .immediate();
   }
 
   list(after = 0, limit = 100): AuditEntry[] {
@@ -111,13 +124,20 @@ export class AuditLog {
       }
       prev = e.hash;
     }
-    const head = this.db.prepare('SELECT seq, hash, signature FROM audit_head WHERE id = 1').get() as { seq: number; hash: string; signature: string } | undefined;
+    const head = this.db.prepare('SELECT seq, hash, signature FROM audit_head WHERE id = 1').get() as
+      { seq: number; hash: string; signature: string } | undefined;
     if (n === 0 && !head) return { ok: true, entries: 0, headHash: prev };
     if (!head || !verifyRaw(fromHex(this.publicKey, 'publicKey', 32), headMessage(head.seq, head.hash), fromHex(head.signature, 'signature', 64))) {
       return { ok: false, entries: n, headHash: prev, problem: 'the signed head is missing or its signature does not verify' };
     }
     if (head.seq !== n || head.hash !== prev) {
-      return { ok: false, entries: n, headHash: prev, firstBadSeq: Math.min(head.seq, n + 1), problem: `the signed head names entry ${head.seq}, but the log ends at ${n}: entries were cut off` };
+      return {
+        ok: false,
+        entries: n,
+        headHash: prev,
+        firstBadSeq: Math.min(head.seq, n + 1),
+        problem: `the signed head names entry ${head.seq}, but the log ends at ${n}: entries were cut off`,
+      };
     }
     return { ok: true, entries: n, headHash: prev };
   }

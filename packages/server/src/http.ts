@@ -69,7 +69,7 @@ export function toWrError(err: unknown): WrError {
     const extra = v.params?.['additionalProperty'] ?? v.params?.['missingProperty'];
     const path = [v.instancePath?.replace(/^\//, '').replace(/\//g, '.'), extra].filter(Boolean).join('.');
     const param = path || 'body';
-    const why = v.params?.['additionalProperty'] ? 'is not a known parameter' : v.message ?? 'is invalid';
+    const why = v.params?.['additionalProperty'] ? 'is not a known parameter' : (v.message ?? 'is invalid');
     return new WrError('INVALID_ARGUMENT', `${param}: ${why}`, { param });
   }
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe?.statusCode === 413) {
@@ -183,7 +183,10 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const metricsCredential = opts.metricsToken && bearerCheck(opts.metricsToken);
   app.get('/metrics', async (req, reply) => {
     if (metricsCredential && !metricsCredential(req.headers.authorization)) {
-      throw new WrError('UNAUTHENTICATED', '/metrics needs the metrics credential: authorization: Bearer <token> (wr dev writes it to .wr/workspace/metrics.token)');
+      throw new WrError(
+        'UNAUTHENTICATED',
+        '/metrics needs the metrics credential: authorization: Bearer <token> (wr dev writes it to .wr/workspace/metrics.token)',
+      );
     }
     void reply.header('content-type', metrics.contentType);
     return metrics.metrics();

@@ -3,7 +3,16 @@ export { migrate, type Migration } from './migrations.js';
 export { bearerCheck, createHttpServer, errorBody, toWrError, measured, type HttpServer, type HttpServerOptions } from './http.js';
 export { checkPortFree, closeOnSignals, listen, listenFailure } from './lifecycle.js';
 export { SEALED_SECRETS_SCHEMA, loadSealedSecret } from './sealed-secrets.js';
-export { ApiKeyRegistry, REGISTRY_SCHEMA, approvalRequestIdOf, checkFresh, type ApprovalPolicy, type Caller, type RegisteredKey, type VerifiedCall } from './registry.js';
+export {
+  ApiKeyRegistry,
+  REGISTRY_SCHEMA,
+  approvalRequestIdOf,
+  checkFresh,
+  type ApprovalPolicy,
+  type Caller,
+  type RegisteredKey,
+  type VerifiedCall,
+} from './registry.js';
 export { AUDIT_SCHEMA, AuditLog, type AuditEntry } from './audit-log.js';
 export { Sealer } from './seal.js';
 export { loadMasterKey } from './master-key.js';

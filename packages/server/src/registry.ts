@@ -247,7 +247,8 @@ export class ApiKeyRegistry {
     }
     if (call.component === 'REVOKE_API_KEY') {
       const { apiKeyId } = call.params as ComponentParams<'REVOKE_API_KEY'>;
-      if (apiKeyId === this.rootKeyId) throw new WrError('INVALID_ARGUMENT', 'apiKeyId: the root admin key cannot be revoked; it is set when the network is set up', { param: 'apiKeyId' });
+      if (apiKeyId === this.rootKeyId)
+        throw new WrError('INVALID_ARGUMENT', 'apiKeyId: the root admin key cannot be revoked; it is set when the network is set up', { param: 'apiKeyId' });
       if (!this.get(apiKeyId)) throw new WrError('NOT_FOUND', `no API key ${apiKeyId}`, { param: 'apiKeyId' });
       const r = this.db.prepare('UPDATE api_key_registry SET revoked_at = ? WHERE api_key_id = ? AND revoked_at IS NULL').run(now, apiKeyId);
       this.#cache.delete(apiKeyId);
@@ -259,7 +260,10 @@ export class ApiKeyRegistry {
 
 export function checkFresh(timestamp: number, now: number): void {
   if (!Number.isSafeInteger(timestamp) || Math.abs(now - timestamp) > FRESHNESS_MS) {
-    throw new WrError('UNAUTHENTICATED', `the call was signed at a time more than ${FRESHNESS_MS / 60_000} minutes from this server's clock: check the clocks, then call again`);
+    throw new WrError(
+      'UNAUTHENTICATED',
+      `the call was signed at a time more than ${FRESHNESS_MS / 60_000} minutes from this server's clock: check the clocks, then call again`,
+    );
   }
 }
 

@@ -50,7 +50,10 @@ test('a database that cannot be opened is DATA_DIR_UNUSABLE', () => {
     writeFileSync(join(dir, 'file'), 'not a directory');
     assert.throws(() => openDatabase(join(dir, 'file', 'node.db')), { code: 'DATA_DIR_UNUSABLE' });
     writeFileSync(join(dir, 'foreign.db'), 'x'.repeat(4096));
-    assert.throws(() => openDatabase(join(dir, 'foreign.db')), (err: WrError) => err.code === 'DATA_DIR_UNUSABLE' && /SQLITE_NOTADB/.test(err.message));
+    assert.throws(
+      () => openDatabase(join(dir, 'foreign.db')),
+      (err: WrError) => err.code === 'DATA_DIR_UNUSABLE' && /SQLITE_NOTADB/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

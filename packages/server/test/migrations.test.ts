@@ -36,7 +36,10 @@ test('runs the pending steps in order and records the version; a second open run
     migrate(db, 'x', counted);
     assert.deepEqual(ran, [1, 2]);
     assert.equal(version(db), 2);
-    assert.deepEqual((db.prepare('PRAGMA table_info(a)').all() as { name: string }[]).map((c) => c.name), ['x', 'y']);
+    assert.deepEqual(
+      (db.prepare('PRAGMA table_info(a)').all() as { name: string }[]).map((c) => c.name),
+      ['x', 'y'],
+    );
     db.close();
   });
 });

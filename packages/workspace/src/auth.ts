@@ -38,7 +38,8 @@ export function admitCall(registry: ApiKeyRegistry, req: FastifyRequest, compone
   if (required > 0) {
     throw new WrError(
       'APPROVAL_REQUIRED',
-      `the network policy holds ${component} for ${required} admin approval${required > 1 ? 's' : ''}: submit it with REQUEST_APPROVAL (wr approvals request ${component} ...)`,
+      `the network policy holds ${component} for ${required} admin approval${required > 1 ? 's' : ''}: ` +
+        `submit it with REQUEST_APPROVAL (wr approvals request ${component} ...)`,
     );
   }
   req.caller = caller;

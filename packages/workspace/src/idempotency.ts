@@ -34,7 +34,11 @@ export class Idempotency {
 
   /** Tells one request from another under the same key. Keyed, so a stored hash reveals nothing of a body (a passphrase, say). */
   requestHash(component: string, body: unknown): string {
-    return createHmac('sha256', this.#hashKey).update(component).update('\n').update(JSON.stringify(body ?? {})).digest('hex');
+    return createHmac('sha256', this.#hashKey)
+      .update(component)
+      .update('\n')
+      .update(JSON.stringify(body ?? {}))
+      .digest('hex');
   }
 
   async run(
@@ -47,29 +51,49 @@ export class Idempotency {
   ): Promise<Outcome> {
     const aad = `${apiKeyId} ${key}`;
     const sessionId = newSessionId();
-    const claim = this.db.transaction((): Outcome | { stale?: string } => {
-      const row = this.db.prepare('SELECT component, request_hash, owner, state, status, sealed_response, session_id FROM idempotency WHERE api_key_id = ? AND idempotency_key = ?').get(apiKeyId, key) as
-        | { component: string; request_hash: string; owner: string; state: string; status: number | null; sealed_response: Buffer | null; session_id: string | null }
-        | undefined;
-      if (!row) {
+    const claim = this.db
+      .transaction((): Outcome | { stale?: string } => {
+        const row = this.db
+          .prepare(
+            'SELECT component, request_hash, owner, state, status, sealed_response, session_id FROM idempotency WHERE api_key_id = ? AND idempotency_key = ?',
+          )
+          .get(apiKeyId, key) as
+          | {
+              component: string;
+              request_hash: string;
+              owner: string;
+              state: string;
+              status: number | null;
+              sealed_response: Buffer | null;
+              session_id: string | null;
+            }
+          | undefined;
+        if (!row) {
+          this.db
+            .prepare(
+              'INSERT INTO idempotency (api_key_id, idempotency_key, component, request_hash,' +
+                ' owner, state, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            )
+            .run(apiKeyId, key, component, requestHash, this.#owner, 'running', sessionId, new Date().toISOString());
+          return {};
+        }
+        if (row.component !== component || row.request_hash !== requestHash) {
+          throw new WrError('CONFLICT', 'this idempotency key was already used for a different request: use a new key for a new call');
+        }
+        if (row.state === 'done') {
+          const body: unknown = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
+          // Sealed by finish(): a 200 holds the result, any other status an ErrorBody.
+          if (row.status === 200) return { ok: true, result: body, replayed: true };
+          return { ok: false, status: row.status!, error: (body as ErrorBody).error, replayed: true };
+        }
+        if (row.owner === this.#owner)
+          throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
         this.db
-          .prepare('INSERT INTO idempotency (api_key_id, idempotency_key, component, request_hash, owner, state, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(apiKeyId, key, component, requestHash, this.#owner, 'running', sessionId, new Date().toISOString());
-        return {};
-      }
-      if (row.component !== component || row.request_hash !== requestHash) {
-        throw new WrError('CONFLICT', 'this idempotency key was already used for a different request: use a new key for a new call');
-      }
-      if (row.state === 'done') {
-        const body: unknown = JSON.parse(new TextDecoder().decode(this.#sealer.open(row.sealed_response!, aad).expose()));
-        // Sealed by finish(): a 200 holds the result, any other status an ErrorBody.
-        if (row.status === 200) return { ok: true, result: body, replayed: true };
-        return { ok: false, status: row.status!, error: (body as ErrorBody).error, replayed: true };
-      }
-      if (row.owner === this.#owner) throw new WrError('CONFLICT', 'a call with this idempotency key is still running: retry in a moment', { retryable: true });
-      this.db.prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?').run(this.#owner, sessionId, apiKeyId, key);
-      return { stale: row.session_id ?? '' };
-    }).immediate();
+          .prepare('UPDATE idempotency SET owner = ?, session_id = ? WHERE api_key_id = ? AND idempotency_key = ?')
+          .run(this.#owner, sessionId, apiKeyId, key);
+        return { stale: row.session_id ?? '' };
+      })
+      .immediate();
     if ('ok' in claim) return claim;
     if (claim.stale) await recover(claim.stale);
 

@@ -17,7 +17,15 @@ export function openApiDocument(version: string) {
           summary: def.summary,
           'x-wr-scope': def.scope,
           parameters: def.mutating
-            ? [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 128 }, description: 'A retry with the same key replays the first outcome' }]
+            ? [
+                {
+                  name: 'Idempotency-Key',
+                  in: 'header',
+                  required: false,
+                  schema: { type: 'string', maxLength: 128 },
+                  description: 'A retry with the same key replays the first outcome',
+                },
+              ]
             : [],
           requestBody: { required: true, content: { 'application/json': { schema: def.params } } },
           responses: {

@@ -22,10 +22,22 @@ test('each change is recorded with its caller, in order; reading from a sequence
   const created = await ws.call('CREATE_API_KEY', { name: 'auditor', scopes: ['nodes:read'], publicKey: key.publicKey });
   await ws.call('REVOKE_API_KEY', { apiKeyId: created.json['apiKeyId'] });
   const all = await events();
-  assert.deepEqual(all.map((e) => e.seq), all.map((_, i) => i + 1));
+  assert.deepEqual(
+    all.map((e) => e.seq),
+    all.map((_, i) => i + 1),
+  );
   const mine = all.filter((e) => e.details['apiKeyId'] === created.json['apiKeyId']);
-  assert.deepEqual(mine.map((e) => [e.action, e.actor]), [['apikey.create', ws.admin.apiKeyId], ['apikey.revoke', ws.admin.apiKeyId]]);
-  assert.deepEqual(await events({ after: mine[0]!.seq }), all.filter((e) => e.seq > mine[0]!.seq));
+  assert.deepEqual(
+    mine.map((e) => [e.action, e.actor]),
+    [
+      ['apikey.create', ws.admin.apiKeyId],
+      ['apikey.revoke', ws.admin.apiKeyId],
+    ],
+  );
+  assert.deepEqual(
+    await events({ after: mine[0]!.seq }),
+    all.filter((e) => e.seq > mine[0]!.seq),
+  );
   assert.deepEqual((await ws.call('VERIFY_AUDIT_LOG', {})).json, { ok: true, entries: all.length, headHash: all[all.length - 1]!.hash });
 });
 

@@ -56,7 +56,10 @@ test('an unsigned call, a bad signature, an unknown key: UNAUTHENTICATED; a miss
 test('/openapi.json publishes the one error body, every code, and the replay header', async () => {
   const doc = (await ws.app.inject({ method: 'GET', url: '/openapi.json' })).json();
   const detail = doc.components.schemas.ErrorBody.properties.error;
-  assert.deepEqual(detail.properties.code.anyOf.map((c: { const: string }) => c.const), Object.keys(ERROR_CODES));
+  assert.deepEqual(
+    detail.properties.code.anyOf.map((c: { const: string }) => c.const),
+    Object.keys(ERROR_CODES),
+  );
   assert.deepEqual(Object.keys(detail.properties), ['code', 'message', 'param', 'requestId', 'retryable', 'replayed']);
   const createKey = doc.paths['/v1/components/CREATE_KEY'].post.responses;
   assert.deepEqual(createKey.default.content['application/json'].schema, { $ref: '#/components/schemas/ErrorBody' });

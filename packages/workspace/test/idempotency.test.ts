@@ -85,7 +85,10 @@ test('a stored error keeps retryable', async () => {
     const failing = async () => {
       throw new WrError('NOT_FOUND', 'not there yet', { param: 'keyId', retryable: true });
     };
-    await assert.rejects(idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined), { code: 'NOT_FOUND' });
+    await assert.rejects(
+      idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined),
+      { code: 'NOT_FOUND' },
+    );
     const replay = await idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined);
     const error = { code: 'NOT_FOUND', message: 'not there yet', param: 'keyId', retryable: true };
     assert.deepEqual(replay, { ok: false, status: 404, replayed: true, error });

@@ -21,8 +21,17 @@ test('once ready, every node holds the roster; LIST_NODES gives their keys from 
   const listed = await ws.call('LIST_NODES', {});
   assert.equal(listed.status, 200);
   const nodes = listed.json['nodes'] as { nodeId: string; status: string; recipientKey: string }[];
-  assert.deepEqual(nodes.map((n) => [n.nodeId, n.status]), [['node-1', 'up'], ['node-2', 'up']]);
-  assert.deepEqual(nodes.map((n) => n.recipientKey), ws.nodes.map((n) => n.ctx.keyring.recipient));
+  assert.deepEqual(
+    nodes.map((n) => [n.nodeId, n.status]),
+    [
+      ['node-1', 'up'],
+      ['node-2', 'up'],
+    ],
+  );
+  assert.deepEqual(
+    nodes.map((n) => n.recipientKey),
+    ws.nodes.map((n) => n.ctx.keyring.recipient),
+  );
 });
 
 test('a registry change is applied here and relayed to every node', async () => {
@@ -36,7 +45,10 @@ test('a key made across the nodes signs; a node error comes through with its cod
   const key = await ws.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2 });
   assert.equal(key.status, 200);
   const shares = key.json['shares'] as { nodeId: string; keyId: string }[];
-  assert.deepEqual(shares.map((s) => s.nodeId), ['node-1', 'node-2']);
+  assert.deepEqual(
+    shares.map((s) => s.nodeId),
+    ['node-1', 'node-2'],
+  );
   const signed = await ws.call('SIGN', { keyIds: shares.map((s) => s.keyId), message: 'abcd' });
   assert.equal(signed.status, 200);
   assert.equal(signed.json['publicKey'], key.json['publicKey']);
@@ -54,7 +66,10 @@ test('a node that is down: /readyz names it, LIST_NODES says down, a call that n
   assert.equal(ready.statusCode, 503);
   assert.deepEqual(ready.json(), { ok: false, nodesDown: ['node-1'] });
   const listed = await ws.call('LIST_NODES', {});
-  assert.deepEqual((listed.json['nodes'] as { status: string }[]).map((n) => n.status), ['down', 'up']);
+  assert.deepEqual(
+    (listed.json['nodes'] as { status: string }[]).map((n) => n.status),
+    ['down', 'up'],
+  );
   const made = await ws.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] });
   assert.equal(made.status, 503);
   assert.equal(made.json.error?.code, 'NODE_UNAVAILABLE');

@@ -6,7 +6,10 @@ import { keyValues } from './render.js';
 
 /** Repeatable --scope, each checked against the known scopes (commas also split). */
 function scopeList(value: string, previous: Scope[] = []): Scope[] {
-  const scopes = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const s of scopes) {
     if (!(SCOPES as readonly string[]).includes(s)) throw new InvalidArgumentError(`unknown scope "${s}"; expected one of ${SCOPES.join(', ')}`);
   }
@@ -21,10 +24,11 @@ export function registerApiKeyCommands(program: Command): void {
     .description('register an API key with the given scopes (CREATE_API_KEY): a new key pair made here, or the public key its owner made')
     .requiredOption('--name <name>', 'what the key is for, e.g. "ci-signer"')
     .requiredOption('--scope <scope>', 'a scope to grant; repeat for more (see the list below)', scopeList)
-    .option('--public-key <hex>', 'register this public key (from `wr apikeys generate` on its owner\'s machine) instead of making a pair here')
+    .option('--public-key <hex>', "register this public key (from `wr apikeys generate` on its owner's machine) instead of making a pair here")
     .addHelpText(
       'after',
-      `\nScopes: ${SCOPES.join(', ')}\nYou can grant only scopes your own key holds.\nExample:\n  wr apikeys create --name ci-signer --scope keys:read --scope keys:sign`,
+      `\nScopes: ${SCOPES.join(', ')}\nYou can grant only scopes your own key holds.\nExample:\n ` +
+        ` wr apikeys create --name ci-signer --scope keys:read --scope keys:sign`,
     )
     .action(async (opts: { name: string; scope: Scope[]; publicKey?: string }, cmd: Command) => {
       const scopes = [...new Set(opts.scope)];
@@ -32,13 +36,16 @@ export function registerApiKeyCommands(program: Command): void {
       const made = opts.publicKey ? undefined : generateApiKey();
       const publicKey = opts.publicKey ?? made!.publicKey;
       const result = await clientFor(cmd).call(ComponentModule.CREATE_API_KEY, { name: opts.name, scopes, publicKey }).promise();
-      printResult(cmd, { ...result, ...(made ? { apiKey: made.apiKey } : {}) }, () =>
-        keyValues([
-          ['api key id', result.apiKeyId],
-          ['scopes', result.scopes.join(', ')],
-          ['public key', result.publicKey],
-          ...(made ? [['api key', made.apiKey] as [string, string]] : []),
-        ]) + (made ? '\nStore the API key now: it was made on this machine, is shown only once, and no server has it.\n' : ''),
+      printResult(
+        cmd,
+        { ...result, ...(made ? { apiKey: made.apiKey } : {}) },
+        () =>
+          keyValues([
+            ['api key id', result.apiKeyId],
+            ['scopes', result.scopes.join(', ')],
+            ['public key', result.publicKey],
+            ...(made ? [['api key', made.apiKey] as [string, string]] : []),
+          ]) + (made ? '\nStore the API key now: it was made on this machine, is shown only once, and no server has it.\n' : ''),
       );
     });
 
@@ -47,12 +54,18 @@ export function registerApiKeyCommands(program: Command): void {
     .description('make a new API key pair on this machine, offline; give the public key to an admin to register')
     .action((_opts: unknown, cmd: Command) => {
       const made = generateApiKey();
-      printResult(cmd, made, () =>
-        keyValues([
-          ['api key id', made.apiKeyId],
-          ['public key', made.publicKey],
-          ['api key', made.apiKey],
-        ]) + '\nKeep the API key (WR_API_KEY) to yourself; an admin registers the public key:\n  wr apikeys create --name NAME --scope SCOPE --public-key ' + made.publicKey + '\n',
+      printResult(
+        cmd,
+        made,
+        () =>
+          keyValues([
+            ['api key id', made.apiKeyId],
+            ['public key', made.publicKey],
+            ['api key', made.apiKey],
+          ]) +
+          '\nKeep the API key (WR_API_KEY) to yourself; an admin registers the public key:\n  wr apikeys create --name NAME --scope SCOPE --public-key ' +
+          made.publicKey +
+          '\n',
       );
     });
 

@@ -8,12 +8,18 @@ import { keyValues } from './render.js';
 type ApprovalRequest = ComponentResult<'GET_APPROVAL_REQUEST'>;
 
 function component(value: string, previous: Approvable[] = []): Approvable[] {
-  if (!(APPROVABLE as readonly string[]).includes(value)) throw new InvalidArgumentError(`"${value}" cannot be held for approvals; one of ${APPROVABLE.join(', ')}`);
+  if (!(APPROVABLE as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`"${value}" cannot be held for approvals; one of ${APPROVABLE.join(', ')}`);
   return [...previous, value as Approvable];
 }
 
 function policyTable(approvals: ComponentResult<'GET_POLICY'>['approvals']): string {
-  return approvals.length === 0 ? 'no call needs approvals\n' : table(['COMPONENT', 'APPROVALS'], approvals.map((a) => [a.component, String(a.approvals)]));
+  return approvals.length === 0
+    ? 'no call needs approvals\n'
+    : table(
+        ['COMPONENT', 'APPROVALS'],
+        approvals.map((a) => [a.component, String(a.approvals)]),
+      );
 }
 
 function details(r: ApprovalRequest): string {
@@ -67,7 +73,9 @@ export function registerApprovalCommands(program: Command): void {
       } catch {
         throw new InvalidArgumentError('params: not valid JSON');
       }
-      const r = await clientFor(cmd).call(ComponentModule.REQUEST_APPROVAL, { component: component(name)[0]!, params: parsed }).promise();
+      const r = await clientFor(cmd)
+        .call(ComponentModule.REQUEST_APPROVAL, { component: component(name)[0]!, params: parsed })
+        .promise();
       printResult(cmd, r, () => details(r) + (r.status === 'pending' ? `\nAn admin approves it with: wr approvals approve ${r.approvalRequestId}\n` : ''));
     });
   approvals
@@ -91,7 +99,9 @@ export function registerApprovalCommands(program: Command): void {
     .description('approval requests, newest first (LIST_APPROVAL_REQUESTS)')
     .option('--pending', 'only those still waiting')
     .action(async (opts: { pending?: boolean }, cmd: Command) => {
-      const r = await clientFor(cmd).call(ComponentModule.LIST_APPROVAL_REQUESTS, opts.pending ? { status: 'pending' } : {}).promise();
+      const r = await clientFor(cmd)
+        .call(ComponentModule.LIST_APPROVAL_REQUESTS, opts.pending ? { status: 'pending' } : {})
+        .promise();
       printResult(cmd, r, () =>
         r.requests.length === 0
           ? 'no approval requests\n'

@@ -42,7 +42,9 @@ export function registerAuditCommands(program: Command): void {
     .description(`check the audit log's keyed chain and signed head; exit code ${CHECK_FAILED_EXIT} if it is broken (VERIFY_AUDIT_LOG)`)
     .option('--node <id>', "check that node's own log instead of the workspace's")
     .action(async (opts: { node?: string }, cmd: Command) => {
-      const result = await clientFor(cmd).call(ComponentModule.VERIFY_AUDIT_LOG, opts.node ? { nodeId: opts.node } : {}).promise();
+      const result = await clientFor(cmd)
+        .call(ComponentModule.VERIFY_AUDIT_LOG, opts.node ? { nodeId: opts.node } : {})
+        .promise();
       printResult(cmd, result, () =>
         result.ok
           ? `audit log intact: ${result.entries} entries, head hash ${result.headHash}\n`
@@ -55,7 +57,8 @@ export function registerAuditCommands(program: Command): void {
       );
       if (!result.ok) {
         checkFailed(
-          `the audit log's hash chain is broken${result.firstBadSeq === undefined ? '' : ` at seq ${result.firstBadSeq}`}: ${result.problem ?? 'unknown problem'}`,
+          `the audit log's hash chain is broken${result.firstBadSeq === undefined ? '' : ` at seq ${result.firstBadSeq}`}: ` +
+            `${result.problem ?? 'unknown problem'}`,
           'An entry was changed or removed after it was written: keep the database as evidence and compare it with a backup.',
         );
       }

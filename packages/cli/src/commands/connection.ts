@@ -26,8 +26,14 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).replace(/^export\s+/, '').trim();
-    out[key] = line.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2');
+    const key = line
+      .slice(0, eq)
+      .replace(/^export\s+/, '')
+      .trim();
+    out[key] = line
+      .slice(eq + 1)
+      .trim()
+      .replace(/^(['"])(.*)\1$/, '$2');
   }
   return out;
 }

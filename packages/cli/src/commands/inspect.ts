@@ -49,7 +49,10 @@ export function registerInspectCommand(share: Command): void {
     .option('-i, --identity <file>', 'an identity file that opens it (as age-keygen writes it); repeat for more', collect)
     .option('--passphrase-file <file>', 'opens an -i identity file encrypted to a passphrase')
     .option('--exporter-key <hex>', "also require the exporter to be this node signing key (LIST_NODES' signingKey); repeat for more", collect)
-    .addHelpText('after', '\nExit code 0 when every check passes, 9 when one fails, 7 when no identity opens the file, 8 when it is damaged.\nNo network is used.')
+    .addHelpText(
+      'after',
+      '\nExit code 0 when every check passes, 9 when one fails, 7 when no identity opens the file, 8 when it is damaged.\nNo network is used.',
+    )
     .action(async (file: string, opts: { identity?: string[]; passphraseFile?: string; exporterKey?: string[] }, cmd: Command) => {
       const identities = await readIdentities(opts.identity ?? [], opts.passphraseFile);
       let report: InspectReport;
@@ -58,7 +61,9 @@ export function registerInspectCommand(share: Command): void {
       } finally {
         identities.forEach((i) => i.destroy());
       }
-      printResult(cmd, { file, ok: report.ok, checks: report.checks, ...(report.envelope ? { envelope: report.envelope } : {}) }, () => reportText(file, report));
+      printResult(cmd, { file, ok: report.ok, checks: report.checks, ...(report.envelope ? { envelope: report.envelope } : {}) }, () =>
+        reportText(file, report),
+      );
       if (!report.ok) {
         const failed = report.checks.filter((c) => !c.ok);
         const unsupported = failed.some((c) => c.code === 'UNSUPPORTED_VERSION');

@@ -8,7 +8,16 @@ import { keyValues, short } from './render.js';
 type KeyInfo = ComponentResult<'GET_KEY'>;
 
 const KEY_COLUMNS = ['KEY ID', 'NODE', 'PUBLIC KEY', 'SCHEME', 'T/N', 'IDENTIFIER', 'ORIGIN', 'EXPORTABLE'];
-const keyRow = (k: KeyInfo) => [k.keyId, k.nodeId, short(k.publicKey), k.scheme, `${k.threshold}/${k.maxSigners}`, short(k.identifier, 8), k.origin, k.exportable ? 'yes' : 'no'];
+const keyRow = (k: KeyInfo) => [
+  k.keyId,
+  k.nodeId,
+  short(k.publicKey),
+  k.scheme,
+  `${k.threshold}/${k.maxSigners}`,
+  short(k.identifier, 8),
+  k.origin,
+  k.exportable ? 'yes' : 'no',
+];
 
 export function keyTable(keys: KeyInfo[]): string {
   return keys.length === 0 ? 'no key shares\n' : table(KEY_COLUMNS, keys.map(keyRow));
@@ -53,7 +62,10 @@ export function registerKeyCommands(program: Command): void {
           `created key ${result.publicKey}`,
           `  ${result.scheme}, ${result.threshold} of ${result.shares.length} shares, ${opts.exportable ? 'exportable' : 'not exportable'}`,
           '',
-          table(['NODE', 'KEY ID', 'IDENTIFIER'], result.shares.map((s) => [s.nodeId, s.keyId, s.identifier])),
+          table(
+            ['NODE', 'KEY ID', 'IDENTIFIER'],
+            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
+          ),
         ].join('\n'),
       );
     });
@@ -92,7 +104,9 @@ export function registerKeyCommands(program: Command): void {
       }
       if (unavailable.size > 0) {
         const names = [...unavailable].join(', ');
-        process.stderr.write(`warning: ${names} did not answer: ${unavailable.size === 1 ? 'its' : 'their'} shares are missing from this list (wr nodes shows which are down)\n`);
+        process.stderr.write(
+          `warning: ${names} did not answer: ${unavailable.size === 1 ? 'its' : 'their'} shares are missing from this list (wr nodes shows which are down)\n`,
+        );
         process.exitCode = EXIT_CODES.NODE_UNAVAILABLE;
       }
     });

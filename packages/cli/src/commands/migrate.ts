@@ -19,16 +19,36 @@ function summaryText(s: MigrationSummary, deleteSource: boolean): string {
         ['failed', String(s.failed)],
         ['skipped', s.skipped ? `${s.skipped} not exportable, left on ${s.from}` : '0'],
         ['elapsed', `${s.elapsedSeconds.toFixed(1)} s, of which moving ${s.moveSeconds.toFixed(1)} s (${s.sharesPerSecond.toFixed(1)} shares/s)`],
-        ['signing check', `${s.verified} of ${s.moved + s.alreadyMoved} moved shares sign with another share of their key${s.verifyFailed ? ` (${s.verifyFailed} do not)` : ''}`],
-        ['source shares', deleteSource ? `${s.sourceDeleted} deleted from ${s.from}` : `kept on ${s.from} (pass --delete-source to delete the ones that moved and sign)`],
+        [
+          'signing check',
+          `${s.verified} of ${s.moved + s.alreadyMoved} moved shares sign with another ` +
+            `share of their key${s.verifyFailed ? ` (${s.verifyFailed} do not)` : ''}`,
+        ],
+        [
+          'source shares',
+          deleteSource ? `${s.sourceDeleted} deleted from ${s.from}` : `kept on ${s.from} (pass --delete-source to delete the ones that moved and sign)`,
+        ],
         ['state file', s.stateFile],
       ],
       '  ',
     ).trimEnd(),
   ];
-  if (s.skippedShares.length > 0) lines.push('skipped', table(['KEY ID', 'CODE', 'NOTE'], s.skippedShares.map((k) => [k.keyId, k.code, k.message])).trimEnd());
+  if (s.skippedShares.length > 0)
+    lines.push(
+      'skipped',
+      table(
+        ['KEY ID', 'CODE', 'NOTE'],
+        s.skippedShares.map((k) => [k.keyId, k.code, k.message]),
+      ).trimEnd(),
+    );
   if (s.failures.length > 0) {
-    lines.push('failures', table(['KEY ID', 'STAGE', 'CODE', 'MESSAGE'], s.failures.map((f) => [f.keyId, f.stage, f.code, f.message])).trimEnd());
+    lines.push(
+      'failures',
+      table(
+        ['KEY ID', 'STAGE', 'CODE', 'MESSAGE'],
+        s.failures.map((f) => [f.keyId, f.stage, f.code, f.message]),
+      ).trimEnd(),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -36,7 +56,7 @@ function summaryText(s: MigrationSummary, deleteSource: boolean): string {
 export function registerMigrateCommand(program: Command): void {
   program
     .command('migrate')
-    .description('move key shares in bulk from one node to another (EXPORT to the target\'s recipient, IMPORT there), then prove each moved share signs')
+    .description("move key shares in bulk from one node to another (EXPORT to the target's recipient, IMPORT there), then prove each moved share signs")
     .requiredOption('--from <node>', 'the node the shares leave')
     .requiredOption('--to <node>', 'the node they move to')
     .option('--key <keyId>', 'move only this source share; repeat for more (default: every share on --from)', collect)

@@ -26,7 +26,9 @@ export function registerNodeCommands(program: Command): void {
     .description("show a node's age recipients: what to wrap a share to for IMPORT on that node (GET_NODE_RECIPIENT_KEY)")
     .argument('[node]', "a node id (default: the workspace's default target node)")
     .action(async (nodeId: string | undefined, _opts: unknown, cmd: Command) => {
-      const result = await clientFor(cmd).call(ComponentModule.GET_NODE_RECIPIENT_KEY, nodeId ? { nodeId } : {}).promise();
+      const result = await clientFor(cmd)
+        .call(ComponentModule.GET_NODE_RECIPIENT_KEY, nodeId ? { nodeId } : {})
+        .promise();
       printResult(cmd, result, () =>
         keyValues([
           ['node', result.nodeId],

@@ -9,7 +9,10 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** `a,b,c` (spaces allowed) as a list. */
 export function parseList(value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list, e.g. node-1,node-2');
   return items;
 }

@@ -9,7 +9,7 @@ import { readIdentities } from './secret-inputs.js';
 export function registerRecoverCommand(program: Command): void {
   program
     .command('recover')
-    .description('offline disaster recovery: rebuild a key\'s group private key from threshold-many wrapped shares of it, proven against its group public key')
+    .description("offline disaster recovery: rebuild a key's group private key from threshold-many wrapped shares of it, proven against its group public key")
     .argument('<files...>', 'wrapped shares of one key (age files), at least its threshold of distinct ones')
     .option('-i, --identity <file>', 'an identity file (as age-keygen writes it); repeat for more: each is tried on every file', collect)
     .option('--passphrase-file <file>', 'opens -i identity files encrypted to a passphrase')
@@ -28,45 +28,51 @@ export function registerRecoverCommand(program: Command): void {
         '  wr recover -i alice.key -i bob.key share-1.age share-2.age -o group.key',
       ].join('\n'),
     )
-    .action(async (files: string[], opts: { identity?: string[]; passphraseFile?: string; exporterKey?: string[]; output: string; force?: boolean }, cmd: Command) => {
-      checkSecretDestination(opts.output, opts.force ?? false, process.stdout.isTTY === true);
-      const identities = await readIdentities(opts.identity ?? [], opts.passphraseFile);
-      let recovered;
-      try {
-        recovered = await recoverFromWrappedShares(
-          files.map((f) => ({ name: f, bytes: readInput(f, 'files') })),
-          identities,
-          opts.exporterKey ?? [],
+    .action(
+      async (
+        files: string[],
+        opts: { identity?: string[]; passphraseFile?: string; exporterKey?: string[]; output: string; force?: boolean },
+        cmd: Command,
+      ) => {
+        checkSecretDestination(opts.output, opts.force ?? false, process.stdout.isTTY === true);
+        const identities = await readIdentities(opts.identity ?? [], opts.passphraseFile);
+        let recovered;
+        try {
+          recovered = await recoverFromWrappedShares(
+            files.map((f) => ({ name: f, bytes: readInput(f, 'files') })),
+            identities,
+            opts.exporterKey ?? [],
+          );
+        } finally {
+          identities.forEach((i) => i.destroy());
+        }
+        try {
+          writeSecretHex(recovered.secret, opts.output, opts.force ?? false);
+        } finally {
+          recovered.secret.destroy();
+        }
+        const { secret: _secret, ...report } = recovered;
+        const summary = { ...report, output: opts.output, proven: true };
+        // With -o - the secret owns stdout; the report goes to stderr.
+        const out = opts.output === '-' ? process.stderr : process.stdout;
+        out.write(
+          globalOptions(cmd).json
+            ? JSON.stringify(summary, null, 2) + '\n'
+            : [
+                `recovered the group private key from ${report.used.length} shares (${report.minSigners} of ${report.maxSigners} needed)`,
+                keyValues(
+                  [
+                    ['scheme', report.scheme],
+                    ['group public key', report.groupPublicKey],
+                    ['proof', 'secret × G equals the group public key'],
+                    ['written to', opts.output === '-' ? 'stdout (hex)' : `${opts.output} (hex, mode 0600)`],
+                    ...report.used.map((u, i): [string, string] => [i === 0 ? 'shares used' : '', `${u.file}  from ${u.source.nodeId} ${u.source.keyId}`]),
+                    ...(report.duplicates.length ? [['skipped', `${report.duplicates.join(', ')} (same share again)`] as [string, string]] : []),
+                  ],
+                  '  ',
+                ),
+              ].join('\n'),
         );
-      } finally {
-        identities.forEach((i) => i.destroy());
-      }
-      try {
-        writeSecretHex(recovered.secret, opts.output, opts.force ?? false);
-      } finally {
-        recovered.secret.destroy();
-      }
-      const { secret: _secret, ...report } = recovered;
-      const summary = { ...report, output: opts.output, proven: true };
-      // With -o - the secret owns stdout; the report goes to stderr.
-      const out = opts.output === '-' ? process.stderr : process.stdout;
-      out.write(
-        globalOptions(cmd).json
-          ? JSON.stringify(summary, null, 2) + '\n'
-          : [
-              `recovered the group private key from ${report.used.length} shares (${report.minSigners} of ${report.maxSigners} needed)`,
-              keyValues(
-                [
-                  ['scheme', report.scheme],
-                  ['group public key', report.groupPublicKey],
-                  ['proof', 'secret × G equals the group public key'],
-                  ['written to', opts.output === '-' ? 'stdout (hex)' : `${opts.output} (hex, mode 0600)`],
-                  ...report.used.map((u, i): [string, string] => [i === 0 ? 'shares used' : '', `${u.file}  from ${u.source.nodeId} ${u.source.keyId}`]),
-                  ...(report.duplicates.length ? [['skipped', `${report.duplicates.join(', ')} (same share again)`] as [string, string]] : []),
-                ],
-                '  ',
-              ),
-            ].join('\n'),
-      );
-    });
+      },
+    );
 }

@@ -7,7 +7,8 @@ export function readPassphrase(path: string): Secret<string> {
   const bytes = readInput(path, '--passphrase-file');
   const passphrase = bytes.toString('utf8').split(/\r?\n/)[0] ?? '';
   bytes.fill(0);
-  if (passphrase === '') throw new WrError('INVALID_ARGUMENT', `--passphrase-file: ${path} is empty; its first line is the passphrase`, { param: 'passphraseFile' });
+  if (passphrase === '')
+    throw new WrError('INVALID_ARGUMENT', `--passphrase-file: ${path} is empty; its first line is the passphrase`, { param: 'passphraseFile' });
   return new Secret(passphrase);
 }
 

@@ -20,7 +20,7 @@ interface RewrapOptions {
 /** What REWRAPPING_KEY_SHARE's ageIdentity gets: the -i files' identities, or the sealed identity file as is. */
 async function identityParam(opts: RewrapOptions): Promise<string> {
   const files = opts.identity ?? [];
-  if ((files.length > 0) === (opts.identitySealed !== undefined)) {
+  if (files.length > 0 === (opts.identitySealed !== undefined)) {
     throw new WrError('INVALID_ARGUMENT', 'pass exactly one of -i IDENTITY_FILE and --identity-sealed FILE', { param: 'ageIdentity' });
   }
   if (opts.identitySealed !== undefined) return readTextInput(opts.identitySealed, '--identity-sealed');
@@ -37,14 +37,22 @@ async function rewrap(file: string, opts: RewrapOptions, cmd: Command): Promise<
   const wantsRecipients = (opts.recipient?.length ?? 0) + (opts.recipientsFile?.length ?? 0) > 0;
   const recipients = wantsRecipients ? readRecipients(opts.recipient ?? [], opts.recipientsFile ?? []) : undefined;
   if (!recipients && opts.identityOut === undefined && !json) {
-    throw new WrError('INVALID_ARGUMENT', 'no -r/-R: the share would be rewrapped to a fresh identity; pass --identity-out FILE to keep that identity, or -r RECIPIENT', {
-      param: 'ageRecipient',
-    });
+    throw new WrError(
+      'INVALID_ARGUMENT',
+      'no -r/-R: the share would be rewrapped to a fresh identity; pass --identity-out FILE to keep that identity, or -r RECIPIENT',
+      {
+        param: 'ageRecipient',
+      },
+    );
   }
   const wrappedKeyShare = readTextInput(file, 'file');
   const ageIdentity = await identityParam(opts);
   const result = await clientFor(cmd)
-    .call(ComponentModule.REWRAPPING_KEY_SHARE, { ageIdentity, wrappedKeyShare, ...(recipients ? { ageRecipient: recipients.length === 1 ? recipients[0]! : recipients } : {}) })
+    .call(ComponentModule.REWRAPPING_KEY_SHARE, {
+      ageIdentity,
+      wrappedKeyShare,
+      ...(recipients ? { ageRecipient: recipients.length === 1 ? recipients[0]! : recipients } : {}),
+    })
     .promise();
 
   if (result.encryptedPrivateKey && opts.identityOut !== undefined) writeOutput(opts.identityOut, result.encryptedPrivateKey);

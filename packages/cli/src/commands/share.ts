@@ -18,7 +18,11 @@ export function registerShareCommands(program: Command): void {
     .option('-r, --recipient <recipient>', RECIPIENT_HELP, collect)
     .option('-R, --recipients-file <file>', RECIPIENTS_FILE_HELP, collect)
     .option('-o, --output <file>', 'write the age file here (mode 0600; default: stdout)')
-    .addHelpText('after', '\nExamples:\n  wr share export key_... -r "$(wr nodes recipient node-4 --json | jq -r .recipientKey)" -o share.age\n  wr share export key_... -R escrow-recipients.txt > share.age')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wr share export key_... -r "$(wr nodes recipient node-4 --json | jq -r ' +
+        '.recipientKey)" -o share.age\n  wr share export key_... -R escrow-recipients.txt > share.age',
+    )
     .action(async (keyId: string, opts: { recipient?: string[]; recipientsFile?: string[]; output?: string }, cmd: Command) => {
       const recipients = readRecipients(opts.recipient ?? [], opts.recipientsFile ?? []);
       const result = await clientFor(cmd)
@@ -27,7 +31,11 @@ export function registerShareCommands(program: Command): void {
       const toFile = opts.output !== undefined && opts.output !== '-';
       if (toFile) writeOutput(opts.output, result.wrappedKeyShare);
       if (!toFile && !globalOptions(cmd).json) return void writeOutput(undefined, result.wrappedKeyShare);
-      printResult(cmd, result, () => `wrote ${opts.output}: key share ${keyId} wrapped to ${recipients.length} recipient${recipients.length === 1 ? '' : 's'}\n`);
+      printResult(
+        cmd,
+        result,
+        () => `wrote ${opts.output}: key share ${keyId} wrapped to ${recipients.length} recipient${recipients.length === 1 ? '' : 's'}\n`,
+      );
     });
 
   share
@@ -40,18 +48,23 @@ export function registerShareCommands(program: Command): void {
       const result = await clientFor(cmd)
         .call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, ...(opts.node ? { nodeId: opts.node } : {}) })
         .promise();
-      printResult(cmd, result, () =>
-        (result.alreadyPresent ? `${result.nodeId} already held this share; its keyId is ${result.keyId}\n` : `imported into ${result.nodeId} as ${result.keyId}\n`) +
-        keyValues(
-          [
-            ['key id', result.keyId],
-            ['node', result.nodeId],
-            ['public key', result.publicKey],
-            ['scheme', result.scheme],
-            ['identifier', result.identifier],
-          ],
-          '  ',
-        ),
+      printResult(
+        cmd,
+        result,
+        () =>
+          (result.alreadyPresent
+            ? `${result.nodeId} already held this share; its keyId is ${result.keyId}\n`
+            : `imported into ${result.nodeId} as ${result.keyId}\n`) +
+          keyValues(
+            [
+              ['key id', result.keyId],
+              ['node', result.nodeId],
+              ['public key', result.publicKey],
+              ['scheme', result.scheme],
+              ['identifier', result.identifier],
+            ],
+            '  ',
+          ),
       );
     });
 

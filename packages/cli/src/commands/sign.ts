@@ -26,7 +26,14 @@ export function registerSignCommand(program: Command): void {
       if (opts.message === undefined && opts.messageFile === undefined) {
         throw new WrError('INVALID_ARGUMENT', 'pass the message: --message HEX or --message-file FILE', { param: 'message' });
       }
-      const result = await clientFor(cmd).call(ComponentModule.SIGN, { keyIds: opts.key, message: messageHex(opts) }).promise();
-      printResult(cmd, result, () => keyValues([['signature', result.signature], ['public key', result.publicKey]]));
+      const result = await clientFor(cmd)
+        .call(ComponentModule.SIGN, { keyIds: opts.key, message: messageHex(opts) })
+        .promise();
+      printResult(cmd, result, () =>
+        keyValues([
+          ['signature', result.signature],
+          ['public key', result.publicKey],
+        ]),
+      );
     });
 }

@@ -75,7 +75,8 @@ function spawnServer(name: string, args: string[], logFile: string, env: Record<
   const log = openSync(logFile, 'a');
   const child = fork(CLI_MAIN, args, { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(Object.assign(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`), { exitCode: code }));
+    const onExit = (code: number | null) =>
+      reject(Object.assign(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`), { exitCode: code }));
     child.once('exit', onExit);
     child.once('message', (m: { ready?: string }) => {
       if (!m.ready) return;
@@ -154,7 +155,8 @@ class Supervised {
     } catch (err) {
       if (this.#stopped) return;
       this.say(`${this.#current.name} did not come back: ${(err as Error).message}`);
-      if (STARTUP_FAILURES.has((err as { exitCode?: number }).exitCode ?? -1)) return this.say(`${this.#current.name} cannot start as configured: not restarting it`);
+      if (STARTUP_FAILURES.has((err as { exitCode?: number }).exitCode ?? -1))
+        return this.say(`${this.#current.name} cannot start as configured: not restarting it`);
       return this.#restartLater();
     }
     if (this.#stopped || this.#intended) return void (await waitExit(p.process, 'SIGTERM'));
@@ -216,7 +218,22 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     const data = join(dir, id);
     mkdirSync(data, { recursive: true, mode: 0o700 });
     secretFile(join(data, 'workspace.token'), () => randomBytes(32).toString('hex'));
-    return ['node', 'start', '--node-id', id, '--host', host, '--port', String(ports[i + 1]), '--data-dir', data, '--token-file', join(data, 'workspace.token'), '--admin-public-key', adminPublicKey];
+    return [
+      'node',
+      'start',
+      '--node-id',
+      id,
+      '--host',
+      host,
+      '--port',
+      String(ports[i + 1]),
+      '--data-dir',
+      data,
+      '--token-file',
+      join(data, 'workspace.token'),
+      '--admin-public-key',
+      adminPublicKey,
+    ];
   };
   const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env);
   // The map is in node order (node-1 first), whatever order they became ready in; a restart replaces its entry in place.
@@ -225,12 +242,28 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   const nodes = new Map(nodeIds.map((id, i) => [id, started[i]!]));
   const say = opts.onEvent ?? (() => {});
   const supervise = opts.supervise ?? false;
-  const nodeKeepers = new Map(nodeIds.map((id) => [id, new Supervised(nodes.get(id)!, () => spawnNode(id), (p) => nodes.set(id, p), supervise, say, join(dir, 'logs', `${id}.log`))]));
+  const nodeKeepers = new Map(
+    nodeIds.map((id) => [
+      id,
+      new Supervised(
+        nodes.get(id)!,
+        () => spawnNode(id),
+        (p) => nodes.set(id, p),
+        supervise,
+        say,
+        join(dir, 'logs', `${id}.log`),
+      ),
+    ]),
+  );
 
   // The roster pins every node's keys. Read here from the nodes this process just started (the operator's own
   // processes on this machine), then signed by the admin key; kept as long as the nodes' keys stay the same.
   const rosterFile = join(dir, 'roster.json');
-  await writeRoster(rosterFile, admin, nodeIds.map((id) => ({ nodeId: id, url: nodes.get(id)!.url, token: readFileSync(join(dir, id, 'workspace.token'), 'utf8').trim() })));
+  await writeRoster(
+    rosterFile,
+    admin,
+    nodeIds.map((id) => ({ nodeId: id, url: nodes.get(id)!.url, token: readFileSync(join(dir, id, 'workspace.token'), 'utf8').trim() })),
+  );
 
   const wsDir = join(dir, 'workspace');
   mkdirSync(wsDir, { recursive: true, mode: 0o700 });

@@ -87,9 +87,7 @@ async function sourceShares(client: WorkspaceClient, from: string, keyIds: strin
 /** Every share on every node but `from`: where co-signers for the signing check come from. */
 async function sharesOutside(client: WorkspaceClient, from: string): Promise<KeyInfo[]> {
   const { nodes } = await client.call(ComponentModule.LIST_NODES, {}).promise();
-  const lists = await Promise.all(
-    nodes.filter((n) => n.nodeId !== from && n.status === 'up').map((n) => allKeys(client, n.nodeId)),
-  );
+  const lists = await Promise.all(nodes.filter((n) => n.nodeId !== from && n.status === 'up').map((n) => allKeys(client, n.nodeId)));
   return lists.flat();
 }
 
@@ -132,7 +130,11 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
       const imported = await client
         .call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: to }, { idempotencyKey: idempotencyKey(from, to, keyId, 'import') })
         .promise();
-      state.update(keyId, { status: 'done', newKeyId: imported.keyId, publicKey: imported.publicKey, identifier: imported.identifier, movedAt: new Date().toISOString() }, true);
+      state.update(
+        keyId,
+        { status: 'done', newKeyId: imported.keyId, publicKey: imported.publicKey, identifier: imported.identifier, movedAt: new Date().toISOString() },
+        true,
+      );
       moved++;
       progress.step(`moved ${keyId} → ${imported.keyId}`, true);
     } catch (err) {
@@ -212,7 +214,12 @@ export async function runMigration(client: WorkspaceClient, opts: MigrateOptions
   const alreadyMoved = selected.filter(isDone).length;
 
   const moveStarted = Date.now();
-  const moved = await moveShares(run, selected.filter((k) => !isDone(k)), onSource, recipientKey);
+  const moved = await moveShares(
+    run,
+    selected.filter((k) => !isDone(k)),
+    onSource,
+    recipientKey,
+  );
   const moveSeconds = (Date.now() - moveStarted) / 1000;
 
   const pending = selected.filter((k) => {

@@ -57,13 +57,23 @@ export class MigrationStateFile {
     try {
       state = JSON.parse(readFileSync(path, 'utf8')) as MigrationState;
     } catch (err) {
-      throw new WrError('INVALID_ARGUMENT', `--state: ${path} is not readable JSON (${(err as Error).message}): move it away to start over`, { param: 'state' });
+      throw new WrError('INVALID_ARGUMENT', `--state: ${path} is not readable JSON (${(err as Error).message}): move it away to start over`, {
+        param: 'state',
+      });
     }
     if (state?.version !== MIGRATION_STATE_VERSION || typeof state.shares !== 'object' || state.shares === null) {
-      throw new WrError('INVALID_ARGUMENT', `--state: ${path} is not a wr migrate state file (version ${MIGRATION_STATE_VERSION}): move it away to start over`, { param: 'state' });
+      throw new WrError(
+        'INVALID_ARGUMENT',
+        `--state: ${path} is not a wr migrate state file (version ${MIGRATION_STATE_VERSION}): move it away to start over`,
+        { param: 'state' },
+      );
     }
     if (state.from !== from || state.to !== to) {
-      throw new WrError('INVALID_ARGUMENT', `--state: ${path} records a migration from ${state.from} to ${state.to}, not ${from} to ${to}: pass another --state file`, { param: 'state' });
+      throw new WrError(
+        'INVALID_ARGUMENT',
+        `--state: ${path} records a migration from ${state.from} to ${state.to}, not ${from} to ${to}: pass another --state file`,
+        { param: 'state' },
+      );
     }
     return new MigrationStateFile(path, state);
   }
@@ -89,7 +99,7 @@ export class MigrationStateFile {
     const fd = openSync(tmp, 'w', 0o600);
     try {
       const data = Buffer.from(JSON.stringify(this.state, null, 2) + '\n');
-      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+      for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

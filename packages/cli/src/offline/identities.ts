@@ -10,14 +10,17 @@ import { Secret, WrError } from '@wr/common';
 export async function identitiesFromFile(bytes: Uint8Array, name: string, passphrase: Secret<string> | undefined): Promise<Secret<string>[]> {
   try {
     if (!passphrase && isAgeFile(bytes)) {
-      throw new WrError('INVALID_ARGUMENT', `${name}: this identity file is encrypted: pass --passphrase-file FILE (or decrypt it first with age -d)`, { param: 'identity' });
+      throw new WrError('INVALID_ARGUMENT', `${name}: this identity file is encrypted: pass --passphrase-file FILE (or decrypt it first with age -d)`, {
+        param: 'identity',
+      });
     }
     return (await openIdentityFile(bytes, passphrase && { passphrases: [passphrase] }, name)).identities;
   } catch (err) {
     if (err instanceof WrError && err.code === 'NO_IDENTITY_MATCH') {
       throw new WrError(
         'INVALID_ARGUMENT',
-        `${name}: the passphrase does not open this identity file (a wrong passphrase, or an identity sealed by a workspace: use it with \`wr share rewrap --identity-sealed\`)`,
+        `${name}: the passphrase does not open this identity file (a wrong passphrase, or an ` +
+          `identity sealed by a workspace: use it with \`wr share rewrap --identity-sealed\`)`,
         { param: 'identity' },
       );
     }

@@ -53,7 +53,11 @@ export async function recoverFromWrappedShares(files: WrappedShareFile[], identi
     const key = first.env.public;
     for (const o of opened) {
       if (o.env.public.groupPublicKey !== key.groupPublicKey) {
-        throw new WrError('INVALID_ARGUMENT', `${o.file} is a share of another key than ${first.file} (group public keys differ): pass shares of one key only`, { param: 'files' });
+        throw new WrError(
+          'INVALID_ARGUMENT',
+          `${o.file} is a share of another key than ${first.file} (group public keys differ): pass shares of one key only`,
+          { param: 'files' },
+        );
       }
     }
     const distinct = new Map<string, { file: string; env: OpenedEnvelope }>();
@@ -65,7 +69,8 @@ export async function recoverFromWrappedShares(files: WrappedShareFile[], identi
     if (distinct.size < key.minSigners) {
       throw new WrError(
         'INVALID_ARGUMENT',
-        `this key needs ${key.minSigners} distinct shares to recover, got ${distinct.size}${duplicates.length ? ` (${duplicates.join(', ')} repeat a share)` : ''}: pass more wrapped share files`,
+        `this key needs ${key.minSigners} distinct shares to recover, got ` +
+          `${distinct.size}${duplicates.length ? ` (${duplicates.join(', ')} repeat a share)` : ''}: pass more wrapped share files`,
         { param: 'files' },
       );
     }

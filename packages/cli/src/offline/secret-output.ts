@@ -16,7 +16,7 @@ function hexBytes(secret: Secret<Uint8Array>): Uint8Array {
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+  for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
 }
 
 /**

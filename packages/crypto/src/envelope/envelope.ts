@@ -217,7 +217,8 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
   const secret: SecretKeyPackage = { identifier: doc['identifier'] as string, signingShare: new Secret(shareBytes) };
   let ok = false;
   try {
-    if (!run.run('ciphersuite', () => (isSchemeName(pub.scheme) ? undefined : `unknown ciphersuite; expected one of ${SCHEME_NAMES.join(', ')}`))) return undefined;
+    if (!run.run('ciphersuite', () => (isSchemeName(pub.scheme) ? undefined : `unknown ciphersuite; expected one of ${SCHEME_NAMES.join(', ')}`)))
+      return undefined;
     if (
       !run.run('metadata', () => {
         const m = metadataError(source, doc['epoch'], doc['exportedAt']);
@@ -239,7 +240,9 @@ function runChecks(run: CheckRun, bytes: Uint8Array, opts: OpenEnvelopeOptions |
       }
     });
     if (signed && trusted !== undefined)
-      run.run('exporter-trusted', () => (trusted.includes(doc['exporterKey'] as string) ? undefined : 'the exporter key is not one of the trusted exporter keys'));
+      run.run('exporter-trusted', () =>
+        trusted.includes(doc['exporterKey'] as string) ? undefined : 'the exporter key is not one of the trusted exporter keys',
+      );
     // Opening (not reporting): a package this process validated before needs only the share checked.
     if (fast && !run.failed && shareMatchesValidatedPackage(pub, secret)) {
       ok = true;

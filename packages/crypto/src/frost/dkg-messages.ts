@@ -35,7 +35,13 @@ const TRANSCRIPT_DOMAIN = 'wr/frost-dkg/transcript/v1';
 const ROUND2_SIGNATURE_DOMAIN = 'wr/frost-dkg/round2-signature/v1';
 const ROUND2_PAYLOAD_DOMAIN = 'wr/frost-dkg/round2/v1';
 
-export function round1SigningBytes(sessionId: string, scheme: SchemeName, from: string, commitment: readonly Uint8Array[], proofOfKnowledge: Uint8Array): Uint8Array {
+export function round1SigningBytes(
+  sessionId: string,
+  scheme: SchemeName,
+  from: string,
+  commitment: readonly Uint8Array[],
+  proofOfKnowledge: Uint8Array,
+): Uint8Array {
   return encodeFrame(ROUND1_SIGNATURE_DOMAIN, [utf8(sessionId), utf8(scheme), utf8(from), u32(commitment.length), ...commitment, proofOfKnowledge]);
 }
 
@@ -48,7 +54,10 @@ export interface TranscriptInput {
   round1: readonly { from: string; commitment: readonly Uint8Array[]; proofOfKnowledge: Uint8Array }[];
 }
 
-const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 export function transcriptHash(t: TranscriptInput): Uint8Array {
   const fields: Uint8Array[] = [utf8(t.sessionId), utf8(t.scheme), u32(t.minSigners), u32(t.maxSigners)];

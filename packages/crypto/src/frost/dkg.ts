@@ -183,7 +183,8 @@ function checkParticipants(scheme: SchemeSuite, participants: unknown): DkgParti
     const { identifier, recipient, signingKey } = p as Record<string, unknown>;
     if (typeof identifier !== 'string' || parseIdentifier(scheme.group, identifier) === undefined)
       throw invalidArgument('participants', `[${i}].identifier is not a canonical ${scheme.name} identifier`);
-    if (typeof recipient !== 'string' || !recipient.startsWith('age1') || recipient.length > 8192) throw invalidArgument('participants', `[${i}].recipient must be an age recipient (age1…)`);
+    if (typeof recipient !== 'string' || !recipient.startsWith('age1') || recipient.length > 8192)
+      throw invalidArgument('participants', `[${i}].recipient must be an age recipient (age1…)`);
     if (!hexBytes(signingKey, 32)) throw invalidArgument('participants', `[${i}].signingKey must be 64 lowercase hex digits`);
     if (seen.id.has(identifier)) throw invalidArgument('participants', `identifier ${identifier} appears twice`);
     if (seen.recipient.has(recipient)) throw invalidArgument('participants', `[${i}].recipient appears twice`);
@@ -212,11 +213,13 @@ export function dkgRound1(opts: {
 }): { state: SecretDkgState; message: DkgRound1Message } {
   if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'must be an object');
   const { sessionId, minSigners, self } = opts;
-  if (typeof sessionId !== 'string' || !SESSION_ID_RE.test(sessionId)) throw invalidArgument('sessionId', 'must be 1 to 256 printable ASCII characters without spaces');
+  if (typeof sessionId !== 'string' || !SESSION_ID_RE.test(sessionId))
+    throw invalidArgument('sessionId', 'must be 1 to 256 printable ASCII characters without spaces');
   const scheme = getSchemeSuite(opts.scheme);
   const participants = checkParticipants(scheme, opts.participants);
   const maxSigners = participants.length;
-  if (!Number.isSafeInteger(minSigners) || minSigners < 2 || minSigners > maxSigners) throw invalidArgument('minSigners', `must be an integer from 2 to the number of participants (${maxSigners})`);
+  if (!Number.isSafeInteger(minSigners) || minSigners < 2 || minSigners > maxSigners)
+    throw invalidArgument('minSigners', `must be an integer from 2 to the number of participants (${maxSigners})`);
   const me = participants.find((p) => p.identifier === self);
   if (!me) throw invalidArgument('self', 'must be the identifier of one of the participants');
   seedOf(opts.signingKey, 'signingKey');
@@ -253,7 +256,8 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
   return guarded(inner, 'awaiting-round3', async () => {
     const { scheme, participants, minSigners } = inner;
     const maxSigners = participants.length;
-    if (!Array.isArray(round1) || round1.length !== maxSigners) throw invalidArgument('round1', `must hold exactly one message per participant (${maxSigners})`);
+    if (!Array.isArray(round1) || round1.length !== maxSigners)
+      throw invalidArgument('round1', `must hold exactly one message per participant (${maxSigners})`);
     const byId = new Map(participants.map((p) => [p.identifier, p]));
     const parsed = new Map<string, { commitment: Uint8Array[]; proofOfKnowledge: Uint8Array }>();
     const badSignature: string[] = [];
@@ -263,7 +267,8 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       const sender = typeof m.from === 'string' ? byId.get(m.from) : undefined;
       if (!sender) throw invalidArgument('round1', 'a message comes from someone who is not a participant');
       if (parsed.has(m.from)) throw invalidArgument('round1', `two messages from ${m.from}`);
-      if (!Array.isArray(m.commitment) || m.commitment.length !== minSigners) throw invalidArgument('round1', `the message from ${m.from} must carry ${minSigners} commitments`);
+      if (!Array.isArray(m.commitment) || m.commitment.length !== minSigners)
+        throw invalidArgument('round1', `the message from ${m.from} must carry ${minSigners} commitments`);
       const commitment = m.commitment.map((c) => hexBytes(c, scheme.elementLength));
       const pok = hexBytes(m.proofOfKnowledge, scheme.signatureLength);
       const sig = hexBytes(m.signature, 64);
@@ -273,10 +278,16 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       parsed.set(m.from, { commitment: c, proofOfKnowledge: pok });
     }
     if (badSignature.length)
-      throw new ShareInvalidError('round1-signature', `DKG round 1: bad node signature on the broadcast of ${badSignature.join(', ')}; abort this session`, badSignature);
+      throw new ShareInvalidError(
+        'round1-signature',
+        `DKG round 1: bad node signature on the broadcast of ${badSignature.join(', ')}; abort this session`,
+        badSignature,
+      );
     const own = parsed.get(state.self)!;
     if (!sameList(own.commitment, inner.own.commitment) || toHex(own.proofOfKnowledge) !== toHex(inner.own.proofOfKnowledge))
-      throw new ShareInvalidError('round1-own', 'DKG round 1: the broadcast attributed to this participant is not the one it sent; abort this session', [state.self]);
+      throw new ShareInvalidError('round1-own', 'DKG round 1: the broadcast attributed to this participant is not the one it sent; abort this session', [
+        state.self,
+      ]);
 
     const hash = transcriptHash({
       sessionId: state.sessionId,
@@ -305,7 +316,14 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       if (p.identifier === state.self) continue;
       const share = shares[p.identifier];
       if (!share) throw new WrError('INTERNAL', 'DKG round 2 produced no package for a participant');
-      const body = { sessionId: state.sessionId, scheme: scheme.name, from: state.self, to: p.identifier, signingShare: share.signingShare, transcriptHash: hash };
+      const body = {
+        sessionId: state.sessionId,
+        scheme: scheme.name,
+        from: state.self,
+        to: p.identifier,
+        signingShare: share.signingShare,
+        transcriptHash: hash,
+      };
       const signature = signRaw(inner.signingKey, round2SigningBytes(body));
       const payload = encodeRound2Payload(body, signature);
       try {
@@ -400,7 +418,8 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
         key = scheme.frost.DKG.round3(inner.frostSecret, [...others.values()], received);
       } catch {
         const bad = received.filter((r) => !shareMatchesCommitment(scheme.group, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
-        if (bad.length) throw new ShareInvalidError('round2-share', `DKG refused to finish: ${bad.join(', ')} ${reasons['round2-share']}; abort this session`, bad);
+        if (bad.length)
+          throw new ShareInvalidError('round2-share', `DKG refused to finish: ${bad.join(', ')} ${reasons['round2-share']}; abort this session`, bad);
         throw new ShareInvalidError('round3', 'DKG refused to finish: the received packages do not combine into a key; abort this session');
       }
       const pub = publicKeyPackageFromFrost(scheme.name, key.public);

@@ -40,7 +40,8 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
     run.run('encoding', () => 'the public key package must be an object');
     return undefined;
   }
-  if (!opts?.schemeChecked && !run.run('scheme', () => (isSchemeName(pub.scheme) ? undefined : `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`))) return undefined;
+  if (!opts?.schemeChecked && !run.run('scheme', () => (isSchemeName(pub.scheme) ? undefined : `unknown scheme; expected one of ${SCHEME_NAMES.join(', ')}`)))
+    return undefined;
   if (!isSchemeName(pub.scheme)) return undefined;
   const scheme = getSchemeSuite(pub.scheme);
   const { minSigners: min, maxSigners: max } = pub;
@@ -74,7 +75,8 @@ export function parseKeyParts(run: CheckRun, pub: PublicKeyPackage, secret?: Sec
       commitments.push(p);
       commitmentBytes.push(b);
     }
-    if (typeof pub.verifyingShares !== 'object' || pub.verifyingShares === null || Array.isArray(pub.verifyingShares)) return 'verifyingShares must be an object';
+    if (typeof pub.verifyingShares !== 'object' || pub.verifyingShares === null || Array.isArray(pub.verifyingShares))
+      return 'verifyingShares must be an object';
     const verifying = new Map<string, { id: bigint; point: GroupElement }>();
     for (const [idHex, v] of Object.entries(pub.verifyingShares)) {
       const id = parseIdentifier(scheme.group, idHex);
@@ -111,7 +113,9 @@ export function checkKeyAlgebra(run: CheckRun, k: ParsedKey): void {
     if (toHex(form) !== toHex(k.groupPublicKey)) return 'commitments[0] is not the group public key';
     return undefined;
   });
-  run.run('verifying-shares', () => (k.verifying.size === k.maxSigners ? undefined : `expected ${k.maxSigners} verifying shares (maxSigners), found ${k.verifying.size}`));
+  run.run('verifying-shares', () =>
+    k.verifying.size === k.maxSigners ? undefined : `expected ${k.maxSigners} verifying shares (maxSigners), found ${k.verifying.size}`,
+  );
   if (commitmentsOk)
     run.run('vss', () => {
       const bad = [...k.verifying].filter(([, v]) => !evaluateCommitment(k.commitments, v.id).equals(v.point)).map(([id]) => id);
@@ -122,7 +126,9 @@ export function checkKeyAlgebra(run: CheckRun, k: ParsedKey): void {
     const ok = run.run('identifier', () => (k.verifying.has(s.identifier) ? undefined : `identifier ${s.identifier} has no verifying share`));
     if (ok)
       run.run('signing-share', () =>
-        baseMultiply(scheme.group, s.share).equals(k.verifying.get(s.identifier)!.point) ? undefined : `signingShare does not match the verifying share of ${s.identifier}`,
+        baseMultiply(scheme.group, s.share).equals(k.verifying.get(s.identifier)!.point)
+          ? undefined
+          : `signingShare does not match the verifying share of ${s.identifier}`,
       );
   }
 }

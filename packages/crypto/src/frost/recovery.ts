@@ -26,7 +26,13 @@ export function recoverGroupSecret(shares: { public: PublicKeyPackage; secret: S
     if (typeof s !== 'object' || s === null) throw invalidArgument('shares', `[${i}] must be { public, secret }`);
     validateKeyPackage(s.public, s.secret);
     const p = s.public;
-    if (p.scheme !== first.scheme || p.groupPublicKey !== first.groupPublicKey || p.minSigners !== first.minSigners || p.maxSigners !== first.maxSigners || p.commitments.join() !== first.commitments.join())
+    if (
+      p.scheme !== first.scheme ||
+      p.groupPublicKey !== first.groupPublicKey ||
+      p.minSigners !== first.minSigners ||
+      p.maxSigners !== first.maxSigners ||
+      p.commitments.join() !== first.commitments.join()
+    )
       throw new ShareInvalidError('same-key', `recovery: share [${i}] belongs to another key (its public key package differs from share [0])`);
     if (seen.has(s.secret.identifier)) throw new ShareInvalidError('distinct-identifiers', `recovery: identifier ${s.secret.identifier} is given twice`);
     seen.add(s.secret.identifier);

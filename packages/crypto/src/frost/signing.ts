@@ -135,7 +135,6 @@ export function exposeNoncesForTest(nonces: SecretNonces): { hiding: string; bin
   return inner && { hiding: toHex(inner.hiding), binding: toHex(inner.binding) };
 }
 
-
 /**
  * Checks a commitment list at the boundary (shape, encodings, participants,
  * count) and converts it for noble. Elements are decoded and checked (§3.1
@@ -168,7 +167,8 @@ function badElements(scheme: SchemeSuite, list: NonceCommitments[]): WrError | u
 }
 
 function checkPublic(scheme: SchemeSuite, pub: PublicKeyPackage): PublicKeyPackage {
-  if (typeof pub !== 'object' || pub === null || pub.scheme !== scheme.name) throw invalidArgument('pub', `must be a public key package of scheme ${scheme.name}`);
+  if (typeof pub !== 'object' || pub === null || pub.scheme !== scheme.name)
+    throw invalidArgument('pub', `must be a public key package of scheme ${scheme.name}`);
   const copy = copyPublicKeyPackage(pub);
   validatePublicKeyPackageCached(copy);
   return copy;
@@ -191,7 +191,11 @@ export function signRound2(
   message: Uint8Array,
 ): string {
   const inner = nonces instanceof SecretNonces ? nonceStore.get(nonces) : undefined;
-  if (!inner) throw invalidArgument('nonces', nonces instanceof SecretNonces ? 'these nonces were already used: run signRound1 again' : 'must be SecretNonces from signRound1');
+  if (!inner)
+    throw invalidArgument(
+      'nonces',
+      nonces instanceof SecretNonces ? 'these nonces were already used: run signRound1 again' : 'must be SecretNonces from signRound1',
+    );
   nonceStore.delete(nonces); // consumed from here on, success or not
   const n = { hiding: inner.hiding, binding: inner.binding };
   try {

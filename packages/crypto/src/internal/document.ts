@@ -27,7 +27,8 @@ function kindError(value: JsonValue | undefined, kind: FieldKind, path: string):
   if (kind === 'string') return typeof value === 'string' ? undefined : `${path} must be a string`;
   if (kind === 'integer') return typeof value === 'number' && Number.isSafeInteger(value) ? undefined : `${path} must be an integer`;
   if (kind === 'string[]') return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : `${path} must be an array of strings`;
-  if (kind === 'string-map') return isPlainObject(value) && Object.values(value).every((v) => typeof v === 'string') ? undefined : `${path} must be an object of strings`;
+  if (kind === 'string-map')
+    return isPlainObject(value) && Object.values(value).every((v) => typeof v === 'string') ? undefined : `${path} must be an object of strings`;
   if (!isPlainObject(value)) return `${path} must be an object`;
   return shapeError(value, kind, path + '.');
 }
@@ -75,11 +76,13 @@ export function parseDocument(
     const v = d['version'];
     if (v === undefined) return 'missing field: version';
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) return 'version must be an integer';
-    if (v !== expect.version) return { code: 'UNSUPPORTED_VERSION', detail: `format version ${v} is not supported (this build reads version ${expect.version}); upgrade wr` };
+    if (v !== expect.version)
+      return { code: 'UNSUPPORTED_VERSION', detail: `format version ${v} is not supported (this build reads version ${expect.version}); upgrade wr` };
     return undefined;
   });
   if (!versionOk) return undefined;
-  if (!run.run('canonical', () => (canonicalJson(d) === text ? undefined : 'not in canonical form (sorted keys, no whitespace, minimal escapes)'))) return undefined;
+  if (!run.run('canonical', () => (canonicalJson(d) === text ? undefined : 'not in canonical form (sorted keys, no whitespace, minimal escapes)')))
+    return undefined;
   if (
     !run.run('fields', () => {
       if (d['type'] !== expect.type) return `type must be "${expect.type}"`;

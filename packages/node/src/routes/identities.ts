@@ -50,8 +50,11 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
     // No seal: the caller's own identity, wrapped to this node by the SDK so that the workspace never saw it.
     if (!seal) return identities;
     const recipient = identities.length === 1 ? await recipientOf(identities[0]!) : '';
-    if (seal[1] !== config.nodeId || !verifyRaw(fromHex(keyring.signingPublicKey, 'signingKey', 32), sealMessage(seal[1], seal[2]!, recipient), fromHex(seal[3]!, 'signature', 64))) {
-      throw new WrError('INVALID_ARGUMENT', 'ageIdentity: this encryptedPrivateKey does not carry this node\'s seal', { param: 'ageIdentity' });
+    if (
+      seal[1] !== config.nodeId ||
+      !verifyRaw(fromHex(keyring.signingPublicKey, 'signingKey', 32), sealMessage(seal[1], seal[2]!, recipient), fromHex(seal[3]!, 'signature', 64))
+    ) {
+      throw new WrError('INVALID_ARGUMENT', "ageIdentity: this encryptedPrivateKey does not carry this node's seal", { param: 'ageIdentity' });
     }
     if (seal[2] !== caller.apiKeyId && !caller.scopes.has('keys:export')) {
       throw new WrError('PERMISSION_DENIED', `this encryptedPrivateKey belongs to API key ${seal[2]}; only it, or a key with keys:export, may rewrap with it`);
@@ -100,8 +103,21 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
           recipients = [g.recipient];
         }
         const rewrappedKeyShare = await wrap(plaintext, recipients);
-        ctx.log.append(caller.apiKeyId, 'share.rewrap', { ...(approvedBy && { approvedBy }), publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients });
-        return { rewrappedKeyShare, fresh, groupPublicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, source: opened.source, recipients };
+        ctx.log.append(caller.apiKeyId, 'share.rewrap', {
+          ...(approvedBy && { approvedBy }),
+          publicKey: opened.public.groupPublicKey,
+          identifier: opened.secret.identifier,
+          source: opened.source,
+          recipients,
+        });
+        return {
+          rewrappedKeyShare,
+          fresh,
+          groupPublicKey: opened.public.groupPublicKey,
+          identifier: opened.secret.identifier,
+          source: opened.source,
+          recipients,
+        };
       } finally {
         plaintext.fill(0);
       }

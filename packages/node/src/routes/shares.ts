@@ -70,73 +70,96 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       if (params.keyId !== keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to delete ${params.keyId}, not ${keyId}`);
       const row = mustGet(keyId);
       const deleted = store.delete(keyId);
-      ctx.log.append(caller.apiKeyId, 'share.delete', { ...(approvedBy && { approvedBy }), keyId, publicKey: row.groupPublicKey, identifier: row.identifier, epoch: row.epoch });
+      ctx.log.append(caller.apiKeyId, 'share.delete', {
+        ...(approvedBy && { approvedBy }),
+        keyId,
+        publicKey: row.groupPublicKey,
+        identifier: row.identifier,
+        epoch: row.epoch,
+      });
       return { keyId, deleted };
     }),
   );
 
   route(app, 'exportShare', async (req) =>
-      measured(http, 'export', async () => {
-        const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
-        if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
-        // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
-        const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
-        const row = mustGet(req.params.keyId);
-        requireCommitted(ctx, row.keyId);
-        if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
-        const signingShare = store.signingShare(row);
-        const envelope = sealEnvelope(
-          {
-            public: decodePublicKeyPackage(row.publicPackage),
-            secret: { identifier: row.identifier, signingShare },
-            source: { nodeId: config.nodeId, keyId: row.keyId },
-            epoch: row.epoch,
-            exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          },
-          keyring.signingKey,
-        );
-        try {
-          const wrappedKeyShare = await wrapShare(envelope, recipients);
-          ctx.log.append(caller.apiKeyId, 'share.export', { ...(approvedBy && { approvedBy }), keyId: row.keyId, publicKey: row.groupPublicKey, identifier: row.identifier, recipients });
-          return { wrappedKeyShare, receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }) };
-        } finally {
-          envelope.destroy();
-          signingShare.destroy();
-        }
-      }),
+    measured(http, 'export', async () => {
+      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
+      if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+      // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
+      const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
+      const row = mustGet(req.params.keyId);
+      requireCommitted(ctx, row.keyId);
+      if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
+      const signingShare = store.signingShare(row);
+      const envelope = sealEnvelope(
+        {
+          public: decodePublicKeyPackage(row.publicPackage),
+          secret: { identifier: row.identifier, signingShare },
+          source: { nodeId: config.nodeId, keyId: row.keyId },
+          epoch: row.epoch,
+          exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        },
+        keyring.signingKey,
+      );
+      try {
+        const wrappedKeyShare = await wrapShare(envelope, recipients);
+        ctx.log.append(caller.apiKeyId, 'share.export', {
+          ...(approvedBy && { approvedBy }),
+          keyId: row.keyId,
+          publicKey: row.groupPublicKey,
+          identifier: row.identifier,
+          recipients,
+        });
+        return {
+          wrappedKeyShare,
+          receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }),
+        };
+      } finally {
+        envelope.destroy();
+        signingShare.destroy();
+      }
+    }),
   );
 
   route(app, 'importShare', async (req) =>
-      measured(http, 'import', async () => {
-        const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
-        if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
-          throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
-        }
-        // Only a share exported by a node of the signed roster is taken in.
-        const opened = await unwrapShare(params.wrappedKeyShare, keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
-        try {
-          const { keyId, created } = store.insert(
-            {
-              scheme: opened.public.scheme,
-              groupPublicKey: opened.public.groupPublicKey,
-              identifier: opened.secret.identifier,
-              minSigners: opened.public.minSigners,
-              maxSigners: opened.public.maxSigners,
-              publicPackage: encodePublic(opened.public),
-              signingShare: opened.secret.signingShare,
-              origin: 'imported',
-              exportable: true,
-              epoch: opened.epoch,
-            },
-            new Date().toISOString(),
-          );
-          if (created) ctx.log.append(caller.apiKeyId, 'share.import', { ...(approvedBy && { approvedBy }), keyId, publicKey: opened.public.groupPublicKey, identifier: opened.secret.identifier, epoch: opened.epoch, source: opened.source });
-          const share = describeShare(mustGet(keyId));
-          const receipt = receiptFor(ctx, { kind: 'import', nodeId: config.nodeId, keyId, publicKey: share.publicKey, identifier: share.identifier });
-          return { ...share, alreadyPresent: !created, receipt };
-        } finally {
-          opened.secret.signingShare.destroy();
-        }
-      }),
+    measured(http, 'import', async () => {
+      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
+      if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
+        throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
+      }
+      // Only a share exported by a node of the signed roster is taken in.
+      const opened = await unwrapShare(params.wrappedKeyShare, keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
+      try {
+        const { keyId, created } = store.insert(
+          {
+            scheme: opened.public.scheme,
+            groupPublicKey: opened.public.groupPublicKey,
+            identifier: opened.secret.identifier,
+            minSigners: opened.public.minSigners,
+            maxSigners: opened.public.maxSigners,
+            publicPackage: encodePublic(opened.public),
+            signingShare: opened.secret.signingShare,
+            origin: 'imported',
+            exportable: true,
+            epoch: opened.epoch,
+          },
+          new Date().toISOString(),
+        );
+        if (created)
+          ctx.log.append(caller.apiKeyId, 'share.import', {
+            ...(approvedBy && { approvedBy }),
+            keyId,
+            publicKey: opened.public.groupPublicKey,
+            identifier: opened.secret.identifier,
+            epoch: opened.epoch,
+            source: opened.source,
+          });
+        const share = describeShare(mustGet(keyId));
+        const receipt = receiptFor(ctx, { kind: 'import', nodeId: config.nodeId, keyId, publicKey: share.publicKey, identifier: share.identifier });
+        return { ...share, alreadyPresent: !created, receipt };
+      } finally {
+        opened.secret.signingShare.destroy();
+      }
+    }),
   );
 }

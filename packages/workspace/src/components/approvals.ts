@@ -67,11 +67,17 @@ async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handle
   ws.db
     .prepare('UPDATE approval_requests SET status = ?, outcome = ? WHERE approval_request_id = ?')
     .run(outcome.error ? 'failed' : 'executed', JSON.stringify(outcome), row.approval_request_id);
-  ws.audit.append(call.caller.apiKeyId, 'approval.execute', { approvalRequestId: row.approval_request_id, component, status: outcome.error ? 'failed' : 'executed' });
+  ws.audit.append(call.caller.apiKeyId, 'approval.execute', {
+    approvalRequestId: row.approval_request_id,
+    component,
+    status: outcome.error ? 'failed' : 'executed',
+  });
 }
 
 /** Approvals: requests held by the network policy, the admins' signed approvals of them, and their outcome. */
-export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SET_POLICY' | 'GET_POLICY' | 'REQUEST_APPROVAL' | 'APPROVE_REQUEST' | 'GET_APPROVAL_REQUEST' | 'LIST_APPROVAL_REQUESTS'> {
+export function approvalComponents(
+  handlers: () => Handlers,
+): Pick<Handlers, 'SET_POLICY' | 'GET_POLICY' | 'REQUEST_APPROVAL' | 'APPROVE_REQUEST' | 'GET_APPROVAL_REQUEST' | 'LIST_APPROVAL_REQUESTS'> {
   return {
     async SET_POLICY(ws, call, p) {
       await ws.network.applyRegistryChange(ws.registry, call.auth);
@@ -88,7 +94,10 @@ export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SE
       parseParams(p.component, JSON.stringify(p.params ?? {}));
       const id = approvalRequestIdOf(call.auth);
       ws.db
-        .prepare('INSERT OR IGNORE INTO approval_requests (approval_request_id, requester, component, request, required, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR IGNORE INTO approval_requests (approval_request_id, requester, ' +
+            'component, request, required, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(id, call.caller.apiKeyId, p.component, JSON.stringify(call.auth), ws.registry.requiredApprovals(p.component), 'pending', new Date().toISOString());
       ws.audit.append(call.caller.apiKeyId, 'approval.request', { approvalRequestId: id, component: p.component });
       const row = load(ws, id);
@@ -100,9 +109,12 @@ export function approvalComponents(handlers: () => Handlers): Pick<Handlers, 'SE
       const row = load(ws, p.approvalRequestId);
       if (row.status !== 'pending') throw new WrError('CONFLICT', `approval request ${row.approval_request_id} already ran (${row.status})`);
       if (row.requester === call.caller.apiKeyId) throw new WrError('PERMISSION_DENIED', 'a requester does not approve its own request');
-      ws.db.prepare('INSERT OR IGNORE INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?)').run(row.approval_request_id, call.caller.apiKeyId, JSON.stringify(call.auth));
+      ws.db
+        .prepare('INSERT OR IGNORE INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?)')
+        .run(row.approval_request_id, call.caller.apiKeyId, JSON.stringify(call.auth));
       ws.audit.append(call.caller.apiKeyId, 'approval.approve', { approvalRequestId: row.approval_request_id });
-      if (approversOf(ws, row.approval_request_id).length >= Math.max(row.required, ws.registry.requiredApprovals(row.component))) await execute(ws, call, row, handlers());
+      if (approversOf(ws, row.approval_request_id).length >= Math.max(row.required, ws.registry.requiredApprovals(row.component)))
+        await execute(ws, call, row, handlers());
       return describe(ws, load(ws, row.approval_request_id));
     },
 

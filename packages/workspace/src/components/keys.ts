@@ -67,9 +67,15 @@ type CreateKeyResult = ComponentResult<'CREATE_KEY'>;
  * retryable; the retry (same idempotency key) commits again.
  */
 async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: string, result: CreateKeyResult): Promise<CreateKeyResult> {
-  const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('dkgCommit', { body: { sessionId } }, requestId))).catch((err) => {
-    throw new WrError('NODE_UNAVAILABLE', `the key was made, but a node did not confirm it (${(err as Error).message}): retry with the same idempotency key`, { retryable: true });
-  });
+  const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('dkgCommit', { body: { sessionId } }, requestId))).catch(
+    (err) => {
+      throw new WrError(
+        'NODE_UNAVAILABLE',
+        `the key was made, but a node did not confirm it (${(err as Error).message}): retry with the same idempotency key`,
+        { retryable: true },
+      );
+    },
+  );
   // Each node's receipt: the caller can check that the key is on the nodes it named, as it asked.
   return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
 }
@@ -84,9 +90,9 @@ async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
 
 export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' | 'GET_KEY' | 'DELETE_KEY_SHARE'> = {
   async CREATE_KEY(ws, call, p) {
-    const resumed = ws.db.prepare('SELECT session_id, result FROM dkg_results WHERE api_key_id = ? AND idempotency_key = ?').get(call.caller.apiKeyId, call.auth.idempotencyKey) as
-      | { session_id: string; result: string }
-      | undefined;
+    const resumed = ws.db
+      .prepare('SELECT session_id, result FROM dkg_results WHERE api_key_id = ? AND idempotency_key = ?')
+      .get(call.caller.apiKeyId, call.auth.idempotencyKey) as { session_id: string; result: string } | undefined;
     if (resumed && call.auth.idempotencyKey) return commitDkg(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as CreateKeyResult);
     const nodeIds = p.nodeIds ?? ws.network.roster.nodes.map((n) => n.nodeId);
     if (p.threshold > nodeIds.length) {
@@ -109,9 +115,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       const r2 = await allSettledOrThrow(clients.map((c) => c.call('dkgRound2', { body: { sessionId, round1 } }, call.requestId)));
       const round2 = r2.flatMap((r) => r.messages) as unknown as DkgRound2Message[];
       const r3 = await allSettledOrThrow(
-        clients.map((c, i) =>
-          c.call('dkgRound3', { body: { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier) } }, call.requestId),
-        ),
+        clients.map((c, i) => c.call('dkgRound3', { body: { sessionId, round2: round2.filter((m) => m.to === participants[i]!.identifier) } }, call.requestId)),
       );
       const publicKey = r3[0]!.publicKey;
       if (r3.some((s) => s.publicKey !== publicKey || s.publicPackage !== r3[0]!.publicPackage)) {
@@ -144,7 +148,9 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       }
       const ids = located.map((l) => l.share.identifier);
       if (new Set(ids).size !== ids.length) {
-        throw new WrError('INVALID_ARGUMENT', 'keyIds: two shares have the same participant identifier; a quorum needs distinct participants', { param: 'keyIds' });
+        throw new WrError('INVALID_ARGUMENT', 'keyIds: two shares have the same participant identifier; a quorum needs distinct participants', {
+          param: 'keyIds',
+        });
       }
       if (located.length < first.minSigners) {
         throw new WrError('INVALID_ARGUMENT', `keyIds: this key needs ${first.minSigners} shares to sign, got ${located.length}`, { param: 'keyIds' });
@@ -154,11 +160,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
         located.map((l) => l.client.call('signRound1', { body: { sessionId, keyId: l.share.keyId, ...signedBody(call) } }, call.requestId)),
       );
       const commitments = r1.map((r) => r.commitments) as unknown as SigningCommitments[];
-      const r2 = await Promise.all(
-        located.map((l) =>
-          l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId),
-        ),
-      );
+      const r2 = await Promise.all(located.map((l) => l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId)));
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
       const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
       ws.audit.append(call.caller.apiKeyId, 'key.sign', {

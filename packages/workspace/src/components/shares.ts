@@ -19,7 +19,13 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
       client.call('exportShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId),
     );
-    ws.audit.append(call.caller.apiKeyId, 'share.export', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier, recipients });
+    ws.audit.append(call.caller.apiKeyId, 'share.export', {
+      keyId: p.keyId,
+      nodeId: client.nodeId,
+      publicKey: share.publicKey,
+      identifier: share.identifier,
+      recipients,
+    });
     return { wrappedKeyShare: r.wrappedKeyShare, receipt: r.receipt };
   },
 
@@ -28,7 +34,13 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const client = ws.network.client(nodeId);
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
     ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
-    ws.audit.append(call.caller.apiKeyId, 'share.import', { keyId: r.keyId, nodeId, publicKey: r.publicKey, identifier: r.identifier, alreadyPresent: r.alreadyPresent });
+    ws.audit.append(call.caller.apiKeyId, 'share.import', {
+      keyId: r.keyId,
+      nodeId,
+      publicKey: r.publicKey,
+      identifier: r.identifier,
+      alreadyPresent: r.alreadyPresent,
+    });
     return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent, receipt: r.receipt };
   },
 
@@ -48,13 +60,20 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
         }
         throw err;
       }
-      ws.audit.append(call.caller.apiKeyId, 'share.rewrap', { publicKey: r.groupPublicKey, identifier: r.identifier, source: r.source, recipients: r.recipients, nodeId: client.nodeId });
+      ws.audit.append(call.caller.apiKeyId, 'share.rewrap', {
+        publicKey: r.groupPublicKey,
+        identifier: r.identifier,
+        source: r.source,
+        recipients: r.recipients,
+        nodeId: client.nodeId,
+      });
       return { rewrappedKeyShare: r.rewrappedKeyShare, ...r.fresh };
     }
     if (held) throw held;
     throw new WrError(
       'INVALID_ARGUMENT',
-      'ageIdentity: no node of this network can rewrap with it: an encryptedPrivateKey protected by a passphrase opens with `age -d`, then pass the AGE-SECRET-KEY line',
+      'ageIdentity: no node of this network can rewrap with it: an encryptedPrivateKey ' +
+        'protected by a passphrase opens with `age -d`, then pass the AGE-SECRET-KEY line',
       { param: 'ageIdentity' },
     );
   },
