@@ -19,7 +19,7 @@ let mine: { identity: string; recipient: string };
 let envelopeText: string;
 
 async function shareSet(): Promise<string[]> {
-  const { keys } = await net.client.call(ComponentModule.LIST_KEYS, {}).promise();
+  const { keys } = await net.client.call(ComponentModule.LIST_KEYS, { limit: 1000 }).promise();
   return keys.map((k) => k.keyId).sort();
 }
 

@@ -29,7 +29,9 @@ export const slotOf = (s: { publicKey: string; identifier: string }) => `${s.pub
  * nodeId fails if that node is down, where the all-nodes form would skip it.
  */
 export async function holdings(client: WorkspaceClient, nodeIds: readonly string[]): Promise<Map<string, KeyInfo[]>> {
-  const lists = await Promise.all(nodeIds.map(async (nodeId) => [nodeId, (await client.call(ComponentModule.LIST_KEYS, { nodeId }).promise()).keys] as const));
+  const lists = await Promise.all(
+    nodeIds.map(async (nodeId) => [nodeId, (await client.call(ComponentModule.LIST_KEYS, { nodeId, limit: 1000 }).promise()).keys] as const),
+  );
   return new Map(lists);
 }
 

@@ -104,7 +104,7 @@ describe('wr migrate', () => {
     assert.equal(new Set(records.map((r) => r.newKeyId)).size, SHARES, 'no two source shares share a new keyId');
 
     // node-4 holds exactly the 200 moved shares: none imported twice.
-    const onTarget = (await n.client.call('LIST_KEYS', { nodeId: 'node-4' }).promise()).keys.filter((k) => k.origin === 'imported');
+    const onTarget = (await n.client.call('LIST_KEYS', { nodeId: 'node-4', limit: 1000 }).promise()).keys.filter((k) => k.origin === 'imported');
     assert.equal(onTarget.length, SHARES);
     assert.deepEqual(onTarget.map((k) => k.keyId).sort(), records.map((r) => r.newKeyId!).sort());
     const shareName = (s: { publicKey: string; identifier: string }) => `${s.publicKey}/${s.identifier}`;
@@ -114,8 +114,8 @@ describe('wr migrate', () => {
 
     // Independently of the CLI's own check: a sample of moved shares signs with a share on node-2 or node-3.
     const others = [
-      ...(await n.client.call('LIST_KEYS', { nodeId: 'node-2' }).promise()).keys,
-      ...(await n.client.call('LIST_KEYS', { nodeId: 'node-3' }).promise()).keys,
+      ...(await n.client.call('LIST_KEYS', { nodeId: 'node-2', limit: 1000 }).promise()).keys,
+      ...(await n.client.call('LIST_KEYS', { nodeId: 'node-3', limit: 1000 }).promise()).keys,
     ];
     const message = Buffer.from('moved and still signing');
     await pool(
