@@ -5,7 +5,7 @@ import { inspectWrappedShare, type InspectReport } from '../offline/inspect.js';
 import { printResult } from './context.js';
 import { collect, readInput } from './options.js';
 import { keyValues } from './render.js';
-import { readIdentities } from './secret-inputs.js';
+import { readIdentities, withIdentityOptions } from './secret-inputs.js';
 
 function envelopeText(e: EnvelopeDescription): string {
   const shares = Object.entries(e.verifyingShares);
@@ -42,12 +42,12 @@ function reportText(file: string, r: InspectReport): string {
 }
 
 export function registerInspectCommand(share: Command): void {
-  share
-    .command('inspect')
-    .description('offline: decrypt a wrapped share locally, show its public parts and run every check import runs; the signing share stays hidden')
-    .argument('<file>', 'the wrapped share (armored or binary age file; - for stdin)')
-    .option('-i, --identity <file>', 'an identity file that opens it (as age-keygen writes it); repeat for more', collect)
-    .option('--passphrase-file <file>', 'opens an -i identity file encrypted to a passphrase')
+  withIdentityOptions(
+    share
+      .command('inspect')
+      .description('offline: decrypt a wrapped share locally, show its public parts and run every check import runs; the signing share stays hidden')
+      .argument('<file>', 'the wrapped share (armored or binary age file; - for stdin)'),
+  )
     .option('--exporter-key <hex>', "also require the exporter to be this node signing key (LIST_NODES' signingKey); repeat for more", collect)
     .addHelpText(
       'after',

@@ -4,15 +4,15 @@ import { checkSecretDestination, writeSecretHex } from '../offline/secret-output
 import { globalOptions } from './context.js';
 import { collect, readInput } from './options.js';
 import { keyValues } from './render.js';
-import { readIdentities } from './secret-inputs.js';
+import { readIdentities, withIdentityOptions } from './secret-inputs.js';
 
 export function registerRecoverCommand(program: Command): void {
-  program
-    .command('recover')
-    .description("offline disaster recovery: rebuild a key's group private key from threshold-many wrapped shares of it, proven against its group public key")
-    .argument('<files...>', 'wrapped shares of one key (age files), at least its threshold of distinct ones')
-    .option('-i, --identity <file>', 'an identity file (as age-keygen writes it); repeat for more: each is tried on every file', collect)
-    .option('--passphrase-file <file>', 'opens -i identity files encrypted to a passphrase')
+  withIdentityOptions(
+    program
+      .command('recover')
+      .description("offline disaster recovery: rebuild a key's group private key from threshold-many wrapped shares of it, proven against its group public key")
+      .argument('<files...>', 'wrapped shares of one key (age files), at least its threshold of distinct ones'),
+  )
     .option('--exporter-key <hex>', 'also require each share to be exported by this node signing key; repeat for more', collect)
     .requiredOption('-o, --output <file>', 'where to write the group secret scalar, as hex (a new file, mode 0600; - for a pipe, never a terminal)')
     .option('--force', 'replace the -o file if it exists')

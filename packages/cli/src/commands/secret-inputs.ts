@@ -1,6 +1,7 @@
 import { Secret, WrError } from '@wr/common';
 import { identitiesFromFile } from '../offline/identities.js';
-import { readInput } from './options.js';
+import type { Command } from 'commander';
+import { collect, readInput } from './options.js';
 
 /** The first line of a passphrase file (a trailing newline is not part of it). */
 export function readPassphrase(path: string): Secret<string> {
@@ -23,4 +24,11 @@ export async function readIdentities(paths: string[], passphraseFile: string | u
   } finally {
     passphrase?.destroy();
   }
+}
+
+/** The options that name identity files (-i) and the passphrase that opens encrypted ones; read them with readIdentities. */
+export function withIdentityOptions(command: Command): Command {
+  return command
+    .option('-i, --identity <file>', 'an identity file that opens it (as age-keygen writes it); repeat for more', collect)
+    .option('--passphrase-file <file>', 'opens -i identity files encrypted to a passphrase');
 }

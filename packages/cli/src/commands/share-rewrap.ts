@@ -5,7 +5,7 @@ import { clientFor, globalOptions } from './context.js';
 import { collect, readTextInput } from './options.js';
 import { writeOutput } from './output-file.js';
 import { RECIPIENT_HELP, RECIPIENTS_FILE_HELP, readRecipients } from './recipients.js';
-import { readIdentities } from './secret-inputs.js';
+import { readIdentities, withIdentityOptions } from './secret-inputs.js';
 
 interface RewrapOptions {
   identity?: string[];
@@ -69,13 +69,13 @@ async function rewrap(file: string, opts: RewrapOptions, cmd: Command): Promise<
 }
 
 export function registerRewrapCommand(share: Command): void {
-  share
-    .command('rewrap')
-    .description('re-encrypt a wrapped share from one age identity to other recipients, inside the workspace (REWRAPPING_KEY_SHARE)')
-    .argument('<file>', 'the wrapped share (- for stdin)')
-    .option('-i, --identity <file>', 'an identity file that opens it (as age-keygen writes it); repeat for more', collect)
+  withIdentityOptions(
+    share
+      .command('rewrap')
+      .description('re-encrypt a wrapped share from one age identity to other recipients, inside the workspace (REWRAPPING_KEY_SHARE)')
+      .argument('<file>', 'the wrapped share (- for stdin)'),
+  )
     .option('--identity-sealed <file>', 'instead of -i: an identity sealed by this workspace (`wr age keygen` without a passphrase, or --identity-out)')
-    .option('--passphrase-file <file>', 'opens an -i identity file encrypted to a passphrase')
     .option('-r, --recipient <recipient>', RECIPIENT_HELP, collect)
     .option('-R, --recipients-file <file>', RECIPIENTS_FILE_HELP, collect)
     .option('-o, --output <file>', 'write the rewrapped age file here (mode 0600; default: stdout)')
