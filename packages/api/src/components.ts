@@ -5,14 +5,15 @@
  * rejected everywhere (`additionalProperties: false`).
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { SCHEME_NAMES, type SchemeName } from '@wr/common';
 import { Ed25519PublicKey, Hex, KeyId, NodeId } from './fields.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
 const strict = { additionalProperties: false } as const;
 
-export const SCHEMES = ['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] as const;
-export type SchemeName = (typeof SCHEMES)[number];
+export const SCHEMES = SCHEME_NAMES;
+export type { SchemeName };
 
 /** Limits that keep one request small; a larger body is PAYLOAD_TOO_LARGE. */
 export const LIMITS = {

@@ -21,13 +21,11 @@
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr, schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1.js';
 
-import { invalidArgument } from '@wr/common';
+import { SCHEME_NAMES, invalidArgument, type SchemeName } from '@wr/common';
 
 import { ED25519_GROUP, SECP256K1_GROUP, parsePoint, type Group } from './group.js';
 
-export type SchemeName = 'frost-ed25519' | 'frost-secp256k1' | 'frost-secp256k1-tr';
-
-export const SCHEME_NAMES: readonly SchemeName[] = Object.freeze(['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] as const);
+export { SCHEME_NAMES, type SchemeName };
 
 /** The noble FROST object of a suite (`createFROST` output). */
 export type FrostSuite = typeof ed25519_FROST;
