@@ -27,6 +27,9 @@ export const LIMITS = {
 } as const;
 
 const Scheme = T.Union(SCHEMES.map((s) => T.Literal(s)));
+/** A list that grows answers a page at a time: `limit` items at most, and `nextCursor` to pass back as `cursor` while there are more. */
+const PageLimit = T.Optional(T.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: LIMITS.pageDefault }));
+const NextCursor = T.Optional(T.String({ description: 'there are more: pass this back as cursor' }));
 const AgeRecipient = T.String({ minLength: 1, maxLength: 2048, description: 'an age recipient, age1... or age1pq1...' });
 const WrappedShare = T.String({ minLength: 1, maxLength: LIMITS.wrappedShareChars, description: 'an ASCII-armored age file' });
 const Timestamp = T.String({ description: 'RFC 3339 time' });
@@ -182,18 +185,11 @@ export const COMPONENTS = {
     summary:
       'The key shares held by one node, or by all, a page at a time in key id order. ' +
       'Pass nextCursor back as cursor for the next page; a list gathered from every node names the nodes that did not answer.',
-    params: T.Object(
-      {
-        nodeId: T.Optional(NodeId),
-        limit: T.Optional(T.Integer({ minimum: 1, maximum: LIMITS.pageMax, default: LIMITS.pageDefault })),
-        cursor: T.Optional(KeyId),
-      },
-      strict,
-    ),
+    params: T.Object({ nodeId: T.Optional(NodeId), limit: PageLimit, cursor: T.Optional(KeyId) }, strict),
     result: T.Object(
       {
         keys: T.Array(KeyInfo),
-        nextCursor: T.Optional(T.String({ description: 'there are more keys: pass this as cursor' })),
+        nextCursor: NextCursor,
         unavailableNodes: T.Array(NodeId, { description: 'nodes that did not answer: their shares are missing from this page' }),
       },
       strict,
@@ -297,9 +293,9 @@ export const COMPONENTS = {
   LIST_API_KEYS: component({
     scope: 'admin',
     mutating: false,
-    summary: 'Every registered API key: its public key and scopes.',
-    params: T.Object({}, strict),
-    result: T.Object({ apiKeys: T.Array(ApiKeyInfo) }, strict),
+    summary: 'The registered API keys, a page at a time in id order: public keys and scopes, never a key itself.',
+    params: T.Object({ limit: PageLimit, cursor: T.Optional(T.String({ pattern: '^ak_[a-z2-7]{16}$' })) }, strict),
+    result: T.Object({ apiKeys: T.Array(ApiKeyInfo), nextCursor: NextCursor }, strict),
   }),
   REVOKE_API_KEY: component({
     scope: 'admin',
@@ -348,9 +344,16 @@ export const COMPONENTS = {
   LIST_APPROVAL_REQUESTS: component({
     scope: 'admin',
     mutating: false,
-    summary: 'Approval requests, newest first.',
-    params: T.Object({ status: T.Optional(T.Union([T.Literal('pending'), T.Literal('executed'), T.Literal('failed')])) }, strict),
-    result: T.Object({ requests: T.Array(ApprovalRequest) }, strict),
+    summary: 'Approval requests, newest first, a page at a time.',
+    params: T.Object(
+      {
+        status: T.Optional(T.Union([T.Literal('pending'), T.Literal('executed'), T.Literal('failed')])),
+        limit: PageLimit,
+        cursor: T.Optional(T.String({ pattern: '^[1-9][0-9]{0,15}$' })),
+      },
+      strict,
+    ),
+    result: T.Object({ requests: T.Array(ApprovalRequest), nextCursor: NextCursor }, strict),
   }),
   LIST_AUDIT_EVENTS: component({
     scope: 'admin',

@@ -118,8 +118,9 @@ export class ApiKeyRegistry {
     return k ?? undefined;
   }
 
-  list(): RegisteredKey[] {
-    return (this.db.prepare('SELECT * FROM api_key_registry ORDER BY created_at, api_key_id').all() as Row[]).map(toKey);
+  /** Up to `limit` keys in id order, after the id `after` when given (a keyset page). */
+  list(after: string | undefined, limit: number): RegisteredKey[] {
+    return (this.db.prepare('SELECT * FROM api_key_registry WHERE api_key_id > ? ORDER BY api_key_id LIMIT ?').all(after ?? '', limit) as Row[]).map(toKey);
   }
 
   /** The live key that claims a call, before its body is read. */

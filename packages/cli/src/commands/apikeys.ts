@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ComponentModule, SCOPES, generateApiKey, type Scope } from 'caller-sdk';
+import { ComponentModule, LIMITS, SCOPES, generateApiKey, type ComponentResult, type Scope } from 'caller-sdk';
 import { table } from '../output.js';
 import { clientFor, printResult } from './context.js';
 import { keyValues } from './render.js';
@@ -73,7 +73,8 @@ export function registerApiKeyCommands(program: Command): void {
     .command('list')
     .description('list every API key, never the key itself (LIST_API_KEYS)')
     .action(async (_opts: unknown, cmd: Command) => {
-      const result = await clientFor(cmd).call(ComponentModule.LIST_API_KEYS, {}).promise();
+      const result: { apiKeys: ComponentResult<'LIST_API_KEYS'>['apiKeys'] } = { apiKeys: [] };
+      for await (const page of clientFor(cmd).pages(ComponentModule.LIST_API_KEYS, { limit: LIMITS.pageMax })) result.apiKeys.push(...page.apiKeys);
       printResult(cmd, result, () =>
         table(
           ['ID', 'NAME', 'SCOPES', 'CREATED', 'REVOKED'],

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { APPROVABLE, ComponentModule, type Approvable, type ComponentResult } from 'caller-sdk';
+import { APPROVABLE, ComponentModule, LIMITS, type Approvable, type ComponentResult } from 'caller-sdk';
 import { table } from '../output.js';
 import { clientFor, printResult } from './context.js';
 import { integer } from './options.js';
@@ -99,9 +99,9 @@ export function registerApprovalCommands(program: Command): void {
     .description('approval requests, newest first (LIST_APPROVAL_REQUESTS)')
     .option('--pending', 'only those still waiting')
     .action(async (opts: { pending?: boolean }, cmd: Command) => {
-      const r = await clientFor(cmd)
-        .call(ComponentModule.LIST_APPROVAL_REQUESTS, opts.pending ? { status: 'pending' } : {})
-        .promise();
+      const r: { requests: ComponentResult<'LIST_APPROVAL_REQUESTS'>['requests'] } = { requests: [] };
+      const params = { ...(opts.pending && { status: 'pending' as const }), limit: LIMITS.pageMax };
+      for await (const page of clientFor(cmd).pages(ComponentModule.LIST_APPROVAL_REQUESTS, params)) r.requests.push(...page.requests);
       printResult(cmd, r, () =>
         r.requests.length === 0
           ? 'no approval requests\n'

@@ -1,3 +1,4 @@
+import { LIMITS } from '@wr/api';
 import type { Handlers } from './types.js';
 
 /**
@@ -12,9 +13,13 @@ export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' 
     return { apiKeyId, publicKey: p.publicKey, scopes: p.scopes };
   },
 
-  async LIST_API_KEYS(ws) {
+  async LIST_API_KEYS(ws, _call, p) {
+    const limit = p.limit ?? LIMITS.pageDefault;
+    // One more than asked tells whether another page follows.
+    const keys = ws.registry.list(p.cursor, limit + 1);
     return {
-      apiKeys: ws.registry.list().map((k) => ({
+      ...(keys.length > limit && { nextCursor: keys[limit - 1]!.apiKeyId }),
+      apiKeys: keys.slice(0, limit).map((k) => ({
         apiKeyId: k.apiKeyId,
         name: k.name,
         publicKey: k.publicKey,

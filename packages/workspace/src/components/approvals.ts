@@ -1,4 +1,4 @@
-import { parseParams, type CallerAuth, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
+import { LIMITS, parseParams, type CallerAuth, type ComponentName, type ComponentParams, type ComponentResult } from '@wr/api';
 import { WrError, codeOf, newSessionId } from '@wr/common';
 import { ApiKeyRegistry, approvalRequestIdOf } from '@wr/server';
 import type { CallContext, WorkspaceContext } from '../context.js';
@@ -127,12 +127,13 @@ export function approvalComponents(
     },
 
     async LIST_APPROVAL_REQUESTS(ws, _call, p) {
-      const rows = (
-        p.status
-          ? ws.db.prepare('SELECT * FROM approval_requests WHERE status = ? ORDER BY created_at DESC LIMIT 500').all(p.status)
-          : ws.db.prepare('SELECT * FROM approval_requests ORDER BY created_at DESC LIMIT 500').all()
-      ) as Row[];
-      return { requests: rows.map((r) => describe(ws, r)) };
+      const limit = p.limit ?? LIMITS.pageDefault;
+      // Newest first by insertion order (rowid); one more than asked tells whether another page follows.
+      const rows = ws.db
+        .prepare('SELECT rowid, * FROM approval_requests WHERE (? IS NULL OR status = ?) AND rowid < ? ORDER BY rowid DESC LIMIT ?')
+        .all(p.status ?? null, p.status ?? null, p.cursor ? Number(p.cursor) : Number.MAX_SAFE_INTEGER, limit + 1) as (Row & { rowid: number })[];
+      const page = rows.slice(0, limit);
+      return { requests: page.map((r) => describe(ws, r)), ...(rows.length > limit && { nextCursor: String(page[limit - 1]!.rowid) }) };
     },
   };
 }
