@@ -98,3 +98,23 @@ test('wr keys list --all --json streams every share, one JSON line each', () => 
   assert.ok(lines.length >= 1000);
   assert.equal(new Set(lines.map((k) => k.keyId)).size, lines.length);
 });
+
+test('wr audit show pages the audit log, and --all --json streams every event once, in order', () => {
+  const env = { ...process.env, WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey };
+  const wr = (...args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), 'audit', 'show', ...args], { env, encoding: 'utf8' });
+  const first = wr('--limit', '3');
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /more: wr audit show --after 3 \(or --all\)/);
+  const all = wr('--all', '--json', '--limit', '50');
+  assert.equal(all.status, 0, all.stderr);
+  const seqs = all.stdout
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { seq: number }).seq);
+  assert.ok(seqs.length > 500, `${seqs.length} events`);
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+  );
+});
