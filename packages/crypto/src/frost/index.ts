@@ -15,3 +15,5 @@ export {
 } from './dkg.js';
 export { SecretNonces, aggregateSignature, signRound1, signRound2, type SigningCommitments } from './signing.js';
 export { recoverGroupSecret, signWithGroupSecret } from './recovery.js';
+export { SecretProtocolState, type LifecycleProtocol, type LifecycleResult, type ProtocolStage } from './lifecycle-common.js';
+export { SecretRefreshState, refreshRound1, refreshRound2, type RefreshCommitment, type RefreshOptions, type RefreshSubShare } from './refresh.js';
