@@ -17,3 +17,4 @@ export { SecretNonces, aggregateSignature, signRound1, signRound2, type SigningC
 export { recoverGroupSecret, signWithGroupSecret } from './recovery.js';
 export { SecretProtocolState, type LifecycleProtocol, type LifecycleResult, type ProtocolStage } from './lifecycle-common.js';
 export { SecretRefreshState, refreshRound1, refreshRound2, type RefreshCommitment, type RefreshOptions, type RefreshSubShare } from './refresh.js';
+export { reshareDeal, reshareFinish, type ReshareCommitment, type ReshareSession, type ReshareSubShare } from './reshare.js';
