@@ -294,7 +294,7 @@ describe('reshare: properties (fast-check)', () => {
           if (new Set(mixed.map((h) => h.secret.identifier)).size === mixed.length) assert.throws(() => signWith(scheme, mixed, m, out[0]!.public));
         },
       ),
-      { numRuns: 8 },
+      { numRuns: 6 },
     );
   });
 });
