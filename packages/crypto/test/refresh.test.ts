@@ -20,7 +20,7 @@ import {
 } from '../src/index.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
 import { refreshRound1WithRng } from '../src/frost/refresh.js';
-import { dealerKey, hex, pairs, rejectsWith, vectorDealerKey } from './helpers.js';
+import { dealerKey, hex, makeNodes, pairs, rejectsWith, runDkg, vectorDealerKey } from './helpers.js';
 import { bumpScalar, digestOf, holdersOf, pickOrder, runRefresh, seededRng, signWith, type Held } from './lifecycle-helpers.js';
 import { interpolatesGroupSecret } from './lifecycle-math.js';
 
@@ -86,6 +86,14 @@ describe('refresh: every holder deals a sharing of zero', () => {
       'INVALID_ARGUMENT',
     );
     assert.match(e.message, /epoch 1, not 0/);
+  });
+
+  it('a Taproot key made by DKG (TapTweak applied) refreshes and signs BIP340 signatures under the same output key', async () => {
+    const scheme: SchemeName = 'frost-secp256k1-tr';
+    const keys = await runDkg(scheme, 2, await makeNodes(scheme, 3));
+    const out = runRefresh(keys, 0);
+    assert.equal(out[0]!.public.groupPublicKey, keys[0]!.public.groupPublicKey);
+    for (const [a, b] of pairs(out)) assert.equal(getScheme(scheme).verify(signWith(scheme, [a, b], msg), msg, hex(keys[0]!.public.groupPublicKey)), true);
   });
 
   it('a holder left out of participants is removed: maxSigners shrinks and its identifier has no verifying share', () => {

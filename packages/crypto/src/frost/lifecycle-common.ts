@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Secret, hexBytes, invalidArgument, toHex, utf8 } from '@wr/common';
 
 import { encodeFrame } from '../internal/wire.js';
-import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
+import { evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type GroupElement } from './group.js';
 import { MAX_SIGNERS, copyPublicKeyPackage, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { encodePublicKeyPackage } from './public-key-package-codec.js';
 import { getSchemeSuite, isSchemeName, type SchemeName, type SchemeSuite } from './schemes.js';
@@ -292,7 +292,3 @@ export function finishResult(
 }
 
 const CONFIRMATION_DOMAIN = 'wr/frost-lifecycle/confirmation/v1';
-
-export function shareTimesBase(scheme: SchemeSuite, share: bigint): GroupElement {
-  return baseMultiply(scheme.group, share);
-}
