@@ -188,7 +188,7 @@ export function checkIdentifiers(
 }
 
 /** The fields every lifecycle message carries, checked against the session. Returns the sender. */
-export function checkEnvelopeFields(
+export function checkMessageFields(
   m: unknown,
   param: string,
   expect: { sessionId: string; scheme: SchemeName; epoch: number; to?: string },

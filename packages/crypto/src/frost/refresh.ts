@@ -34,7 +34,7 @@ import { baseMultiply, evaluateCommitment, parsePoint, type GroupElement } from 
 import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';
 import {
   SecretProtocolState,
-  checkEnvelopeFields,
+  checkMessageFields,
   checkEpoch,
   checkIdentifiers,
   checkKeyShare,
@@ -185,9 +185,9 @@ export function refreshRound2(state: SecretRefreshState, commitments: RefreshCom
     const ids = d.participants.map((p) => p.id);
     const others = ids.filter((id) => id !== state.self);
     const expect = { sessionId, scheme: scheme.name, epoch };
-    const received = checkOnePerSender<RefreshCommitment>(commitments, 'commitments', ids, (m) => checkEnvelopeFields(m, 'commitments', expect, new Set(ids)));
+    const received = checkOnePerSender<RefreshCommitment>(commitments, 'commitments', ids, (m) => checkMessageFields(m, 'commitments', expect, new Set(ids)));
     const shares = checkOnePerSender<RefreshSubShare>(subShares, 'subShares', others, (m) =>
-      checkEnvelopeFields(m, 'subShares', { ...expect, to: state.self }, new Set(others)),
+      checkMessageFields(m, 'subShares', { ...expect, to: state.self }, new Set(others)),
     );
 
     const t = pub.minSigners;

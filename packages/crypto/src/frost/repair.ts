@@ -26,7 +26,7 @@ import { ShareInvalidError } from '../errors.js';
 import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';
 import {
   SecretProtocolState,
-  checkEnvelopeFields,
+  checkMessageFields,
   checkEpoch,
   checkIdentifiers,
   checkKeyShare,
@@ -184,7 +184,7 @@ export function repairStep2(state: SecretRepairState, deltas: RepairDelta[]): Re
     const { scheme, session: s } = d;
     const others = s.helpers.map((h) => h.id).filter((id) => id !== state.self);
     const expect = { sessionId: s.sessionId, scheme: scheme.name, epoch: s.epoch, to: state.self };
-    const received = checkOnePerSender<RepairDelta>(deltas, 'deltas', others, (m) => checkEnvelopeFields(m, 'deltas', expect, new Set(others)));
+    const received = checkOnePerSender<RepairDelta>(deltas, 'deltas', others, (m) => checkMessageFields(m, 'deltas', expect, new Set(others)));
     const Fn = scheme.frost.utils.Fn;
     let sigma = d.ownDelta;
     const bad: string[] = [];
@@ -209,7 +209,7 @@ export function repairStep3(opts: RepairSession, sigmas: RepairSigma[]): Lifecyc
   const { scheme } = s;
   const helperIds = s.helpers.map((h) => h.id);
   const expect = { sessionId: s.sessionId, scheme: scheme.name, epoch: s.epoch, to: s.participant.id };
-  const received = checkOnePerSender<RepairSigma>(sigmas, 'sigmas', helperIds, (m) => checkEnvelopeFields(m, 'sigmas', expect, new Set(helperIds)));
+  const received = checkOnePerSender<RepairSigma>(sigmas, 'sigmas', helperIds, (m) => checkMessageFields(m, 'sigmas', expect, new Set(helperIds)));
   const Fn = scheme.frost.utils.Fn;
   let share = Fn.ZERO;
   const bad: string[] = [];

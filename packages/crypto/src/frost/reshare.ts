@@ -30,7 +30,7 @@ import { ShareInvalidError } from '../errors.js';
 import { baseMultiply, evaluateCommitment, parsePoint, type GroupElement } from './group.js';
 import type { PublicKeyPackage, SecretKeyPackage } from './key-package.js';
 import {
-  checkEnvelopeFields,
+  checkMessageFields,
   checkEpoch,
   checkIdentifiers,
   checkKeyShare,
@@ -173,10 +173,10 @@ export function reshareFinish(opts: ReshareSession & { self: string }, commitmen
   const dealerIds = s.dealers.map((d) => d.id);
   const expect = { sessionId, scheme: scheme.name, epoch };
   const received = checkOnePerSender<ReshareCommitment>(commitments, 'commitments', dealerIds, (m) =>
-    checkEnvelopeFields(m, 'commitments', expect, new Set(dealerIds)),
+    checkMessageFields(m, 'commitments', expect, new Set(dealerIds)),
   );
   const shares = checkOnePerSender<ReshareSubShare>(subShares, 'subShares', dealerIds, (m) =>
-    checkEnvelopeFields(m, 'subShares', { ...expect, to: me.id }, new Set(dealerIds)),
+    checkMessageFields(m, 'subShares', { ...expect, to: me.id }, new Set(dealerIds)),
   );
 
   const dealt = new Map<string, GroupElement[]>();
