@@ -15,3 +15,18 @@ export {
 } from './dkg.js';
 export { SecretNonces, aggregateSignature, signRound1, signRound2, type SigningCommitments } from './signing.js';
 export { recoverGroupSecret, signWithGroupSecret } from './recovery.js';
+export { SecretProtocolState, type LifecycleProtocol, type LifecycleResult, type ProtocolStage } from './lifecycle-common.js';
+export { SecretRefreshState, refreshRound1, refreshRound2, type RefreshCommitment, type RefreshOptions, type RefreshSubShare } from './refresh.js';
+export { reshareDeal, reshareFinish, type ReshareCommitment, type ReshareSession, type ReshareSubShare } from './reshare.js';
+export { SecretRepairState, repairStep1, repairStep2, repairStep3, type RepairDelta, type RepairSession, type RepairSigma } from './repair.js';
+export {
+  openLifecycleMessage,
+  sealLifecycleMessage,
+  signLifecycleBroadcast,
+  verifyLifecycleBroadcast,
+  type LifecycleBroadcastKind,
+  type LifecycleBroadcasts,
+  type LifecycleSecretKind,
+  type LifecycleSecretMessages,
+  type SealedLifecycleMessage,
+} from './lifecycle-messages.js';
