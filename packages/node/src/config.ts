@@ -4,10 +4,11 @@ import type { AdmissionLimits } from '@wr/server';
 
 /**
  * Heavy protocol steps (DKG and signing rounds, export, import, rewrap, identity generation: the age and FROST work):
- * 4 run at once (2 per core of the 2-core machine they were measured on, bench/overload.ts; the work is CPU, so more
- * only lengthens each), 64 more wait, each at most 2 s.
+ * 4 run at once (2 per core of the 2-core machine they were measured on, bench/overload.ts: the work is CPU, so more at
+ * once only lengthens each), 64 more wait, each at most 5 s. A workspace sends a node at most 16 requests at once
+ * (DEFAULT_NODE_REQUEST_LIMITS), so it alone never fills this; several workspaces, or callers of their own, may.
  */
-export const DEFAULT_STEP_LIMITS: AdmissionLimits = { maxInFlight: 4, maxQueued: 64, maxQueueWaitMs: 2_000 };
+export const DEFAULT_STEP_LIMITS: AdmissionLimits = { maxInFlight: 4, maxQueued: 64, maxQueueWaitMs: 5_000 };
 
 export interface NodeConfig {
   nodeId: string;

@@ -61,7 +61,7 @@ export function registerServerCommands(program: Command): void {
     .option('--admin-public-key <hex>', "the root admin's public API key; fixed at the node's first start (WR_ADMIN_PUBLIC_KEY)")
     .option('--max-in-flight <n>', 'heavy protocol steps (DKG, signing, export, import, rewrap) run at once (WR_MAX_IN_FLIGHT, default 4)')
     .option('--max-queued <n>', 'heavy steps that wait for a slot; more are refused, RESOURCE_EXHAUSTED (WR_MAX_QUEUED, default 64)')
-    .option('--max-queue-wait-ms <ms>', 'the longest a step waits for a slot before it is refused (WR_MAX_QUEUE_WAIT_MS, default 2000)')
+    .option('--max-queue-wait-ms <ms>', 'the longest a step waits for a slot before it is refused (WR_MAX_QUEUE_WAIT_MS, default 5000)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
@@ -98,7 +98,7 @@ export function registerServerCommands(program: Command): void {
     .option('--metrics-token-file <file>', 'the credential /metrics asks of a scraper (WR_METRICS_TOKEN_FILE)')
     .option('--max-in-flight <n>', 'SIGN and CREATE_KEY calls run at once (WR_MAX_IN_FLIGHT, default 8)')
     .option('--max-queued <n>', 'SIGN and CREATE_KEY calls that wait for a slot; more are refused, RESOURCE_EXHAUSTED (WR_MAX_QUEUED, default 64)')
-    .option('--max-queue-wait-ms <ms>', 'the longest a call, or a request to a node, waits for a slot (WR_MAX_QUEUE_WAIT_MS, default 2000)')
+    .option('--max-queue-wait-ms <ms>', 'the longest a call, or a request to a node, waits for a slot (WR_MAX_QUEUE_WAIT_MS, default 5000)')
     .option('--node-max-in-flight <n>', 'requests in flight to each node (WR_NODE_MAX_IN_FLIGHT, default 16)')
     .option('--node-max-queued <n>', 'requests waiting to be sent to each node; more are refused (WR_NODE_MAX_QUEUED, default 256)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
