@@ -18,12 +18,15 @@ import { ed25519Verify } from './support/verify.js';
 /** The longest a call waits for a slot (the workspace's SIGN and CREATE_KEY calls, a node's heavy steps). */
 const MAX_QUEUE_WAIT_MS = 1_000;
 const LIMITS = { WR_MAX_IN_FLIGHT: '4', WR_MAX_QUEUED: '16', WR_MAX_QUEUE_WAIT_MS: String(MAX_QUEUE_WAIT_MS), WR_LOG_LEVEL: 'warn' };
+/** Timers and the event loop of a busy server: a refusal after the wait comes this much later at most. */
+const TIMER_SLACK_MS = 500;
 /**
- * What a call may take beyond its wait for a slot: its own run (two signing rounds on two nodes, a few tens of
- * milliseconds alone; several times that on a 2-core machine running 400 at once) and the workspace reading 400 requests.
- * Without backpressure the last of 400 SIGNs answers after 10 s and more.
+ * What a caller may see beyond the wait for a slot: the call's own run (two signing rounds on two nodes, tens of
+ * milliseconds alone) and, above all, the time before the workspace even reads the request: 400 requests arriving at
+ * once at a server that shares 2 cores with four nodes (and, here, other test runs). No bound governs that. Without
+ * backpressure, the last of 400 SIGNs answers after 13 s on an idle machine (30 signatures/s), 40 s on a loaded one.
  */
-const RUN_ALLOWANCE_MS = 2_000;
+const CLIENT_ALLOWANCE_MS = 9_000;
 
 let net: TestNetwork;
 let keys: ComponentResult<'CREATE_KEY'>[];
@@ -44,6 +47,8 @@ interface Answer {
   status: number;
   ms: number;
   retryAfter: string | null;
+  /** How long the workspace held the call before it was admitted or refused (its Server-Timing queue;dur). */
+  queuedMs: number;
   replayed: string | null;
   json: { error?: { code: string; message: string; retryable?: boolean } } & Record<string, unknown>;
 }
@@ -58,9 +63,11 @@ async function call(component: string, params: object, idempotencyKey = ''): Pro
     body,
   });
   const json = (await res.json()) as Answer['json'];
+  const queued = /(?:^|,)\s*queue;dur=(\d+)/.exec(res.headers.get('server-timing') ?? '');
   return {
     status: res.status,
     ms: performance.now() - t,
+    queuedMs: queued ? Number(queued[1]) : NaN,
     retryAfter: res.headers.get('retry-after'),
     replayed: res.headers.get(IDEMPOTENT_REPLAYED_HEADER),
     json,
@@ -94,13 +101,22 @@ test('400 SIGNs at once get either a signature or RESOURCE_EXHAUSTED, and no cal
     } else if (isBusy(a)) busy++;
     else other.push(`${a.status} ${a.json.error?.code}: ${a.json.error?.message}`);
   }
-  const slowest = Math.max(...answers.map(({ a }) => a.ms));
-  const summary = `${signatures} signatures, ${busy} RESOURCE_EXHAUSTED, slowest ${slowest.toFixed(0)} ms`;
+  const slowest = (status: number, of: (a: Answer) => number) => Math.max(0, ...answers.filter(({ a }) => a.status === status).map(({ a }) => of(a)));
+  const summary =
+    `${signatures} signatures (held at most ${slowest(200, (a) => a.queuedMs)} ms for a slot, ${slowest(200, (a) => a.ms).toFixed(0)} ms end to end), ` +
+    `${busy} RESOURCE_EXHAUSTED (held at most ${slowest(503, (a) => a.queuedMs)} ms, ${slowest(503, (a) => a.ms).toFixed(0)} ms end to end)`;
   t.diagnostic(summary);
   assert.deepEqual(other, [], summary);
   assert.ok(signatures >= 4, `work still gets done: ${summary}`);
   assert.ok(busy > 0, `beyond the bound, callers are told: ${summary}`);
-  assert.ok(slowest <= MAX_QUEUE_WAIT_MS + RUN_ALLOWANCE_MS, `no call waits longer than the bound: ${summary}`);
+  // The bound, as the workspace saw it: every call says, in Server-Timing, how long it was held before it ran or was refused.
+  for (const { a } of answers) {
+    assert.ok(Number.isFinite(a.queuedMs), 'every SIGN tells how long it waited');
+    assert.ok(a.queuedMs <= MAX_QUEUE_WAIT_MS + TIMER_SLACK_MS, `no call waits for a slot longer than the configured bound: ${summary}`);
+  }
+  // And as the callers saw it.
+  const end = Math.max(...answers.map(({ a }) => a.ms));
+  assert.ok(end <= MAX_QUEUE_WAIT_MS + CLIENT_ALLOWANCE_MS, `every caller has its answer within the bound and the allowance: ${summary}`);
 
   // The network is not left worse for it: the next call signs.
   const after = await call('SIGN', { keyIds: keys[0]!.shares.map((s) => s.keyId), message: 'cd'.repeat(32) });

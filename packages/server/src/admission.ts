@@ -61,6 +61,16 @@ export class Admission {
     return this.#refused;
   }
 
+  /**
+   * RESOURCE_EXHAUSTED when a task arriving now would be refused at once: lets a server refuse a request before it
+   * reads and checks its body, which costs more than the refusal (run() still decides).
+   */
+  refuseIfFull(): void {
+    if (this.#running >= this.limits.maxInFlight && this.#waiting.size >= this.limits.maxQueued) {
+      throw this.#refuse(`${this.#running} running and ${this.#waiting.size} waiting, its bound`);
+    }
+  }
+
   /** Runs `task` once a slot is free; RESOURCE_EXHAUSTED, before `task` starts, if none frees up within the bounds. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     await this.#acquire();

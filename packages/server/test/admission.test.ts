@@ -73,14 +73,17 @@ test('a task that waits maxQueueWaitMs without a slot is refused then, and never
   assert.equal(await pool.run(async () => 'next'), 'next');
 });
 
-test('maxQueued 0 refuses whatever finds every slot taken', async () => {
+test('maxQueued 0 refuses whatever finds every slot taken; refuseIfFull says so before anything is asked to run', async () => {
   const pool = new Admission('test', 'test tasks', { maxInFlight: 1, maxQueued: 0, maxQueueWaitMs: 1_000 });
+  pool.refuseIfFull();
   const g = gate();
   const holder = pool.run(g.task);
   await assert.rejects(
     pool.run(async () => 1),
     refusal(/1 running and 0 waiting/),
   );
+  assert.throws(() => pool.refuseIfFull(), refusal(/1 running and 0 waiting/));
+  assert.equal(pool.refused, 2);
   g.open();
   await holder;
 });

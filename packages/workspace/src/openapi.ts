@@ -14,6 +14,10 @@ export function openApiDocument(version: string) {
     description: 'RESOURCE_EXHAUSTED (the server is at its bound on work in flight: nothing was done) or NODE_UNAVAILABLE; retryable',
     headers: {
       'Retry-After': { description: 'Seconds to wait before sending the same call again (same Idempotency-Key)', schema: { type: 'integer', minimum: 0 } },
+      'Server-Timing': {
+        description: 'SIGN and CREATE_KEY: `queue;dur=<ms>`, how long the call was held before it was admitted or refused',
+        schema: { type: 'string' },
+      },
     },
     content: errorContent,
   };

@@ -48,6 +48,19 @@ async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secr
 const BOUNDED_CALLS: ReadonlySet<ComponentName> = new Set<ComponentName>(['SIGN', 'CREATE_KEY']);
 
 /**
+ * Says, once, in the answer's Server-Timing header (`queue;dur=<ms>`), how long a bounded call was held from its
+ * arrival until it was admitted, or refused: every bounded call tells what the bound held it for.
+ */
+function queueTimer(reply: FastifyReply): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    said = true;
+    void reply.header('server-timing', `queue;dur=${reply.elapsedTime.toFixed(0)}`);
+  };
+}
+
+/**
  * The workspace, built but not listening: its database opened, its keys loaded
  * (or made), every route registered. The roster push and the sweeps start when
  * the app is ready (first `inject()` or `listen`) and stop when it closes.
@@ -105,7 +118,17 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
       {
         schema: { body: def.params, response: { 200: def.result } },
         // Who calls, and may they, comes before anything is read of the body; the signature over it, before it is validated.
-        onRequest: async (req) => admitCall(registry, req, name),
+        // A bounded call the server would refuse anyway is refused here, before its body is read and its signature checked.
+        onRequest: async (req, reply) => {
+          admitCall(registry, req, name);
+          if (!BOUNDED_CALLS.has(name)) return;
+          try {
+            ws.calls.refuseIfFull();
+          } catch (err) {
+            queueTimer(reply)();
+            throw err;
+          }
+        },
         preValidation: async (req) => verifyCall(registry, req, name),
       },
       async (req, reply) => {
@@ -126,7 +149,16 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
           if (outcome.replayed) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
           return outcome.result;
         };
-        return measured(http, name, () => (bounded ? calls.run(execute) : execute()));
+        if (!bounded) return measured(http, name, execute);
+        const waited = queueTimer(reply);
+        return measured(http, name, () =>
+          calls
+            .run(() => (waited(), execute()))
+            .catch((err: unknown) => {
+              waited();
+              throw err;
+            }),
+        );
       },
     );
   }

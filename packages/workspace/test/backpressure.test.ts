@@ -43,7 +43,9 @@ test('SIGN and CREATE_KEY beyond the bound: refused at once when the queue is fu
   const slot = hold(ws.ctx.calls);
   const waiting = hold(ws.ctx.calls);
   let t = performance.now();
-  busy(await sign(), /SIGN and CREATE_KEY calls on this workspace are at their bound \(1 running and 1 waiting/);
+  const atOnce = await sign();
+  busy(atOnce, /SIGN and CREATE_KEY calls on this workspace are at their bound \(1 running and 1 waiting/);
+  assert.match(String(atOnce.headers['server-timing']), /^queue;dur=\d+$/, 'it says how long it was held');
   assert.ok(performance.now() - t < 250, 'at once');
   busy(await ws.call('CREATE_KEY', { scheme: 'frost-ed25519', threshold: 2 }), /at their bound/);
   // Other calls are not held up.
@@ -53,7 +55,9 @@ test('SIGN and CREATE_KEY beyond the bound: refused at once when the queue is fu
 
   const again = hold(ws.ctx.calls);
   t = performance.now();
-  busy(await sign(), /no slot freed up within 300 ms/);
+  const timedOut = await sign();
+  busy(timedOut, /no slot freed up within 300 ms/);
+  assert.ok(Number(/^queue;dur=(\d+)$/.exec(String(timedOut.headers['server-timing']))?.[1]) >= 300, 'held for the whole wait');
   const waited = performance.now() - t;
   assert.ok(waited >= 290 && waited < 2_000, `waited ${waited} ms`);
   await again.open();
