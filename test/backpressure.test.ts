@@ -107,7 +107,7 @@ test('400 SIGNs at once get either a signature or RESOURCE_EXHAUSTED, and no cal
     `${busy} RESOURCE_EXHAUSTED (held at most ${slowest(503, (a) => a.queuedMs)} ms, ${slowest(503, (a) => a.ms).toFixed(0)} ms end to end)`;
   t.diagnostic(summary);
   assert.deepEqual(other, [], summary);
-  assert.ok(signatures >= 4, `work still gets done: ${summary}`);
+  assert.ok(signatures > 0, `work still gets done: ${summary}`);
   assert.ok(busy > 0, `beyond the bound, callers are told: ${summary}`);
   // The bound, as the workspace saw it: every call says, in Server-Timing, how long it was held before it ran or was refused.
   for (const { a } of answers) {
