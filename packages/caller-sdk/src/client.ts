@@ -68,12 +68,17 @@ export class WorkspaceCall<R> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Retry-After in delta-seconds (RFC 9110 10.2.3), as milliseconds, at most a minute; 0 when absent or not a number of seconds. */
+function retryAfterOf(header: string | null): number {
+  return header !== null && /^\d{1,9}$/.test(header.trim()) ? Math.min(60, Number(header.trim())) * 1000 : 0;
+}
+
 /**
  * The typed client of the workspace API. Every call is signed with the API key
  * (the key itself never travels) and carries an idempotency key, so the
  * retries it makes (connection failures, timeouts, errors marked retryable,
  * 5xx) never do the work twice; each attempt is signed afresh, and the backoff
- * is capped and jittered.
+ * is capped and jittered. A busy server (RESOURCE_EXHAUSTED) is given at least its Retry-After.
  */
 export class WorkspaceClient {
   readonly baseUrl: string;
@@ -251,8 +256,12 @@ export class WorkspaceClient {
       throw new WorkspaceError('PAYLOAD_TOO_LARGE', `the request is ${Buffer.byteLength(payload)} bytes; the workspace accepts at most ${LIMITS.bodyBytes}`);
     }
     let lastError: WorkspaceError | undefined;
+    /** What the last answer's Retry-After asked for, in milliseconds. */
+    let retryAfterMs = 0;
     for (let attempt = 0; attempt <= this.#maxRetries; attempt++) {
-      if (attempt > 0) await sleep(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
+      // A busy server's Retry-After is a floor, spread by up to half again so that the callers it refused come back apart.
+      if (attempt > 0) await sleep(Math.max(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2), retryAfterMs * (1 + Math.random() / 2)));
+      retryAfterMs = 0;
       opts.signal?.throwIfAborted();
       let res: Response;
       try {
@@ -290,6 +299,7 @@ export class WorkspaceClient {
         throw lastError;
       }
       if (res.ok) return body;
+      retryAfterMs = retryAfterOf(res.headers.get('retry-after'));
       const e = readErrorBody(body);
       lastError = e
         ? new WorkspaceError(e.code, e.message, { requestId, httpStatus: res.status, param: e.param, retryable: e.retryable === true })

@@ -26,6 +26,12 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
   NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
+  // 503, not 429: the bound is the server's, shared by every caller (RFC 9110 15.6.4, a temporary overload), not a quota one
+  // caller overran (RFC 6585's 429). Like every 5xx it is never kept as an idempotency record, and clients retry it.
+  RESOURCE_EXHAUSTED: {
+    status: 503,
+    hint: 'The server is at its bound on work in flight: retry after Retry-After seconds with the same idempotency key (the SDK and the CLI do).',
+  },
   INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
   // A server that could not start: thrown before it serves anything, so these statuses never go out.
   PORT_IN_USE: { status: 500, hint: 'Another process listens on that port (another `npm start`?): stop it, or choose another (--port; 0 picks a free one).' },

@@ -1,5 +1,14 @@
 import type { Writable } from 'node:stream';
 import type { Secret } from '@wr/common';
+import type { AdmissionLimits } from '@wr/server';
+
+/**
+ * Heavy protocol steps (DKG and signing rounds, export, import, rewrap, identity generation: the age and FROST work):
+ * 4 run at once (2 per core of the 2-core machine they were measured on, bench/overload.ts: the work is CPU, so more at
+ * once only lengthens each), 64 more wait, each at most 5 s. A workspace sends a node at most 16 requests at once
+ * (DEFAULT_NODE_REQUEST_LIMITS), so it alone never fills this; several workspaces, or callers of their own, may.
+ */
+export const DEFAULT_STEP_LIMITS: AdmissionLimits = { maxInFlight: 4, maxQueued: 64, maxQueueWaitMs: 5_000 };
 
 export interface NodeConfig {
   nodeId: string;
@@ -13,6 +22,8 @@ export interface NodeConfig {
   adminPublicKey: string;
   /** The credential the workspace presents; anyone else gets 401. It carries no authority over shares. */
   authToken: Secret<string>;
+  /** The bound on heavy protocol steps running and waiting; beyond it, RESOURCE_EXHAUSTED (default DEFAULT_STEP_LIMITS). */
+  stepLimits?: Partial<AdmissionLimits>;
   log?: Writable | false;
   logLevel?: string;
 }

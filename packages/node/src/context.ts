@@ -1,4 +1,4 @@
-import type { AuditLog, HttpServer } from '@wr/server';
+import type { Admission, AuditLog, HttpServer } from '@wr/server';
 import type { Authorizer } from './authorize.js';
 import type { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
@@ -16,6 +16,8 @@ export interface NodeContext {
   nonces: SessionStore<SignSession>;
   authorizer: Authorizer;
   roster: NodeRoster;
+  /** The bound on heavy protocol steps (heavyStep). */
+  steps: Admission;
   /** What this node did, and for whom: its own log, keyed and signed like the workspace's. */
   log: AuditLog;
 }

@@ -1,9 +1,9 @@
 import { LIMITS } from '@wr/api';
-import { ApiKeyRegistry, AuditLog, createHttpServer, listen } from '@wr/server';
+import { Admission, ApiKeyRegistry, AuditLog, admissionMetrics, checkAdmissionLimits, createHttpServer, listen } from '@wr/server';
 import { Authorizer } from './authorize.js';
 import { NodeRoster } from './roster.js';
 import { route } from './routes/route.js';
-import type { NodeConfig } from './config.js';
+import { DEFAULT_STEP_LIMITS, type NodeConfig } from './config.js';
 import { requireWorkspaceToken } from './auth.js';
 import { loadKeyring } from './keyring.js';
 import { SessionStore } from './sessions.js';
@@ -27,6 +27,7 @@ export interface RunningNode {
  * (or made), every route registered. Tests drive it with `app.inject()`.
  */
 export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInstance; ctx: NodeContext }> {
+  const stepLimits = checkAdmissionLimits({ ...DEFAULT_STEP_LIMITS, ...config.stepLimits }, 'stepLimits');
   const store = new ShareStore(config.databaseFile, config.masterKey);
   const keyring = await loadKeyring(store);
   const http = createHttpServer({
@@ -53,8 +54,10 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
     nonces: new SessionStore(5 * 60_000),
     authorizer: new Authorizer(new ApiKeyRegistry(store.db, config.adminPublicKey), store.db),
     roster: new NodeRoster(store.db, config.adminPublicKey, config.nodeId, keyring),
+    steps: new Admission('steps', `heavy protocol steps on ${config.nodeId}`, stepLimits),
     log: new AuditLog(store.db, config.masterKey, keyring.signingKey),
   };
+  admissionMetrics(http.metrics, () => [ctx.steps]);
   requireWorkspaceToken(http.app, config.authToken);
   http.app.get('/readyz', async () => ({ ok: true, nodeId: config.nodeId }));
   // Registry changes and the roster come through the relay, but each is taken only if the admin key signed it.

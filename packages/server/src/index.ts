@@ -16,3 +16,4 @@ export {
 export { AUDIT_SCHEMA, AuditLog, type AuditEntry } from './audit-log.js';
 export { Sealer } from './seal.js';
 export { loadMasterKey } from './master-key.js';
+export { Admission, admissionMetrics, checkAdmissionLimits, type AdmissionLimits } from './admission.js';

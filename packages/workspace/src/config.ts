@@ -1,6 +1,21 @@
 import type { Writable } from 'node:stream';
 import type { SignedRoster } from '@wr/api';
 import type { Secret } from '@wr/common';
+import type { AdmissionLimits } from '@wr/server';
+
+/**
+ * SIGN and CREATE_KEY calls: 8 run at once, 64 more wait, each at most 5 s. Measured on the 2-core machine this runs on
+ * (bench/overload.ts, and a sweep of 1 to 400 concurrent SIGNs with the bounds lifted): throughput stops growing at
+ * 2 to 4 calls at once, and from there each call only waits longer; 8 leaves room for the disk waits (every call
+ * commits to SQLite) to overlap. 64 waiting drain in about 2 s at the 30 signatures/s of an idle machine; the 5 s wait
+ * still lets a burst of 20 to 40 CREATE_KEYs or SIGNs through on a loaded one, and caps what a caller waits beyond it.
+ */
+export const DEFAULT_CALL_LIMITS: AdmissionLimits = { maxInFlight: 8, maxQueued: 64, maxQueueWaitMs: 5_000 };
+/**
+ * Requests to one node: 16 in flight (twice the calls above, each of which sends one request per node and round), 256
+ * waiting (exports and imports, which the call bound does not hold), each at most 5 s.
+ */
+export const DEFAULT_NODE_REQUEST_LIMITS: AdmissionLimits = { maxInFlight: 16, maxQueued: 256, maxQueueWaitMs: 5_000 };
 
 export interface NodeEndpoint {
   nodeId: string;
@@ -24,6 +39,10 @@ export interface WorkspaceConfig {
   roster: SignedRoster;
   /** The credential a metrics scraper presents at /metrics; without it, /metrics is refused to everyone. */
   metricsToken?: Secret<string>;
+  /** The bound on SIGN and CREATE_KEY calls running and waiting; beyond it, RESOURCE_EXHAUSTED (default DEFAULT_CALL_LIMITS). */
+  callLimits?: Partial<AdmissionLimits>;
+  /** The bound on requests to each node, in flight and waiting (default DEFAULT_NODE_REQUEST_LIMITS). */
+  nodeRequestLimits?: Partial<AdmissionLimits>;
   /** Per-call timeout towards a node, in milliseconds. */
   nodeTimeoutMs?: number;
   log?: Writable | false;

@@ -1,5 +1,5 @@
 import type { CallerAuth } from '@wr/api';
-import type { ApiKeyRegistry, AuditLog, Caller, Db, HttpServer } from '@wr/server';
+import type { Admission, ApiKeyRegistry, AuditLog, Caller, Db, HttpServer } from '@wr/server';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
 
@@ -10,6 +10,8 @@ export interface WorkspaceContext {
   network: Network;
   registry: ApiKeyRegistry;
   audit: AuditLog;
+  /** The bound on SIGN and CREATE_KEY calls (config.callLimits). */
+  calls: Admission;
 }
 
 /** What a component handler gets for one call. */

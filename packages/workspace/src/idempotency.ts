@@ -102,8 +102,9 @@ export class Idempotency {
       this.finish(apiKeyId, key, 200, result);
       return { ok: true, result, replayed: false };
     } catch (err) {
-      // A definite answer (bad input, not found, ...) is kept; a failure that a retry may cure is not.
-      if (err instanceof WrError && ERROR_CODES[err.code].status < 500 && err.code !== 'CONFLICT') {
+      // A definite answer (bad input, not found, ...) is kept; a failure that a retry may cure (5xx, busy, still running) is not,
+      // or the retry would get it back for ever.
+      if (err instanceof WrError && ERROR_CODES[err.code].status < 500 && !err.retryable && err.code !== 'CONFLICT') {
         this.finish(apiKeyId, key, err.status, errorBody(err));
       } else {
         this.db.prepare('DELETE FROM idempotency WHERE api_key_id = ? AND idempotency_key = ? AND owner = ?').run(apiKeyId, key, this.#owner);

@@ -1,7 +1,7 @@
 import { openRoster, type CallerAuth, type Roster, type RosterNode } from '@wr/api';
 import { WrError } from '@wr/common';
-import type { ApiKeyRegistry, Db } from '@wr/server';
-import type { WorkspaceConfig } from './config.js';
+import { Admission, checkAdmissionLimits, type ApiKeyRegistry, type Db } from '@wr/server';
+import { DEFAULT_NODE_REQUEST_LIMITS, type WorkspaceConfig } from './config.js';
 import { NodeClient, type ShareInfo } from './node-client.js';
 
 /**
@@ -30,7 +30,10 @@ export class Network {
     if (unknown.length > 0) {
       throw new WrError('CONFIG_INVALID', `nodes: ${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`, { param: 'nodes' });
     }
-    this.clients = new Map(config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000)]));
+    const limits = checkAdmissionLimits({ ...DEFAULT_NODE_REQUEST_LIMITS, ...config.nodeRequestLimits }, 'nodeRequestLimits');
+    this.clients = new Map(
+      config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000, new Admission(n.nodeId, `requests to ${n.nodeId}`, limits))]),
+    );
   }
 
   /** Hands the signed roster to every node that does not hold it yet. */
@@ -168,8 +171,12 @@ export class Network {
         return f.value;
       }
     }
-    const down = found.some((f) => f.status === 'rejected' && f.reason instanceof WrError && f.reason.code === 'NODE_UNAVAILABLE');
-    if (down) throw new WrError('NODE_UNAVAILABLE', `key share ${keyId} was not found and some nodes did not answer: retry when they are up`);
+    // Not found only if every node said so: one that did not answer, or was too busy to, may hold it.
+    const unanswered = found.flatMap((f) => (f.status === 'rejected' && f.reason instanceof WrError && f.reason.code !== 'NOT_FOUND' ? [f.reason] : []));
+    const busy = unanswered.find((e) => e.code === 'RESOURCE_EXHAUSTED');
+    if (busy) throw busy;
+    if (unanswered.some((e) => e.code === 'NODE_UNAVAILABLE'))
+      throw new WrError('NODE_UNAVAILABLE', `key share ${keyId} was not found and some nodes did not answer: retry when they are up`);
     throw new WrError('NOT_FOUND', `keyId: no key share ${keyId} (LIST_KEYS shows the shares)`, { param: 'keyId' });
   }
 }

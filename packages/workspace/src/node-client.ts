@@ -1,18 +1,27 @@
 import { NODE_OPS, readErrorBody, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse, type ShareInfo } from '@wr/api';
 import { WrError } from '@wr/common';
+import type { Admission } from '@wr/server';
 import type { NodeEndpoint } from './config.js';
 
 export type { ShareInfo };
 
 /**
+ * Never refused for load: a probe asks whether the node answers, not whether it is busy, and these steps finish
+ * or undo work the node already did (refusing them would leave it pending).
+ */
+const UNQUEUED: ReadonlySet<NodeOp> = new Set<NodeOp>(['info', 'dkgCommit', 'dkgAbort']);
+
+/**
  * The workspace's side of the channel to one node: bearer credential, a
  * timeout on every call, and the node's error codes passed through as they are.
- * A node that does not answer is NODE_UNAVAILABLE.
+ * A node that does not answer is NODE_UNAVAILABLE. Requests to the node go
+ * through `queue`: beyond its bound, RESOURCE_EXHAUSTED before anything is sent.
  */
 export class NodeClient {
   constructor(
     readonly endpoint: NodeEndpoint,
     private readonly timeoutMs: number,
+    readonly queue: Admission,
   ) {}
 
   get nodeId(): string {
@@ -29,7 +38,8 @@ export class NodeClient {
     let path = o.path.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(String((args.params as Record<string, unknown> | undefined)?.[name])));
     const query = Object.entries((args.query ?? {}) as Record<string, unknown>).filter(([, v]) => v !== undefined);
     if (query.length > 0) path += '?' + new URLSearchParams(query.map(([k, v]) => [k, String(v)] as [string, string])).toString();
-    return this.#request(o.method, path, args.body, requestId);
+    const send = () => this.#request<NodeOpResponse<K>>(o.method, path, args.body, requestId);
+    return UNQUEUED.has(op) ? send() : this.queue.run(send);
   }
 
   async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown, requestId?: string): Promise<T> {
@@ -57,7 +67,7 @@ export class NodeClient {
     if (res.ok) return json as T;
     if (res.status === 401) throw new WrError('INTERNAL', `node ${this.nodeId} refused the workspace's credential: check the network configuration`);
     const err = readErrorBody(json);
-    if (err) throw new WrError(err.code, err.message, err.param !== undefined ? { param: err.param } : undefined);
+    if (err) throw new WrError(err.code, err.message, { ...(err.param !== undefined && { param: err.param }), retryable: err.retryable === true });
     throw new WrError('NODE_UNAVAILABLE', `node ${this.nodeId} failed (HTTP ${res.status})`);
   }
 

@@ -8,6 +8,19 @@ export function openApiDocument(version: string) {
       schema: { type: 'string', enum: ['true'] },
     },
   };
+  const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } };
+  // RESOURCE_EXHAUSTED: the server is at its bound on work in flight; nothing was done, so the same call may be sent again.
+  const busy = {
+    description: 'RESOURCE_EXHAUSTED (the server is at its bound on work in flight: nothing was done) or NODE_UNAVAILABLE; retryable',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before sending the same call again (same Idempotency-Key)', schema: { type: 'integer', minimum: 0 } },
+      'Server-Timing': {
+        description: 'SIGN and CREATE_KEY: `queue;dur=<ms>`, how long the call was held before it was admitted or refused',
+        schema: { type: 'string' },
+      },
+    },
+    content: errorContent,
+  };
   const paths = Object.fromEntries(
     Object.entries(COMPONENTS).map(([name, def]) => [
       componentPath(name as keyof typeof COMPONENTS),
@@ -30,7 +43,8 @@ export function openApiDocument(version: string) {
           requestBody: { required: true, content: { 'application/json': { schema: def.params } } },
           responses: {
             200: { description: 'OK', ...(def.mutating ? { headers: replayedHeader } : {}), content: { 'application/json': { schema: def.result } } },
-            default: { description: 'An error with a stable code', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } },
+            503: busy,
+            default: { description: 'An error with a stable code', content: errorContent },
           },
         },
       },

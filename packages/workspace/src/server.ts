@@ -2,11 +2,22 @@ import { COMPONENTS, IDEMPOTENT_REPLAYED_HEADER, LIMITS, componentPath, type Com
 import { randomBytes } from 'node:crypto';
 import { Secret, WrError, newSessionId } from '@wr/common';
 import { generateSigningKey } from '@wr/crypto';
-import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured, Sealer } from '@wr/server';
+import {
+  Admission,
+  ApiKeyRegistry,
+  AuditLog,
+  admissionMetrics,
+  checkAdmissionLimits,
+  createHttpServer,
+  listen,
+  loadSealedSecret,
+  measured,
+  Sealer,
+} from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
-import type { WorkspaceConfig } from './config.js';
+import { DEFAULT_CALL_LIMITS, type WorkspaceConfig } from './config.js';
 import type { WorkspaceContext } from './context.js';
 import { Idempotency } from './idempotency.js';
 import { Network } from './network.js';
@@ -30,6 +41,26 @@ async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secr
 }
 
 /**
+ * The calls that run a protocol across nodes, holding work on each (round state, nonces) until they end: bounded by
+ * config.callLimits. A call refused there did nothing, and leaves no idempotency record; its retry runs afresh. Other
+ * calls reach one node, or a few, and are bounded by the queue to each node.
+ */
+const BOUNDED_CALLS: ReadonlySet<ComponentName> = new Set<ComponentName>(['SIGN', 'CREATE_KEY']);
+
+/**
+ * Says, once, in the answer's Server-Timing header (`queue;dur=<ms>`), how long a bounded call was held from its
+ * arrival until it was admitted, or refused: every bounded call tells what the bound held it for.
+ */
+function queueTimer(reply: FastifyReply): () => void {
+  let said = false;
+  return () => {
+    if (said) return;
+    said = true;
+    void reply.header('server-timing', `queue;dur=${reply.elapsedTime.toFixed(0)}`);
+  };
+}
+
+/**
  * The workspace, built but not listening: its database opened, its keys loaded
  * (or made), every route registered. The roster push and the sweeps start when
  * the app is ready (first `inject()` or `listen`) and stop when it closes.
@@ -39,6 +70,11 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   if (!config.nodes.some((n) => n.nodeId === config.defaultTargetNode)) {
     throw new WrError('CONFIG_INVALID', `defaultTargetNode: ${config.defaultTargetNode} is not one of the nodes`, { param: 'defaultTargetNode' });
   }
+  const calls = new Admission(
+    'calls',
+    'SIGN and CREATE_KEY calls on this workspace',
+    checkAdmissionLimits({ ...DEFAULT_CALL_LIMITS, ...config.callLimits }, 'callLimits'),
+  );
   const db = openWorkspaceDb(config.databaseFile);
   let ws: WorkspaceContext;
   try {
@@ -55,6 +91,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
       network: new Network(config, db),
       registry: new ApiKeyRegistry(db, config.adminPublicKey),
       audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
+      calls,
     };
   } catch (err) {
     db.close();
@@ -63,6 +100,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   const { http, registry } = ws;
   const idempotency = new Idempotency(db, config.masterKey);
   const app = http.app;
+  admissionMetrics(http.metrics, () => [ws.calls, ...[...ws.network.clients.values()].map((c) => c.queue)]);
 
   app.get('/readyz', async (_req, reply) => {
     const checks = await Promise.allSettled([...ws.network.clients.values()].map((c) => c.info()));
@@ -80,14 +118,25 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
       {
         schema: { body: def.params, response: { 200: def.result } },
         // Who calls, and may they, comes before anything is read of the body; the signature over it, before it is validated.
-        onRequest: async (req) => admitCall(registry, req, name),
+        // A bounded call the server would refuse anyway is refused here, before its body is read and its signature checked.
+        onRequest: async (req, reply) => {
+          admitCall(registry, req, name);
+          if (!BOUNDED_CALLS.has(name)) return;
+          try {
+            ws.calls.refuseIfFull();
+          } catch (err) {
+            queueTimer(reply)();
+            throw err;
+          }
+        },
         preValidation: async (req) => verifyCall(registry, req, name),
       },
       async (req, reply) => {
         const caller = req.caller!;
         const auth = req.callerAuth!;
         const key = auth.idempotencyKey || undefined;
-        return measured(http, name, async () => {
+        const bounded = BOUNDED_CALLS.has(name);
+        const execute = async () => {
           const run = (sessionId: string) => handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
           if (!def.mutating || key === undefined) return run(newSessionId());
           const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
@@ -99,7 +148,17 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
           }
           if (outcome.replayed) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
           return outcome.result;
-        });
+        };
+        if (!bounded) return measured(http, name, execute);
+        const waited = queueTimer(reply);
+        return measured(http, name, () =>
+          calls
+            .run(() => (waited(), execute()))
+            .catch((err: unknown) => {
+              waited();
+              throw err;
+            }),
+        );
       },
     );
   }

@@ -76,22 +76,41 @@ test('a definite error is stored and replayed in the one error body, with the ne
   assert.equal(again.headers[IDEMPOTENT_REPLAYED_HEADER], undefined, 'the body says it, for an error');
 });
 
-test('a stored error keeps retryable', async () => {
+test('an error a retry may cure is not kept: RESOURCE_EXHAUSTED, or any retryable error, lets the retry run the call', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wr-idempotency-'));
   const db = openWorkspaceDb(join(dir, 'workspace.db'));
   try {
     const idem = new Idempotency(db, new Secret(new Uint8Array(randomBytes(32))));
     const hash = idem.requestHash('DELETE_KEY_SHARE', {});
-    const failing = async () => {
-      throw new WrError('NOT_FOUND', 'not there yet', { param: 'keyId', retryable: true });
-    };
-    await assert.rejects(
-      idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined),
-      { code: 'NOT_FOUND' },
-    );
-    const replay = await idem.run('ak_x', 'k', 'DELETE_KEY_SHARE', hash, failing, async () => undefined);
-    const error = { code: 'NOT_FOUND', message: 'not there yet', param: 'keyId', retryable: true };
-    assert.deepEqual(replay, { ok: false, status: 404, replayed: true, error });
+    for (const [key, refusal] of [
+      ['busy', new WrError('RESOURCE_EXHAUSTED', 'busy', { retryable: true })],
+      ['not-yet', new WrError('NOT_FOUND', 'not there yet', { param: 'keyId', retryable: true })],
+    ] as const) {
+      let runs = 0;
+      const refused = async () => {
+        runs++;
+        throw refusal;
+      };
+      await assert.rejects(
+        idem.run('ak_x', key, 'DELETE_KEY_SHARE', hash, refused, async () => undefined),
+        { code: refusal.code },
+      );
+      await assert.rejects(
+        idem.run('ak_x', key, 'DELETE_KEY_SHARE', hash, refused, async () => undefined),
+        { code: refusal.code },
+      );
+      assert.equal(runs, 2, `${refusal.code} was run again, not replayed`);
+      const done = await idem.run(
+        'ak_x',
+        key,
+        'DELETE_KEY_SHARE',
+        hash,
+        async () => ({ deleted: true }),
+        async () => undefined,
+      );
+      assert.deepEqual(done, { ok: true, result: { deleted: true }, replayed: false });
+      assert.equal(db.prepare('SELECT count(*) AS n FROM idempotency WHERE idempotency_key = ?').get(key)!['n' as never], 1);
+    }
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -35,6 +35,11 @@ test('settings that do not fit are CONFIG_INVALID, naming the setting', async ()
   await assert.rejects(buildWorkspace({ ...ws.config, roster: signedByAnother }), { code: 'CONFIG_INVALID', param: 'roster' });
   const stranger = { nodeId: 'node-9', url: 'http://127.0.0.1:9', token: ws.config.nodes[0]!.token };
   await assert.rejects(buildWorkspace({ ...ws.config, nodes: [...ws.config.nodes, stranger] }), { code: 'CONFIG_INVALID', param: 'nodes' });
+  await assert.rejects(buildWorkspace({ ...ws.config, callLimits: { maxInFlight: 0 } }), { code: 'CONFIG_INVALID', param: 'callLimits.maxInFlight' });
+  await assert.rejects(buildWorkspace({ ...ws.config, nodeRequestLimits: { maxQueued: 1.5 } }), {
+    code: 'CONFIG_INVALID',
+    param: 'nodeRequestLimits.maxQueued',
+  });
 });
 
 test('a data directory it cannot use is DATA_DIR_UNUSABLE', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Secret, WrError } from '@wr/common';
-import { loadMasterKey } from '@wr/server';
+import { loadMasterKey, type AdmissionLimits } from '@wr/server';
 import { parsePort, settings } from '../config.js';
 
 /** A file a setting names; one that cannot be read, or (as JSON) parsed, is CONFIG_INVALID naming the setting. */
@@ -22,6 +22,26 @@ function readJsonSetting<T>(param: string, text: string, source: string): T {
 }
 const readSecretFile = (param: string, path: string) => new Secret(readSettingFile(param, path).trim());
 
+/**
+ * The backpressure limits set by flag, WR_ variable or config entry, by their flag's name; those not set keep the
+ * server's measured defaults. One that is not a whole number (at least 1; 0 allowed for a queue) is CONFIG_INVALID.
+ */
+function limitsFrom(get: ReturnType<typeof settings>, names: Partial<Record<keyof AdmissionLimits, [flag: string, env: string]>>): Partial<AdmissionLimits> {
+  const limits: Partial<AdmissionLimits> = {};
+  for (const [limit, [flag, env]] of Object.entries(names) as [keyof AdmissionLimits, [string, string]][]) {
+    const value = get<unknown>(flag, env, '');
+    if (value === '') continue;
+    const n = Number(value);
+    const least = limit === 'maxQueued' ? 0 : 1;
+    if (!Number.isSafeInteger(n) || n < least) {
+      throw new WrError('CONFIG_INVALID', `${flag}: ${String(value)} is not a whole number of at least ${least} (${env})`, { param: flag });
+    }
+    limits[limit] = n;
+  }
+  return limits;
+}
+const queueWait: [string, string] = ['maxQueueWaitMs', 'WR_MAX_QUEUE_WAIT_MS'];
+
 /** Tells a parent process (the dev network) where this server listens. */
 function announce(url: string): void {
   process.send?.({ ready: url });
@@ -39,6 +59,9 @@ export function registerServerCommands(program: Command): void {
     .option('--data-dir <dir>', 'where node.db and master.key live (WR_DATA_DIR)')
     .option('--token-file <file>', "file holding the workspace's credential (WR_NODE_TOKEN_FILE)")
     .option('--admin-public-key <hex>', "the root admin's public API key; fixed at the node's first start (WR_ADMIN_PUBLIC_KEY)")
+    .option('--max-in-flight <n>', 'heavy protocol steps (DKG, signing, export, import, rewrap) run at once (WR_MAX_IN_FLIGHT, default 4)')
+    .option('--max-queued <n>', 'heavy steps that wait for a slot; more are refused, RESOURCE_EXHAUSTED (WR_MAX_QUEUED, default 64)')
+    .option('--max-queue-wait-ms <ms>', 'the longest a step waits for a slot before it is refused (WR_MAX_QUEUE_WAIT_MS, default 5000)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
@@ -55,6 +78,7 @@ export function registerServerCommands(program: Command): void {
         masterKey: loadMasterKey({ envValue: process.env['WR_NODE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
         authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile('tokenFile', get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
+        stepLimits: limitsFrom(get, { maxInFlight: ['maxInFlight', 'WR_MAX_IN_FLIGHT'], maxQueued: ['maxQueued', 'WR_MAX_QUEUED'], maxQueueWaitMs: queueWait }),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);
@@ -72,6 +96,11 @@ export function registerServerCommands(program: Command): void {
     .option('--admin-public-key <hex>', "the root admin's public API key (WR_ADMIN_PUBLIC_KEY)")
     .option('--roster-file <file>', 'the network roster the root admin signed (WR_ROSTER_FILE)')
     .option('--metrics-token-file <file>', 'the credential /metrics asks of a scraper (WR_METRICS_TOKEN_FILE)')
+    .option('--max-in-flight <n>', 'SIGN and CREATE_KEY calls run at once (WR_MAX_IN_FLIGHT, default 8)')
+    .option('--max-queued <n>', 'SIGN and CREATE_KEY calls that wait for a slot; more are refused, RESOURCE_EXHAUSTED (WR_MAX_QUEUED, default 64)')
+    .option('--max-queue-wait-ms <ms>', 'the longest a call, or a request to a node, waits for a slot (WR_MAX_QUEUE_WAIT_MS, default 5000)')
+    .option('--node-max-in-flight <n>', 'requests in flight to each node (WR_NODE_MAX_IN_FLIGHT, default 16)')
+    .option('--node-max-queued <n>', 'requests waiting to be sent to each node; more are refused (WR_NODE_MAX_QUEUED, default 256)')
     .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
@@ -92,6 +121,12 @@ export function registerServerCommands(program: Command): void {
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         roster: readJsonSetting('rosterFile', readSettingFile('rosterFile', rosterFile), rosterFile),
         ...(metricsTokenFile ? { metricsToken: readSecretFile('metricsTokenFile', metricsTokenFile) } : {}),
+        callLimits: limitsFrom(get, { maxInFlight: ['maxInFlight', 'WR_MAX_IN_FLIGHT'], maxQueued: ['maxQueued', 'WR_MAX_QUEUED'], maxQueueWaitMs: queueWait }),
+        nodeRequestLimits: limitsFrom(get, {
+          maxInFlight: ['nodeMaxInFlight', 'WR_NODE_MAX_IN_FLIGHT'],
+          maxQueued: ['nodeMaxQueued', 'WR_NODE_MAX_QUEUED'],
+          maxQueueWaitMs: queueWait,
+        }),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
       });
       announce(running.url);

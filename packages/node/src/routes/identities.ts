@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { formatIdentityFile, generateIdentity, isAgeFile, openIdentityFile, parseIdentityFile, recipientOf, unwrap, wrap, wrapWithPassphrase } from '@wr/age';
 import { openEnvelope } from '@wr/crypto';
 import { Secret, WrError, fromHex, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
-import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
-import { route } from './route.js';
+import { heavyStep, route } from './route.js';
 
 const SEAL_COMMENT = /^wr-sealed-identity: v1 ([a-z0-9-]+) (ak_[a-z2-7]{16}) ([0-9a-f]{128})$/;
 
@@ -22,7 +21,7 @@ const sealMessage = (nodeId: string, owner: string, recipient: string) => utf8(`
  * keys:export, may rewrap with it.
  */
 export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const { keyring, config, http, authorizer, store } = ctx;
+  const { keyring, config, authorizer, store } = ctx;
 
   async function sealToSelf(identity: Secret<string>, recipient: string, owner: string, postQuantum: boolean): Promise<string> {
     const signature = toHex(signRaw(keyring.signingKey, sealMessage(config.nodeId, owner, recipient)));
@@ -63,7 +62,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
   }
 
   route(app, 'generateIdentity', async (req) =>
-    measured(http, 'age.generate', async () => {
+    heavyStep(ctx, 'age.generate', async () => {
       const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['GENERATE_AGE_ENCRYPTION'], 'generate', req.body.approvals);
       const postQuantum = params.postQuantum ?? false;
       const g = await generateIdentity(postQuantum ? 'hybrid' : 'x25519');
@@ -81,7 +80,7 @@ export function identityRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'rewrap', async (req) =>
-    measured(http, 'rewrap', async () => {
+    heavyStep(ctx, 'rewrap', async () => {
       const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['REWRAPPING_KEY_SHARE'], 'rewrap', req.body.approvals);
       const identities = await resolveIdentities(params.ageIdentity, caller);
       const plaintext = await unwrap(params.wrappedKeyShare, { identities });

@@ -14,10 +14,9 @@ import {
   type SchemeName,
   type SigningCommitments,
 } from '@wr/crypto';
-import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { DkgSession, SignSession } from '../sessions.js';
-import { route } from './route.js';
+import { heavyStep, route } from './route.js';
 import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
 /**
@@ -26,10 +25,10 @@ import { describeShare, receiptFor, requireCommitted } from './shares.js';
  * relays messages, and round-2 DKG packages are encrypted to their receiver.
  */
 export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const { store, keyring, http, dkgSessions, nonces, authorizer, config } = ctx;
+  const { store, keyring, dkgSessions, nonces, authorizer, config } = ctx;
 
   route(app, 'dkgRound1', async (req) =>
-    measured(http, 'dkg.round1', async () => {
+    heavyStep(ctx, 'dkg.round1', async () => {
       const b = req.body;
       // What key, with whom, how many to sign and whether it may leave: the caller's word, not the relay's.
       const { params, caller, approvedBy } = authorizer.authorize(b.auth, ['CREATE_KEY'], `dkg ${b.sessionId}`, b.approvals);
@@ -69,7 +68,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'dkgRound2', async (req) =>
-    measured(http, 'dkg.round2', async () => {
+    heavyStep(ctx, 'dkg.round2', async () => {
       const session = takeDkg(ctx, req.body.sessionId);
       const out = await dkgRound2(session.state, req.body.round1 as DkgRound1Message[]);
       dkgSessions.put(req.body.sessionId, session);
@@ -78,7 +77,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'dkgRound3', async (req) =>
-    measured(http, 'dkg.round3', async () => {
+    heavyStep(ctx, 'dkg.round3', async () => {
       const done = store.bySession(req.body.sessionId);
       if (done) return describeShare(done);
       const session = takeDkg(ctx, req.body.sessionId);
@@ -144,7 +143,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   });
 
   route(app, 'signRound1', async (req) =>
-    measured(http, 'sign.round1', async () => {
+    heavyStep(ctx, 'sign.round1', async () => {
       const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
       if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
       const row = store.get(req.body.keyId);
@@ -173,7 +172,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'signRound2', async (req) =>
-    measured(http, 'sign.round2', async () => {
+    heavyStep(ctx, 'sign.round2', async () => {
       const n = nonces.take(`${req.body.sessionId} ${req.body.keyId}`);
       // Nonces are memory only: a node that restarted since round 1 has none. The call can be run again.
       if (!n)

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { measured } from '@wr/server';
+import type { NodeContext } from '../context.js';
 import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse } from '@wr/api';
 
 export interface OpRequest<K extends NodeOp> {
@@ -25,4 +27,12 @@ export function route<K extends NodeOp>(app: FastifyInstance, name: K, handler: 
     },
     handler: (req) => handler(req as unknown as OpRequest<K>),
   });
+}
+
+/**
+ * A CPU-heavy protocol step (age or FROST work): run within the node's bound on such steps (RESOURCE_EXHAUSTED beyond
+ * it, before anything is done), timed and counted as `operation`.
+ */
+export function heavyStep<T>(ctx: NodeContext, operation: string, step: () => Promise<T>): Promise<T> {
+  return measured(ctx.http, operation, () => ctx.steps.run(step));
 }

@@ -5,7 +5,7 @@ import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnv
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
-import { route } from './route.js';
+import { heavyStep, route } from './route.js';
 
 /**
  * What the workspace learns of a share: everything but the signing share. The
@@ -82,7 +82,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'exportShare', async (req) =>
-    measured(http, 'export', async () => {
+    heavyStep(ctx, 'export', async () => {
       const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
       if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
       // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
@@ -122,7 +122,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   );
 
   route(app, 'importShare', async (req) =>
-    measured(http, 'import', async () => {
+    heavyStep(ctx, 'import', async () => {
       const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
       if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
         throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);

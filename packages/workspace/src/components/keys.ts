@@ -52,7 +52,8 @@ export async function retryPendingAborts(ws: WorkspaceContext, sessionId?: strin
         if (client) await client.call('dkgAbort', { body: { sessionId: r.session_id } });
         done.run(r.session_id, r.node_id);
       } catch (err) {
-        if (!(err instanceof WrError && err.code === 'NODE_UNAVAILABLE')) done.run(r.session_id, r.node_id);
+        // A node down or busy keeps its row: the next sweep tells it.
+        if (!(err instanceof WrError && (err.code === 'NODE_UNAVAILABLE' || err.code === 'RESOURCE_EXHAUSTED'))) done.run(r.session_id, r.node_id);
       }
     }),
   );
