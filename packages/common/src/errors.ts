@@ -25,7 +25,11 @@ export const ERROR_CODES = {
   REPLAYED: { status: 409, hint: 'This signed request was already used: the SDK signs every attempt afresh; sign the call again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
-  NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
+  NODE_UNAVAILABLE: { status: 503, hint: 'A node did not answer: check that it runs (`wr nodes` shows which are down), then retry.' },
+  WORKSPACE_UNAVAILABLE: {
+    status: 503,
+    hint: 'The workspace could not be reached, or is restarting: check that it runs (`npm start`, WR_BASE_URL); the SDK retries for its retryWindowMs.',
+  },
   INTERNAL: { status: 500, hint: 'An unexpected error: retry; if it persists, report it with the request id.' },
   // A server that could not start: thrown before it serves anything, so these statuses never go out.
   PORT_IN_USE: { status: 500, hint: 'Another process listens on that port (another `npm start`?): stop it, or choose another (--port; 0 picks a free one).' },

@@ -15,4 +15,6 @@ export interface NodeConfig {
   authToken: Secret<string>;
   log?: Writable | false;
   logLevel?: string;
+  /** How long a stop (SIGTERM) lets the requests already received finish, in milliseconds (default 10 000). */
+  drainTimeoutMs?: number;
 }

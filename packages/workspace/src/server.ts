@@ -2,7 +2,7 @@ import { COMPONENTS, IDEMPOTENT_REPLAYED_HEADER, LIMITS, componentPath, type Com
 import { randomBytes } from 'node:crypto';
 import { Secret, WrError, newSessionId } from '@wr/common';
 import { generateSigningKey } from '@wr/crypto';
-import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured, Sealer } from '@wr/server';
+import { ApiKeyRegistry, AuditLog, createHttpServer, drain, listen, loadSealedSecret, measured, Sealer, type DrainResult } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
 import type { Handler } from './components/types.js';
@@ -18,6 +18,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 export interface RunningWorkspace {
   url: string;
   close(): Promise<void>;
+  /** A graceful stop: no new connections, the calls already received answered (within drainTimeoutMs), then close. */
+  drain(): Promise<DrainResult>;
 }
 
 /** The workspace's own Ed25519 key that signs the audit log's head, sealed under its master key. */
@@ -133,5 +135,9 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
 export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWorkspace> {
   const { app } = await buildWorkspace(config);
   const url = await listen(app, config.host, config.port);
-  return { url, close: () => app.close() };
+  return {
+    url,
+    close: () => app.close(),
+    drain: () => drain(app, { unavailableCode: 'WORKSPACE_UNAVAILABLE', ...(config.drainTimeoutMs !== undefined && { timeoutMs: config.drainTimeoutMs }) }),
+  };
 }

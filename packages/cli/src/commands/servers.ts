@@ -22,6 +22,14 @@ function readJsonSetting<T>(param: string, text: string, source: string): T {
 }
 const readSecretFile = (param: string, path: string) => new Secret(readSettingFile(param, path).trim());
 
+/** The drain bound in milliseconds: a whole number from 0 to 10 minutes, or CONFIG_INVALID. */
+function parseDrainTimeout(value: unknown): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000)
+    throw new WrError('CONFIG_INVALID', `drainTimeout: ${String(value)} is not a number of milliseconds from 0 to 600000`, { param: 'drainTimeout' });
+  return ms;
+}
+
 /** Tells a parent process (the dev network) where this server listens. */
 function announce(url: string): void {
   process.send?.({ ready: url });
@@ -39,7 +47,8 @@ export function registerServerCommands(program: Command): void {
     .option('--data-dir <dir>', 'where node.db and master.key live (WR_DATA_DIR)')
     .option('--token-file <file>', "file holding the workspace's credential (WR_NODE_TOKEN_FILE)")
     .option('--admin-public-key <hex>', "the root admin's public API key; fixed at the node's first start (WR_ADMIN_PUBLIC_KEY)")
-    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .option('--log-level <level>', 'debug (a line per request), info (startup, stop, summaries, errors), warn... (WR_LOG_LEVEL)')
+    .option('--drain-timeout <ms>', 'on SIGTERM, how long the requests already received get to finish (WR_DRAIN_TIMEOUT_MS, default 10000)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
@@ -56,6 +65,7 @@ export function registerServerCommands(program: Command): void {
         authToken: tokenEnv ? new Secret(tokenEnv) : readSecretFile('tokenFile', get<string>('tokenFile', 'WR_NODE_TOKEN_FILE')),
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+        drainTimeoutMs: parseDrainTimeout(get('drainTimeout', 'WR_DRAIN_TIMEOUT_MS', 10_000)),
       });
       announce(running.url);
       closeOnSignals(running, () => process.exit(0));
@@ -72,7 +82,8 @@ export function registerServerCommands(program: Command): void {
     .option('--admin-public-key <hex>', "the root admin's public API key (WR_ADMIN_PUBLIC_KEY)")
     .option('--roster-file <file>', 'the network roster the root admin signed (WR_ROSTER_FILE)')
     .option('--metrics-token-file <file>', 'the credential /metrics asks of a scraper (WR_METRICS_TOKEN_FILE)')
-    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .option('--log-level <level>', 'debug (a line per request), info (startup, stop, summaries, errors), warn... (WR_LOG_LEVEL)')
+    .option('--drain-timeout <ms>', 'on SIGTERM, how long the calls already received get to finish (WR_DRAIN_TIMEOUT_MS, default 10000)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
@@ -93,6 +104,7 @@ export function registerServerCommands(program: Command): void {
         roster: readJsonSetting('rosterFile', readSettingFile('rosterFile', rosterFile), rosterFile),
         ...(metricsTokenFile ? { metricsToken: readSecretFile('metricsTokenFile', metricsTokenFile) } : {}),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+        drainTimeoutMs: parseDrainTimeout(get('drainTimeout', 'WR_DRAIN_TIMEOUT_MS', 10_000)),
       });
       announce(running.url);
       closeOnSignals(running, () => process.exit(0));
