@@ -31,10 +31,20 @@ export interface TestNetwork extends LocalNetwork {
 }
 
 /** A real local network (a workspace and four nodes, separate processes) on free ports, its files in `<home>/.wr`. */
-export async function startTestNetwork(name: string, opts: { nodeCount?: number; keep?: boolean } = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  name: string,
+  opts: { nodeCount?: number; keep?: boolean; supervise?: boolean; env?: Record<string, string>; onEvent?: (line: string) => void } = {},
+): Promise<TestNetwork> {
   const home = scratchDir(name);
   const keep = opts.keep ?? Boolean(process.env['WR_KEEP_TEST_FILES'] || process.env['KEEP_TMP']);
-  const net = await startLocalNetwork({ dir: join(home, '.wr'), port: 0, nodeCount: opts.nodeCount ?? 4 });
+  const net = await startLocalNetwork({
+    dir: join(home, '.wr'),
+    port: 0,
+    nodeCount: opts.nodeCount ?? 4,
+    ...(opts.supervise !== undefined && { supervise: opts.supervise }),
+    ...(opts.env && { env: opts.env }),
+    ...(opts.onEvent && { onEvent: opts.onEvent }),
+  });
   return Object.assign(net, {
     home,
     env: { WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey },
