@@ -42,7 +42,7 @@ export interface WorkspaceClientOptions {
   /**
    * At most this many retries, whatever the window (default: no limit but the
    * window). Other 5xx answers (NODE_UNAVAILABLE, INTERNAL: the workspace
-   * answered, but something behind it failed) get at most 3 retries, or this many if fewer.
+   * answered, but something behind it failed) get this many retries (default 3), within the window.
    */
   maxRetries?: number;
   /**
@@ -97,7 +97,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** The retry policy: the first backoff, its cap, and how many retries a 5xx not marked retryable gets. */
+/** The retry policy: the first backoff, its cap, and how many retries a 5xx not marked retryable gets by default. */
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 2_000;
 const UNMARKED_5XX_RETRIES = 3;
@@ -130,6 +130,7 @@ export class WorkspaceClient {
   readonly #timeoutMs: number;
   readonly #retryWindowMs: number;
   readonly #maxRetries: number;
+  readonly #unmarkedRetries: number;
   readonly #adminPublicKey: string | undefined;
 
   constructor(opts: WorkspaceClientOptions) {
@@ -146,6 +147,7 @@ export class WorkspaceClient {
     const windowEnv = Number(process.env['WR_RETRY_WINDOW_MS'] || NaN);
     this.#retryWindowMs = opts.retryWindowMs ?? (Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : 30_000);
     this.#maxRetries = opts.maxRetries ?? Infinity;
+    this.#unmarkedRetries = opts.maxRetries ?? UNMARKED_5XX_RETRIES;
     this.#adminPublicKey = opts.adminPublicKey ?? (process.env['WR_ADMIN_PUBLIC_KEY'] || undefined);
   }
 
@@ -312,7 +314,7 @@ export class WorkspaceClient {
       // A 5xx not marked retryable: the workspace answered, but a node (or the workspace itself) failed. A few retries, not the window.
       const unmarked5xx = !error.retryable && error.code !== 'WORKSPACE_UNAVAILABLE' && (error.httpStatus ?? 0) >= 500;
       const retryable = error.retryable || error.code === 'WORKSPACE_UNAVAILABLE' || unmarked5xx;
-      if (!retryable || retry >= this.#maxRetries || (unmarked5xx && ++unmarked > UNMARKED_5XX_RETRIES)) throw error;
+      if (!retryable || retry >= this.#maxRetries || (unmarked5xx && ++unmarked > this.#unmarkedRetries)) throw error;
       const wait = retryAfter ?? backoffMs(retry + 1);
       if (Date.now() + wait > deadline) throw error;
       await sleep(wait, opts.signal);
