@@ -150,8 +150,15 @@ test('a drain that outlasts its bound answers what is left with a retryable WORK
       codes.every((c) => c === 'OK' || c === 'WORKSPACE_UNAVAILABLE'),
       `a call cut off is WORKSPACE_UNAVAILABLE: ${codes.join(' ')}`,
     );
-    const cut = outcomes.find((o) => o.status === 'rejected' && (o.reason as WorkspaceError).httpStatus === 503);
-    if (cut) assert.equal((cut as PromiseRejectedResult).reason.retryable, true, 'and retryable');
+    // Those the workspace had received got an answer, a 503 marked retryable, not a reset.
+    const drained = readFileSync(join(bounded.dir, 'logs', 'workspace.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"drained in'))
+      .map((l) => JSON.parse(l) as { cutOff: number })[0];
+    const answered503 = outcomes.filter((o) => o.status === 'rejected' && (o.reason as WorkspaceError).httpStatus === 503);
+    assert.ok(drained && drained.cutOff > 0, 'calls were running at the bound');
+    assert.equal(answered503.length, drained.cutOff, 'each call cut off was answered 503');
+    for (const o of answered503) assert.equal((o as PromiseRejectedResult).reason.retryable, true, 'and retryable');
   } finally {
     await bounded.cleanup();
   }

@@ -9,6 +9,9 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 /** A pause before idle keep-alive connections are closed, so a request already on its way over one is read and answered. */
 const IDLE_GRACE_MS = 25;
 
+/** How long the answers written at the bound get to reach their clients before every connection is closed. */
+const CUT_OFF_FLUSH_MS = 500;
+
 /** The requests a server has received and not yet answered, and whether it is draining. */
 interface Tracker {
   inFlight: Set<ServerResponse>;
@@ -112,6 +115,8 @@ export async function drain(app: FastifyInstance, opts: DrainOptions): Promise<D
       const body = JSON.stringify({ error: { code: err.code, message: err.message, retryable: true } });
       res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', connection: 'close' }).end(body);
     }
+    // Each answer closes its own connection once written; what is still open after a moment is closed here.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, CUT_OFF_FLUSH_MS).unref())]);
     server.closeAllConnections();
   }
   t.onSettled = undefined;
