@@ -64,7 +64,9 @@ test('wr dev starts the network, stops on Ctrl-C, and a restart finds the same k
     first.child.kill('SIGINT');
     assert.equal(await first.exited, 0);
     assert.match(first.output(), /stopped\.\n/);
-    await assert.rejects(client.call(ComponentModule.LIST_NODES, {}, { timeoutMs: 2000 }).promise(), { code: 'NODE_UNAVAILABLE' });
+    await assert.rejects(client.call(ComponentModule.LIST_NODES, {}, { timeoutMs: 2000, retryWindowMs: 500 }).promise(), {
+      code: 'WORKSPACE_UNAVAILABLE',
+    });
 
     const second = startDev(dir, 0);
     await second.ready;

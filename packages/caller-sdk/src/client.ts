@@ -30,7 +30,20 @@ export interface WorkspaceClientOptions {
   baseUrl?: string;
   /** Per attempt, in milliseconds (default 30 000). */
   timeoutMs?: number;
-  /** Retries after the first attempt for failures a retry may cure (default 3). */
+  /**
+   * How long a call keeps retrying, in milliseconds from its first attempt
+   * (default 30 000): a workspace that cannot be reached (refused, reset, no
+   * answer), or an answer marked retryable (a call still running, a server
+   * draining or busy, with its Retry-After). Enough to ride out a restart.
+   * After it, the call fails with the last error (WORKSPACE_UNAVAILABLE when
+   * the workspace was never reached). 0: one attempt. Default: WR_RETRY_WINDOW_MS, then 30 000.
+   */
+  retryWindowMs?: number;
+  /**
+   * At most this many retries, whatever the window (default: no limit but the
+   * window). Other 5xx answers (NODE_UNAVAILABLE, INTERNAL: the workspace
+   * answered, but something behind it failed) get this many retries (default 3), within the window.
+   */
   maxRetries?: number;
   /**
    * The network's root admin public key (default: WR_ADMIN_PUBLIC_KEY). When
@@ -44,6 +57,8 @@ export interface CallOptions {
   /** Sent as Idempotency-Key; one is made for every call if not given. */
   idempotencyKey?: string;
   timeoutMs?: number;
+  /** This call's retry window, in place of the client's retryWindowMs. */
+  retryWindowMs?: number;
   signal?: AbortSignal;
 }
 
@@ -66,25 +81,56 @@ export class WorkspaceCall<R> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
-/** Retry-After in delta-seconds (RFC 9110 10.2.3), as milliseconds, at most a minute; 0 when absent or not a number of seconds. */
-function retryAfterOf(header: string | null): number {
-  return header !== null && /^\d{1,9}$/.test(header.trim()) ? Math.min(60, Number(header.trim())) * 1000 : 0;
+/** The retry policy: the first backoff, its cap, and how many retries a 5xx not marked retryable gets by default. */
+const BACKOFF_FIRST_MS = 100;
+const BACKOFF_MAX_MS = 2_000;
+const UNMARKED_5XX_RETRIES = 3;
+
+/** The backoff before retry `n` (1, 2, ...): doubling from BACKOFF_FIRST_MS, capped, with full jitter over its upper half. */
+function backoffMs(n: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in milliseconds; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /**
  * The typed client of the workspace API. Every call is signed with the API key
  * (the key itself never travels) and carries an idempotency key, so the
- * retries it makes (connection failures, timeouts, errors marked retryable,
- * 5xx) never do the work twice; each attempt is signed afresh, and the backoff
- * is capped and jittered. A busy server (RESOURCE_EXHAUSTED) is given at least its Retry-After.
+ * retries it makes never do the work twice; each attempt is signed afresh.
+ * A workspace that cannot be reached, and answers marked retryable, are
+ * retried for `retryWindowMs` (a restart fits in it), after Retry-After when
+ * the server sends one, else a capped, jittered backoff; other 5xx a few times.
  */
 export class WorkspaceClient {
   readonly baseUrl: string;
   readonly #apiKey: ApiKey;
   readonly #timeoutMs: number;
+  readonly #retryWindowMs: number;
   readonly #maxRetries: number;
+  readonly #unmarkedRetries: number;
   readonly #adminPublicKey: string | undefined;
 
   constructor(opts: WorkspaceClientOptions) {
@@ -98,7 +144,10 @@ export class WorkspaceClient {
     }
     this.baseUrl = (opts.baseUrl ?? process.env['WR_BASE_URL'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
-    this.#maxRetries = opts.maxRetries ?? 3;
+    const windowEnv = Number(process.env['WR_RETRY_WINDOW_MS'] || NaN);
+    this.#retryWindowMs = opts.retryWindowMs ?? (Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : 30_000);
+    this.#maxRetries = opts.maxRetries ?? Infinity;
+    this.#unmarkedRetries = opts.maxRetries ?? UNMARKED_5XX_RETRIES;
     this.#adminPublicKey = opts.adminPublicKey ?? (process.env['WR_ADMIN_PUBLIC_KEY'] || undefined);
   }
 
@@ -255,58 +304,75 @@ export class WorkspaceClient {
     if (Buffer.byteLength(payload) > LIMITS.bodyBytes) {
       throw new WorkspaceError('PAYLOAD_TOO_LARGE', `the request is ${Buffer.byteLength(payload)} bytes; the workspace accepts at most ${LIMITS.bodyBytes}`);
     }
-    let lastError: WorkspaceError | undefined;
-    /** What the last answer's Retry-After asked for, in milliseconds. */
-    let retryAfterMs = 0;
-    for (let attempt = 0; attempt <= this.#maxRetries; attempt++) {
-      // A busy server's Retry-After is a floor, spread by up to half again so that the callers it refused come back apart.
-      if (attempt > 0) await sleep(Math.max(Math.min(4000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2), retryAfterMs * (1 + Math.random() / 2)));
-      retryAfterMs = 0;
+    const deadline = Date.now() + (opts.retryWindowMs ?? this.#retryWindowMs);
+    let unmarked = 0;
+    for (let retry = 0; ; retry++) {
       opts.signal?.throwIfAborted();
-      let res: Response;
-      try {
-        res = await fetch(this.baseUrl + componentPath(component), {
-          method: 'POST',
-          headers: { ...signedHeaders(this.#apiKey, component, payload, idempotencyKey), 'content-type': 'application/json' },
-          body: payload,
-          signal: opts.signal
-            ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs)])
-            : AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs),
-        });
-      } catch (err) {
-        if (opts.signal?.aborted) throw err;
-        const timedOut = (err as Error)?.name === 'TimeoutError';
-        lastError = new WorkspaceError(
-          'NODE_UNAVAILABLE',
-          timedOut
-            ? `the workspace at ${this.baseUrl} did not answer in time`
-            : `cannot reach the workspace at ${this.baseUrl}: is the network running (npm start)?`,
-          { cause: err },
-        );
-        continue;
-      }
-      const requestId = res.headers.get('x-request-id') ?? undefined;
-      let body: unknown;
-      try {
-        body = await res.json();
-      } catch (err) {
-        lastError = new WorkspaceError('INTERNAL', `the workspace sent an unreadable answer (HTTP ${res.status})`, {
-          requestId,
-          httpStatus: res.status,
-          cause: err,
-        });
-        if (res.status >= 500) continue;
-        throw lastError;
-      }
-      if (res.ok) return body;
-      retryAfterMs = retryAfterOf(res.headers.get('retry-after'));
-      const e = readErrorBody(body);
-      lastError = e
-        ? new WorkspaceError(e.code, e.message, { requestId, httpStatus: res.status, param: e.param, retryable: e.retryable === true })
-        : new WorkspaceError('INTERNAL', `the workspace answered HTTP ${res.status} without an error body`, { requestId, httpStatus: res.status });
-      if (res.status < 500 && !lastError.retryable) throw lastError;
+      const attempt = await this.#attempt(component, payload, idempotencyKey, opts);
+      if (!('error' in attempt)) return attempt.body;
+      const { error, retryAfter } = attempt;
+      // A 5xx not marked retryable: the workspace answered, but a node (or the workspace itself) failed. A few retries, not the window.
+      const unmarked5xx = !error.retryable && error.code !== 'WORKSPACE_UNAVAILABLE' && (error.httpStatus ?? 0) >= 500;
+      const retryable = error.retryable || error.code === 'WORKSPACE_UNAVAILABLE' || unmarked5xx;
+      if (!retryable || retry >= this.#maxRetries || (unmarked5xx && ++unmarked > this.#unmarkedRetries)) throw error;
+      const wait = retryAfter ?? backoffMs(retry + 1);
+      if (Date.now() + wait > deadline) throw error;
+      // A busy server's Retry-After is a floor, spread by up to half again (within the window) so the callers it refused come back apart.
+      const spread = retryAfter === undefined ? 0 : Math.min(retryAfter * (Math.random() / 2), deadline - Date.now() - wait);
+      await sleep(wait + spread, opts.signal);
     }
-    throw lastError!;
+  }
+
+  /** One attempt, signed afresh: the answer's body, or the error it came to (and the server's Retry-After, if it sent one). */
+  async #attempt(
+    component: ComponentName,
+    payload: string,
+    idempotencyKey: string,
+    opts: CallOptions,
+  ): Promise<{ body: unknown } | { error: WorkspaceError; retryAfter?: number | undefined }> {
+    const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + componentPath(component), {
+        method: 'POST',
+        headers: { ...signedHeaders(this.#apiKey, component, payload, idempotencyKey), 'content-type': 'application/json' },
+        body: payload,
+        signal: opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      const timedOut = (err as Error)?.name === 'TimeoutError';
+      const message = timedOut
+        ? `the workspace at ${this.baseUrl} did not answer in time (${timeoutMs} ms)`
+        : `cannot reach the workspace at ${this.baseUrl}: is it running (npm start), and is WR_BASE_URL right?`;
+      return { error: new WorkspaceError('WORKSPACE_UNAVAILABLE', message, { cause: err, retryable: true }) };
+    }
+    const requestId = res.headers.get('x-request-id') ?? undefined;
+    const retryAfter = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : undefined;
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (err) {
+      // A 502/503/504 with no body of ours: a proxy in front, or a server on its way down.
+      const unavailable = res.status === 502 || res.status === 503 || res.status === 504;
+      const error = new WorkspaceError(unavailable ? 'WORKSPACE_UNAVAILABLE' : 'INTERNAL', `the workspace sent an unreadable answer (HTTP ${res.status})`, {
+        requestId,
+        httpStatus: res.status,
+        cause: err,
+        retryable: unavailable,
+      });
+      return { error, retryAfter };
+    }
+    if (res.ok) return { body };
+    const e = readErrorBody(body);
+    if (!e && (res.status === 502 || res.status === 503 || res.status === 504)) {
+      const message = `the workspace is unavailable (HTTP ${res.status}): it may be stopping or restarting`;
+      return { error: new WorkspaceError('WORKSPACE_UNAVAILABLE', message, { requestId, httpStatus: res.status, retryable: true }), retryAfter };
+    }
+    const error = e
+      ? new WorkspaceError(e.code, e.message, { requestId, httpStatus: res.status, param: e.param, retryable: e.retryable === true })
+      : new WorkspaceError('INTERNAL', `the workspace answered HTTP ${res.status} without an error body`, { requestId, httpStatus: res.status });
+    return { error, retryAfter };
   }
 }
 

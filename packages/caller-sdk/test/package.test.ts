@@ -49,7 +49,7 @@ it('installs from its packed tarballs into an empty project and works there', ()
     join(app, 'use.js'),
     `import { WorkspaceClient, WorkspaceError, generateApiKey, ComponentModule } from 'caller-sdk';
 const { apiKey, apiKeyId } = await generateApiKey();
-const client = new WorkspaceClient({ apiKey, baseUrl: 'http://127.0.0.1:9', maxRetries: 0 });
+const client = new WorkspaceClient({ apiKey, baseUrl: 'http://127.0.0.1:9', retryWindowMs: 0 });
 try {
   await client.call(ComponentModule.LIST_KEYS, {}).promise();
 } catch (err) {
@@ -63,5 +63,5 @@ try {
   };
   assert.match(out.apiKeyId, /^ak_[a-z2-7]{16}$/);
   assert.equal(out.isWorkspaceError, true);
-  assert.equal(out.code, 'NODE_UNAVAILABLE', 'an unreachable workspace is reported with a code');
+  assert.equal(out.code, 'WORKSPACE_UNAVAILABLE', 'an unreachable workspace is reported with its own code (NODE_UNAVAILABLE is for a node)');
 });

@@ -25,7 +25,11 @@ export const ERROR_CODES = {
   REPLAYED: { status: 409, hint: 'This signed request was already used: the SDK signs every attempt afresh; sign the call again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
   CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
-  NODE_UNAVAILABLE: { status: 503, hint: 'The workspace or a node did not answer: check that they run (`npm start`, `wr nodes`), then retry.' },
+  NODE_UNAVAILABLE: { status: 503, hint: 'A node did not answer: check that it runs (`wr nodes` shows which are down), then retry.' },
+  WORKSPACE_UNAVAILABLE: {
+    status: 503,
+    hint: 'The workspace could not be reached, or is restarting: check that it runs (`npm start`, WR_BASE_URL); the SDK retries for its retryWindowMs.',
+  },
   // 503, not 429: the bound is the server's, shared by every caller (RFC 9110 15.6.4, a temporary overload), not a quota one
   // caller overran (RFC 6585's 429). Like every 5xx it is never kept as an idempotency record, and clients retry it.
   RESOURCE_EXHAUSTED: {

@@ -26,4 +26,6 @@ export interface NodeConfig {
   stepLimits?: Partial<AdmissionLimits>;
   log?: Writable | false;
   logLevel?: string;
+  /** How long a stop (SIGTERM) lets the requests already received finish, in milliseconds (default 10 000). */
+  drainTimeoutMs?: number;
 }

@@ -1,5 +1,5 @@
 import { LIMITS } from '@wr/api';
-import { Admission, ApiKeyRegistry, AuditLog, admissionMetrics, checkAdmissionLimits, createHttpServer, listen } from '@wr/server';
+import { Admission, ApiKeyRegistry, AuditLog, admissionMetrics, checkAdmissionLimits, createHttpServer, drain, listen, type DrainResult } from '@wr/server';
 import { Authorizer } from './authorize.js';
 import { NodeRoster } from './roster.js';
 import { route } from './routes/route.js';
@@ -20,6 +20,8 @@ export interface RunningNode {
   url: string;
   recipient: string;
   close(): Promise<void>;
+  /** A graceful stop: no new connections, the requests already received answered (within drainTimeoutMs), then close. */
+  drain(): Promise<DrainResult>;
 }
 
 /**
@@ -94,5 +96,11 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const { app, ctx } = await buildNode(config);
   const url = await listen(app, config.host, config.port);
-  return { nodeId: config.nodeId, url, recipient: ctx.keyring.recipient, close: () => app.close() };
+  return {
+    nodeId: config.nodeId,
+    url,
+    recipient: ctx.keyring.recipient,
+    close: () => app.close(),
+    drain: () => drain(app, { unavailableCode: 'NODE_UNAVAILABLE', ...(config.drainTimeoutMs !== undefined && { timeoutMs: config.drainTimeoutMs }) }),
+  };
 }

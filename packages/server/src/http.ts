@@ -1,9 +1,11 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorBody } from '@wr/api';
 import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode, type Secret } from '@wr/common';
 import type { Writable } from 'node:stream';
+import { trackRequests } from './drain.js';
+import { logRequests } from './request-log.js';
 
 export interface HttpServerOptions {
   /** `node` or `workspace`: the `service` field of every log line. */
@@ -107,10 +109,15 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
           },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
     return503OnClosing: true,
+    // Per-request lines come from logRequests, at debug; info carries summaries.
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
     // A client gets this long to send a whole request (fastify's default is no limit at all).
     requestTimeout: 30_000,
   });
+
+  trackRequests(app.server);
+  logRequests(app);
 
   // JSON as fastify parses it (prototype keys refused), keeping the exact text for signature checks.
   const parseJson = app.getDefaultJsonParser('error', 'error');

@@ -2,6 +2,7 @@ export { openDatabase, type Db } from './database.js';
 export { migrate, type Migration } from './migrations.js';
 export { bearerCheck, createHttpServer, errorBody, toWrError, measured, type HttpServer, type HttpServerOptions } from './http.js';
 export { checkPortFree, closeOnSignals, listen, listenFailure } from './lifecycle.js';
+export { DEFAULT_DRAIN_TIMEOUT_MS, drain, type DrainOptions, type DrainResult } from './drain.js';
 export { SEALED_SECRETS_SCHEMA, loadSealedSecret } from './sealed-secrets.js';
 export {
   ApiKeyRegistry,

@@ -47,14 +47,19 @@ export async function checkPortFree(host: string, port: number): Promise<void> {
   });
 }
 
-/** Closes the server on SIGTERM/SIGINT after the calls in flight finish. */
-export function closeOnSignals(server: { close(): Promise<unknown> }, onClosed: () => void): void {
+/**
+ * Drains the server on SIGTERM or SIGINT (see drain: no new connections, the
+ * requests already received answered, within the bound), then calls
+ * `onClosed`. A second signal while draining changes nothing: the bound holds
+ * (SIGKILL stops it at once).
+ */
+export function closeOnSignals(server: { drain(): Promise<unknown> }, onClosed: () => void): void {
   let closing = false;
   const stop = () => {
     if (closing) return;
     closing = true;
-    server.close().then(onClosed, onClosed);
+    server.drain().then(onClosed, onClosed);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

@@ -47,4 +47,6 @@ export interface WorkspaceConfig {
   nodeTimeoutMs?: number;
   log?: Writable | false;
   logLevel?: string;
+  /** How long a stop (SIGTERM) lets the requests already received finish, in milliseconds (default 10 000). */
+  drainTimeoutMs?: number;
 }

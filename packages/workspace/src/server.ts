@@ -9,10 +9,12 @@ import {
   admissionMetrics,
   checkAdmissionLimits,
   createHttpServer,
+  drain,
   listen,
   loadSealedSecret,
   measured,
   Sealer,
+  type DrainResult,
 } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
@@ -29,6 +31,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 export interface RunningWorkspace {
   url: string;
   close(): Promise<void>;
+  /** A graceful stop: no new connections, the calls already received answered (within drainTimeoutMs), then close. */
+  drain(): Promise<DrainResult>;
 }
 
 /** The workspace's own Ed25519 key that signs the audit log's head, sealed under its master key. */
@@ -192,5 +196,9 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
 export async function startWorkspace(config: WorkspaceConfig): Promise<RunningWorkspace> {
   const { app } = await buildWorkspace(config);
   const url = await listen(app, config.host, config.port);
-  return { url, close: () => app.close() };
+  return {
+    url,
+    close: () => app.close(),
+    drain: () => drain(app, { unavailableCode: 'WORKSPACE_UNAVAILABLE', ...(config.drainTimeoutMs !== undefined && { timeoutMs: config.drainTimeoutMs }) }),
+  };
 }

@@ -42,6 +42,14 @@ function limitsFrom(get: ReturnType<typeof settings>, names: Partial<Record<keyo
 }
 const queueWait: [string, string] = ['maxQueueWaitMs', 'WR_MAX_QUEUE_WAIT_MS'];
 
+/** The drain bound in milliseconds: a whole number from 0 to 10 minutes, or CONFIG_INVALID. */
+function parseDrainTimeout(value: unknown): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 600_000)
+    throw new WrError('CONFIG_INVALID', `drainTimeout: ${String(value)} is not a number of milliseconds from 0 to 600000`, { param: 'drainTimeout' });
+  return ms;
+}
+
 /** Tells a parent process (the dev network) where this server listens. */
 function announce(url: string): void {
   process.send?.({ ready: url });
@@ -62,7 +70,8 @@ export function registerServerCommands(program: Command): void {
     .option('--max-in-flight <n>', 'heavy protocol steps (DKG, signing, export, import, rewrap) run at once (WR_MAX_IN_FLIGHT, default 4)')
     .option('--max-queued <n>', 'heavy steps that wait for a slot; more are refused, RESOURCE_EXHAUSTED (WR_MAX_QUEUED, default 64)')
     .option('--max-queue-wait-ms <ms>', 'the longest a step waits for a slot before it is refused (WR_MAX_QUEUE_WAIT_MS, default 5000)')
-    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .option('--log-level <level>', 'debug (a line per request), info (startup, stop, summaries, errors), warn... (WR_LOG_LEVEL)')
+    .option('--drain-timeout <ms>', 'on SIGTERM, how long the requests already received get to finish (WR_DRAIN_TIMEOUT_MS, default 10000)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
@@ -80,6 +89,7 @@ export function registerServerCommands(program: Command): void {
         adminPublicKey: get<string>('adminPublicKey', 'WR_ADMIN_PUBLIC_KEY'),
         stepLimits: limitsFrom(get, { maxInFlight: ['maxInFlight', 'WR_MAX_IN_FLIGHT'], maxQueued: ['maxQueued', 'WR_MAX_QUEUED'], maxQueueWaitMs: queueWait }),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+        drainTimeoutMs: parseDrainTimeout(get('drainTimeout', 'WR_DRAIN_TIMEOUT_MS', 10_000)),
       });
       announce(running.url);
       closeOnSignals(running, () => process.exit(0));
@@ -101,7 +111,8 @@ export function registerServerCommands(program: Command): void {
     .option('--max-queue-wait-ms <ms>', 'the longest a call, or a request to a node, waits for a slot (WR_MAX_QUEUE_WAIT_MS, default 5000)')
     .option('--node-max-in-flight <n>', 'requests in flight to each node (WR_NODE_MAX_IN_FLIGHT, default 16)')
     .option('--node-max-queued <n>', 'requests waiting to be sent to each node; more are refused (WR_NODE_MAX_QUEUED, default 256)')
-    .option('--log-level <level>', 'info, warn, error... (WR_LOG_LEVEL)')
+    .option('--log-level <level>', 'debug (a line per request), info (startup, stop, summaries, errors), warn... (WR_LOG_LEVEL)')
+    .option('--drain-timeout <ms>', 'on SIGTERM, how long the calls already received get to finish (WR_DRAIN_TIMEOUT_MS, default 10000)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
@@ -128,6 +139,7 @@ export function registerServerCommands(program: Command): void {
           maxQueueWaitMs: queueWait,
         }),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
+        drainTimeoutMs: parseDrainTimeout(get('drainTimeout', 'WR_DRAIN_TIMEOUT_MS', 10_000)),
       });
       announce(running.url);
       closeOnSignals(running, () => process.exit(0));

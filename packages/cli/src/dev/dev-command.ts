@@ -1,9 +1,11 @@
 import { relative } from 'node:path';
 import { startLocalNetwork } from './network.js';
+import { DEFAULT_LOG_ROTATION } from './rotating-log.js';
 
 /** `wr dev` / `npm start`: the local network in the foreground until Ctrl-C. */
 export async function runDevNetwork(opts: { dir: string; port: number; nodeCount: number }): Promise<void> {
   const rel = relative(process.cwd(), opts.dir) || '.';
+  const rotation = `${DEFAULT_LOG_ROTATION.maxBytes / 2 ** 20} MiB, ${DEFAULT_LOG_ROTATION.files} old files kept`;
   process.stdout.write(`starting a workspace and ${opts.nodeCount} nodes (files in ${rel}/)...\n`);
   const net = await startLocalNetwork({
     ...opts,
@@ -20,7 +22,7 @@ export async function runDevNetwork(opts: { dir: string; port: number; nodeCount
       `             default target node: ${net.defaultTargetNode}`,
       `  API key    ${net.apiKey}  (the root admin key, every scope; made here, and no server has it)`,
       `  env file   ${rel}/dev.env  (WR_BASE_URL, WR_API_KEY, WR_ADMIN_PUBLIC_KEY; load it with: set -a; . ${rel}/dev.env; set +a)`,
-      `  logs       ${rel}/logs/`,
+      `  logs       ${rel}/logs/  (JSON lines; rotated at ${rotation}; WR_LOG_LEVEL=debug: a line per request)`,
       '',
       'Press Ctrl-C to stop.',
       '',

@@ -1,13 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { randomId } from '@wr/common';
 import { checkPortFree } from '@wr/server';
 import { EXIT_CODES } from '../output.js';
 import { ApiKey } from 'caller-sdk';
 import type { Roster, SignedRoster } from '@wr/api';
+import { RotatingLog, type LogRotation } from './rotating-log.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -24,6 +26,8 @@ export interface LocalNetworkOptions {
   supervise?: boolean;
   /** Where supervision says what it does: a server stopped, is restarting, is back. */
   onEvent?: (line: string) => void;
+  /** How logs/<server>.log rotate (default: at 10 MiB, 5 old files kept). */
+  logRotation?: LogRotation;
 }
 
 export interface ServerProcess {
@@ -71,9 +75,13 @@ function secretFile(path: string, make: () => string): string {
   return readFileSync(path, 'utf8').trim();
 }
 
-function spawnServer(name: string, args: string[], logFile: string, env: Record<string, string>): Promise<ServerProcess> {
-  const log = openSync(logFile, 'a');
-  const child = fork(CLI_MAIN, args, { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...env } });
+function spawnServer(name: string, args: string[], logFile: string, env: Record<string, string>, rotation?: LogRotation): Promise<ServerProcess> {
+  // The server writes JSON lines to stdout; they reach its log file through a size-rotating writer here.
+  const log = new RotatingLog(logFile, rotation);
+  const child = fork(CLI_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } });
+  log.follow(child.stdout!);
+  log.follow(child.stderr!);
+  void Promise.allSettled([finished(child.stdout!), finished(child.stderr!)]).then(() => log.close());
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) =>
       reject(Object.assign(new Error(`${name} exited (code ${code}) before it was ready: see ${logFile}`), { exitCode: code }));
@@ -87,12 +95,15 @@ function spawnServer(name: string, args: string[], logFile: string, env: Record<
   });
 }
 
-function waitExit(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  return new Promise((res) => {
-    p.once('exit', () => res());
-    p.kill(signal);
-  });
+/** Signals a server and waits until it has exited and its last log lines are written (its output ended). */
+async function waitExit(p: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (p.exitCode === null && p.signalCode === null) {
+    await new Promise<void>((res) => {
+      p.once('exit', () => res());
+      p.kill(signal);
+    });
+  }
+  await Promise.all([p.stdout, p.stderr].map((s) => s && finished(s).catch(() => undefined)));
 }
 
 /** Exit codes that say a server cannot start as configured: starting it again would fail the same way. */
@@ -235,7 +246,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
       adminPublicKey,
     ];
   };
-  const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env);
+  const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env, opts.logRotation);
   // The map is in node order (node-1 first), whatever order they became ready in; a restart replaces its entry in place.
   const started = await startedOrStopped(nodeIds.map(spawnNode));
   started.forEach((p, i) => (ports[i + 1] = p.port));
@@ -279,7 +290,8 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  const startWs = () => spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env);
+  const startWs = () =>
+    spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env, opts.logRotation);
   const wsKeeper = new Supervised((await startedOrStopped([startWs()], started))[0]!, startWs, () => {}, supervise, say, join(dir, 'logs', 'workspace.log'));
   if (config.port === 0) {
     config.port = wsKeeper.current.port;

@@ -33,11 +33,18 @@ export interface TestNetwork extends LocalNetwork {
 /** A real local network (a workspace and four nodes, separate processes) on free ports, its files in `<home>/.wr`. */
 export async function startTestNetwork(
   name: string,
-  opts: { nodeCount?: number; keep?: boolean; /** Extra environment for every server (WR_MAX_IN_FLIGHT=2, say). */ env?: Record<string, string> } = {},
+  opts: { nodeCount?: number; keep?: boolean; supervise?: boolean; env?: Record<string, string>; onEvent?: (line: string) => void } = {},
 ): Promise<TestNetwork> {
   const home = scratchDir(name);
   const keep = opts.keep ?? Boolean(process.env['WR_KEEP_TEST_FILES'] || process.env['KEEP_TMP']);
-  const net = await startLocalNetwork({ dir: join(home, '.wr'), port: 0, nodeCount: opts.nodeCount ?? 4, ...(opts.env && { env: opts.env }) });
+  const net = await startLocalNetwork({
+    dir: join(home, '.wr'),
+    port: 0,
+    nodeCount: opts.nodeCount ?? 4,
+    ...(opts.supervise !== undefined && { supervise: opts.supervise }),
+    ...(opts.env && { env: opts.env }),
+    ...(opts.onEvent && { onEvent: opts.onEvent }),
+  });
   return Object.assign(net, {
     home,
     env: { WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey },
