@@ -24,6 +24,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   PORT_IN_USE: 18,
   DATA_DIR_UNUSABLE: 19,
   CONFIG_INVALID: 20,
+  SHARE_STALE: 21,
   INTERNAL: 1,
 };
 

@@ -121,6 +121,25 @@ export function registerKeyCommands(program: Command): void {
     });
 
   keys
+    .command('refresh')
+    .description('refresh every share of a key: same public key, new shares at the next epoch; older shares and wrapped copies stop working (REFRESH_KEY)')
+    .argument('<publicKey>', 'the group public key, hex')
+    .action(async (publicKey: string, _opts: unknown, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.REFRESH_KEY, { publicKey }).promise();
+      printResult(cmd, result, () =>
+        [
+          `refreshed key ${result.publicKey}`,
+          `  epoch ${result.epoch}, ${result.shares.length} shares; wrapped copies of older epochs are refused at import (SHARE_STALE)`,
+          '',
+          table(
+            ['NODE', 'KEY ID', 'IDENTIFIER'],
+            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
+          ),
+        ].join('\n'),
+      );
+    });
+
+  keys
     .command('delete')
     .description('delete one key share from its node, for good (DELETE_KEY_SHARE)')
     .argument('<keyId>', 'a key share id, key_...')
