@@ -76,6 +76,11 @@ test('REFRESH_KEY keeps the group key, bumps the epoch, signs, refuses old wrapp
   const strip = (s: { nodeId: string; keyId: string; identifier: string }[]) =>
     s.map(({ nodeId, keyId, identifier }) => ({ nodeId, keyId, identifier })).sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   assert.deepEqual(strip(r.shares), strip(key.shares));
+  // Each holder's receipt for its new epoch (the client checked them against the roster before answering).
+  assert.deepEqual(
+    r.shares.map((s) => s.receipt?.nodeId),
+    r.shares.map((s) => s.nodeId),
+  );
   for (const s of r.shares) assert.equal(await epochOf(s.nodeId, s.keyId), 1);
   // The same idempotency key replays the result; it does not refresh again.
   assert.deepEqual(await c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-once' }).promise(), r);

@@ -193,7 +193,7 @@ export const NODE_OPS = {
     method: 'POST',
     path: '/v1/refresh/commit',
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
-    response: ShareInfo,
+    response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
   }),
   refreshAbort: op({
     method: 'POST',

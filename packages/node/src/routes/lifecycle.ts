@@ -19,8 +19,9 @@ import {
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
+import type { ShareRow } from '../store.js';
 import { route } from './route.js';
-import { describeShare, requireCommitted } from './shares.js';
+import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
 /** A refresh between round 1 and round 2: the round secret, and who takes part (keys from the roster, never from the relay). */
 interface RefreshSession {
@@ -75,6 +76,19 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
     if (!n) throw new WrError('PERMISSION_DENIED', `${nodeId} is not a node of the roster: this node refreshes only with roster nodes`);
     return n;
   };
+
+  // The share at its new epoch, with this node's receipt: the caller can check every holder moved, whatever the relay says.
+  const refreshed = (row: ShareRow) => ({
+    ...describeShare(row),
+    receipt: receiptFor(ctx, {
+      kind: 'refresh',
+      nodeId: config.nodeId,
+      keyId: row.keyId,
+      publicKey: row.groupPublicKey,
+      identifier: row.identifier,
+      epoch: row.epoch,
+    }),
+  });
 
   route(app, 'findShare', async (req) => {
     const row = store.byGroupKey(req.params.publicKey);
@@ -231,7 +245,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       // Committed already (a retried commit): the share is at the confirmed epoch.
       const row = store.byGroupKey(b.publicKey);
       const mine = b.confirmations.find((c) => c.nodeId === config.nodeId);
-      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) return describeShare(row);
+      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) return refreshed(row);
       throw new WrError('NOT_FOUND', `no refresh staged for session ${b.sessionId} on ${config.nodeId}`);
     }
     const row = store.get(staged.keyId)!;
@@ -245,7 +259,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       identifier: done.identifier,
       epoch: done.epoch,
     });
-    return describeShare(done);
+    return refreshed(done);
   });
 
   // The workspace gave up on a refresh: drop its round state and the staged share; the old share keeps working.

@@ -54,7 +54,7 @@ async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: str
 async function commitRefresh(ws: WorkspaceContext, requestId: string, sessionId: string, confirmed: ConfirmedRefresh): Promise<RefreshResult> {
   const { result, confirmations } = confirmed;
   const body = { sessionId, publicKey: result.publicKey, confirmations };
-  await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('refreshCommit', { body }, requestId))).catch((err) => {
+  const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('refreshCommit', { body }, requestId))).catch((err) => {
     throw new WrError(
       'NODE_UNAVAILABLE',
       `every holder confirmed the refresh, but a node did not commit it (${(err as Error).message}): retry with the same idempotency key`,
@@ -68,7 +68,8 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string, sessionId:
   }
   const holders = new Set(result.shares.map((s) => s.nodeId));
   await Promise.allSettled([...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId)).map((c) => c.call('refreshNotice', { body }, requestId)));
-  return result;
+  // Each node's receipt: the caller can check that every holder moved to the new epoch.
+  return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
 }
 
 export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
