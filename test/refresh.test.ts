@@ -7,12 +7,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { getScheme, type SchemeName } from '@wr/crypto';
 import { fromHex } from '@wr/common';
 import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { PausingProxy } from './support/crash-proxy.js';
 
 let net: TestNetwork;
 let admin: ApiKey;
@@ -222,6 +223,55 @@ test('a staged refresh commits only with every holder confirmation, survives a r
   // And the component still refreshes it afterwards.
   assert.equal((await net.client.call(ComponentModule.REFRESH_KEY, params).promise()).epoch, 2);
   await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[1]!.keyId]);
+});
+
+test('a node lost midway: before every holder confirmed, the refresh aborts and the old shares sign; after, it commits anyway', async () => {
+  // The workspace reaches node-3 through a proxy that can lose a request or its answer.
+  const proxy = await PausingProxy.start(net.nodes.get('node-3')!.url);
+  try {
+    await net.killWorkspace();
+    const configFile = join(net.dir, 'workspace', 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
+    config.nodes.find((n) => n.nodeId === 'node-3')!.url = proxy.url;
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    await net.startWorkspace();
+    const once = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, maxRetries: 0, adminPublicKey: net.adminPublicKey });
+    const key = await createKey('frost-ed25519');
+    const epochs = () => Promise.all(key.shares.map((s) => epochOf(s.nodeId, s.keyId)));
+
+    // node-3's round 2 is lost: no holder can commit, every one aborts, and the old shares sign.
+    const lost2 = proxy.hold(/^\/v1\/refresh\/round2$/, 'before');
+    const failed = once.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }).promise();
+    (await lost2).drop();
+    await assert.rejects(failed, { code: 'NODE_UNAVAILABLE' });
+    assert.deepEqual(await epochs(), [0, 0, 0]);
+    assert.ok(proxy.seen.includes('/v1/refresh/abort'), 'the workspace aborted on node-3 too');
+    await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[2]!.keyId]);
+
+    // node-3's commit is lost after every holder confirmed: the call fails as retryable. With no retry, the
+    // workspace's sweep commits it on node-3 by itself; the retry with the same idempotency key then answers.
+    const lostCommit = proxy.hold(/^\/v1\/refresh\/commit$/, 'before');
+    const first = once.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-midway' }).promise();
+    (await lostCommit).drop();
+    await assert.rejects(first, { code: 'NODE_UNAVAILABLE' });
+    const until = Date.now() + 10_000;
+    while ((await epochs())[2] !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await epochs(), [1, 1, 1], 'the sweep committed node-3');
+    const retried = await net.client.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-midway' }).promise();
+    assert.equal(retried.epoch, 1);
+    assert.deepEqual(await epochs(), [1, 1, 1]);
+    await signs('frost-ed25519', key.publicKey, [key.shares[1]!.keyId, key.shares[2]!.keyId]);
+  } finally {
+    proxy.clearHolds();
+    // The workspace reaches node-3 directly again.
+    await net.killWorkspace();
+    const configFile = join(net.dir, 'workspace', 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
+    config.nodes.find((n) => n.nodeId === 'node-3')!.url = net.nodes.get('node-3')!.url;
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    await net.startWorkspace();
+    await proxy.close();
+  }
 });
 
 export type { ComponentResult };

@@ -4,7 +4,7 @@ import { Secret, WrError, newSessionId } from '@wr/common';
 import { generateSigningKey } from '@wr/crypto';
 import { ApiKeyRegistry, AuditLog, createHttpServer, listen, loadSealedSecret, measured, Sealer } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
-import { abortDkg, handlers, retryPendingAborts } from './components/index.js';
+import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits } from './components/index.js';
 import type { Handler } from './components/types.js';
 import type { WorkspaceConfig } from './config.js';
 import type { WorkspaceContext } from './context.js';
@@ -113,6 +113,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   const sweepAborts = () => {
     void ws.network.pushRoster().catch(() => undefined);
     void retryPendingAborts(ws).catch(() => undefined);
+    void retryPendingRefreshCommits(ws).catch(() => undefined);
     void ws.network.syncRegistry().catch(() => undefined);
   };
   let abortSweep: NodeJS.Timeout | undefined;

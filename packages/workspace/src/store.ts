@@ -98,6 +98,7 @@ const MIGRATIONS: Migration[] = [
   idempotency_key TEXT NOT NULL,
   session_id TEXT NOT NULL UNIQUE,
   result TEXT NOT NULL,
+  committed INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;`),
   },

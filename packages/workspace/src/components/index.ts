@@ -17,3 +17,4 @@ export const handlers: Handlers = {
   ...approvalComponents(() => handlers),
 };
 export { abortDkg, retryPendingAborts } from './keys.js';
+export { retryPendingRefreshCommits } from './lifecycle.js';

@@ -51,7 +51,7 @@ async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: str
  * idempotency key) commits again. Then the nodes with no share learn that older
  * copies are stale.
  */
-async function commitRefresh(ws: WorkspaceContext, requestId: string, sessionId: string, confirmed: ConfirmedRefresh): Promise<RefreshResult> {
+async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined, sessionId: string, confirmed: ConfirmedRefresh): Promise<RefreshResult> {
   const { result, confirmations } = confirmed;
   const body = { sessionId, publicKey: result.publicKey, confirmations };
   const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('refreshCommit', { body }, requestId))).catch((err) => {
@@ -61,6 +61,7 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string, sessionId:
       { retryable: true },
     );
   });
+  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
   // The cached share descriptions hold the old public package: look them up afresh.
   for (const s of result.shares) {
     ws.network.forget(s.keyId);
@@ -70,6 +71,20 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string, sessionId:
   await Promise.allSettled([...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId)).map((c) => c.call('refreshNotice', { body }, requestId)));
   // Each node's receipt: the caller can check that every holder moved to the new epoch.
   return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
+}
+
+/**
+ * Commits again the refreshes every holder confirmed but some holder did not
+ * commit yet (it was down, or the answer was lost), so that no key stays split
+ * between two epochs when the caller does not retry. A node that still does not
+ * answer is tried at the next sweep.
+ */
+export async function retryPendingRefreshCommits(ws: WorkspaceContext): Promise<void> {
+  const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
+  for (const r of rows) {
+    // A call in flight may commit the same session meanwhile: a node commits once and answers a repeat the same.
+    await commitRefresh(ws, undefined, r.session_id, JSON.parse(r.result) as ConfirmedRefresh).catch(() => undefined);
+  }
 }
 
 export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
