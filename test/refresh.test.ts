@@ -83,6 +83,7 @@ test('REFRESH_KEY keeps the group key, bumps the epoch, signs, refuses old wrapp
     r.shares.map((s) => s.nodeId),
   );
   for (const s of r.shares) assert.equal(await epochOf(s.nodeId, s.keyId), 1);
+  assert.equal((await c.call(ComponentModule.GET_KEY, { keyId: r.shares[0]!.keyId }).promise()).epoch, 1);
   // The same idempotency key replays the result; it does not refresh again.
   assert.deepEqual(await c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-once' }).promise(), r);
   assert.equal(await epochOf('node-1', key.shares[0]!.keyId), 1);

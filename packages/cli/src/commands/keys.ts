@@ -33,6 +33,7 @@ function keyDetails(k: KeyInfo): string {
     ['identifier', k.identifier],
     ['origin', k.origin],
     ['exportable', k.exportable ? 'yes' : 'no'],
+    ['epoch', String(k.epoch)],
     ['created', k.createdAt],
   ]);
 }

@@ -16,6 +16,7 @@ export function keyInfo(nodeId: string, s: ShareInfo) {
     maxSigners: s.maxSigners,
     origin: s.origin,
     exportable: s.exportable,
+    epoch: s.epoch,
     createdAt: s.createdAt,
   };
 }

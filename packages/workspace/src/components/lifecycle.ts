@@ -42,6 +42,11 @@ async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: str
       throw new WrError('NODE_UNAVAILABLE', `the holders of ${missing.join(', ')} did not answer: retry when every holder is up`, { retryable: true });
     throw new WrError('CONFLICT', `no node holds participant ${missing.join(', ')} of ${publicKey}: every holder takes part in a refresh`);
   }
+  if (new Set(holders.map((h) => h.share.epoch)).size !== 1) {
+    throw new WrError('NODE_UNAVAILABLE', `the holders of ${publicKey} are at different epochs: an earlier refresh is still being committed; retry shortly`, {
+      retryable: true,
+    });
+  }
   return holders;
 }
 
