@@ -47,6 +47,7 @@ export const KeyInfo = T.Object(
     maxSigners: T.Integer(),
     origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
     exportable: T.Boolean(),
+    epoch: T.Integer({ description: 'the share epoch: 0 when made, one more after each REFRESH_KEY' }),
     createdAt: Timestamp,
   },
   strict,
@@ -165,6 +166,15 @@ export const COMPONENTS = {
       strict,
     ),
     result: T.Object({ publicKey: T.String(), scheme: T.String(), threshold: T.Integer(), shares: T.Array(ShareRef) }, strict),
+  }),
+  REFRESH_KEY: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary:
+      'Refreshes every share of a key: each holder adds a fresh sharing of zero. The group public key stays the same, the epoch goes up by one, ' +
+      'and every share and wrapped copy of an older epoch stops working (import refuses it with SHARE_STALE).',
+    params: T.Object({ publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }) }, strict),
+    result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
   }),
   SIGN: component({
     scope: 'keys:sign',

@@ -11,7 +11,7 @@
  * checked by the cryptography that consumes them, so they are typed loosely.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
-import { KeyId, SessionId } from './fields.js';
+import { Ed25519Signature, Hex, KeyId, NodeId, SessionId } from './fields.js';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
 import { COMPONENTS } from './components.js';
 import { Receipt } from './receipts.js';
@@ -39,6 +39,20 @@ export const ShareInfo = T.Object({
   publicPackage: T.String(),
 });
 export type ShareInfo = Static<typeof ShareInfo>;
+
+const GroupPublicKey = T.String({ pattern: '^([0-9a-f]{2}){32,33}$' });
+
+/**
+ * A holder's signed word that its refresh round 2 ended with this confirmation
+ * digest at this epoch (see packages/node/src/routes/lifecycle.ts for the signed
+ * bytes). A node commits only once it holds one from every holder, all equal to its own.
+ */
+export const RefreshConfirmation = T.Object(
+  { nodeId: NodeId, identifier: T.String({ maxLength: 128 }), epoch: T.Integer({ minimum: 1 }), confirmation: Hex(64), signature: Ed25519Signature },
+  strict,
+);
+export type RefreshConfirmation = Static<typeof RefreshConfirmation>;
+const RefreshConfirmations = T.Array(RefreshConfirmation, { minItems: 2, maxItems: 16 });
 
 interface Op {
   method: 'GET' | 'POST';
@@ -139,6 +153,61 @@ export const NODE_OPS = {
     response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
   }),
   dkgAbort: op({ method: 'POST', path: '/v1/dkg/abort', body: T.Object({ sessionId: SessionId }, strict), response: T.Object({ aborted: T.Boolean() }) }),
+  // Proactive refresh (REFRESH_KEY): stage-then-commit like DKG. Every message between nodes is signed by its
+  // sender's node key (and sub-shares sealed to their receiver), so the relay can drop or delay them, not forge them.
+  findShare: op({
+    method: 'GET',
+    path: '/v1/keys/:publicKey/share',
+    params: T.Object({ publicKey: GroupPublicKey }, strict),
+    response: ShareInfo,
+  }),
+  refreshRound1: op({
+    method: 'POST',
+    path: '/v1/refresh/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        // Who holds which identifier: each node checks the peers against its roster and the key's public package.
+        participants: T.Array(T.Object({ nodeId: NodeId, identifier: T.String({ maxLength: 128 }) }, strict), { minItems: 2, maxItems: 16 }),
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ commitment: T.Object({}, { additionalProperties: true }), signature: Ed25519Signature, sealed: Messages }),
+  }),
+  refreshRound2: op({
+    method: 'POST',
+    path: '/v1/refresh/round2',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        commitments: T.Array(T.Object({ message: T.Object({}, { additionalProperties: true }), signature: Ed25519Signature }, strict), { maxItems: 16 }),
+        sealed: Messages,
+      },
+      strict,
+    ),
+    response: RefreshConfirmation,
+  }),
+  refreshCommit: op({
+    method: 'POST',
+    path: '/v1/refresh/commit',
+    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
+  }),
+  refreshAbort: op({
+    method: 'POST',
+    path: '/v1/refresh/abort',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Object({ aborted: T.Boolean() }),
+  }),
+  // Nodes that hold no share of the key learn of the refresh, so that they too refuse older wrapped copies (SHARE_STALE).
+  refreshNotice: op({
+    method: 'POST',
+    path: '/v1/refresh/notice',
+    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    response: T.Object({ recorded: T.Boolean() }),
+  }),
   signRound1: op({
     method: 'POST',
     path: '/v1/sign/round1',

@@ -116,6 +116,10 @@ function retryAfterMs(header: string | null, now = Date.now()): number | undefin
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** The components whose answers carry node receipts, which the client checks when it knows the admin key. */
+const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY'] as const;
+type Receipted = (typeof RECEIPTED)[number];
+
 /**
  * The typed client of the workspace API. Every call is signed with the API key
  * (the key itself never travels) and carries an idempotency key, so the
@@ -163,8 +167,8 @@ export class WorkspaceClient {
       const result = (await this.#send(component, sent, idempotencyKey, opts)) as ComponentResult<C>;
       if (component === 'GET_NODE_RECIPIENT_KEY')
         this.#checkRecipient(params as ComponentParams<'GET_NODE_RECIPIENT_KEY'>, result as ComponentResult<'GET_NODE_RECIPIENT_KEY'>);
-      if (this.#adminPublicKey && (component === 'CREATE_KEY' || component === 'EXPORT_KEY_SHARE' || component === 'IMPORT_KEY_SHARE')) {
-        await this.#checkReceipts(component, sent as never, result as never);
+      if (this.#adminPublicKey && (RECEIPTED as readonly string[]).includes(component)) {
+        await this.#checkReceipts(component as Receipted, sent as never, result as never);
       }
       return result;
     });
@@ -230,11 +234,7 @@ export class WorkspaceClient {
    * export from the node holding the share, to the recipients asked for; an
    * import on the node that answers.
    */
-  async #checkReceipts<C extends 'CREATE_KEY' | 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SHARE'>(
-    component: C,
-    p: ComponentParams<C>,
-    r: ComponentResult<C>,
-  ): Promise<void> {
+  async #checkReceipts<C extends Receipted>(component: C, p: ComponentParams<C>, r: ComponentResult<C>): Promise<void> {
     const roster = await this.#verifiedRoster();
     const check = (receipt: Receipt | undefined, facts: ReceiptFacts) => {
       const node = roster.nodes.find((n) => n.nodeId === facts.nodeId);
@@ -267,6 +267,11 @@ export class WorkspaceClient {
         recipients,
         wrappedSha256: sha256Hex(result.wrappedKeyShare),
       });
+    } else if (component === 'REFRESH_KEY') {
+      const [params, result] = [p as ComponentParams<'REFRESH_KEY'>, r as ComponentResult<'REFRESH_KEY'>];
+      if (result.publicKey !== params.publicKey) throw new WorkspaceError('UNAUTHENTICATED', 'REFRESH_KEY: the answer is about another key');
+      for (const s of result.shares)
+        check(s.receipt, { kind: 'refresh', nodeId: s.nodeId, keyId: s.keyId, publicKey: params.publicKey, identifier: s.identifier, epoch: result.epoch });
     } else {
       const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARE'>, r as ComponentResult<'IMPORT_KEY_SHARE'>];
       if (params.nodeId !== undefined && params.nodeId !== result.nodeId)

@@ -26,6 +26,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   DATA_DIR_UNUSABLE: 19,
   CONFIG_INVALID: 20,
   RESOURCE_EXHAUSTED: 22,
+  SHARE_STALE: 23,
   INTERNAL: 1,
 };
 

@@ -129,6 +129,15 @@ describe('wr operator commands', () => {
     assert.deepEqual(deleted, { keyId: other.shares[0]!.keyId, deleted: true });
     const gone = await wr(['keys', 'get', other.shares[0]!.keyId], { env });
     assert.equal(gone.code, 5, 'a deleted share is NOT_FOUND');
+
+    // wr keys refresh: the new epoch and the shares, as text or JSON.
+    const fresh = await wrJson<Created>(['keys', 'create', '--threshold', '2', '--nodes', 'node-1,node-2'], { env });
+    const refreshed = await wr(['keys', 'refresh', fresh.publicKey], { env });
+    assert.equal(refreshed.code, 0, refreshed.stderr);
+    assert.match(refreshed.stdout, new RegExp(`^refreshed key ${fresh.publicKey}\n  epoch 1, 2 shares`));
+    assert.match(refreshed.stdout, /NODE\s+KEY ID\s+IDENTIFIER/);
+    const again = await wrJson<{ publicKey: string; epoch: number; shares: { keyId: string }[] }>(['keys', 'refresh', fresh.publicKey], { env });
+    assert.deepEqual([again.publicKey, again.epoch, again.shares.map((x) => x.keyId).sort()], [fresh.publicKey, 2, fresh.shares.map((x) => x.keyId).sort()]);
   });
 
   it('exports to -r and -R recipients, imports from a file and stdin, rewraps', async () => {

@@ -18,6 +18,10 @@ export const ERROR_CODES = {
     status: 410,
     hint: 'This node deleted this key share, or holds a newer epoch of it: an old copy never comes back. Export the current share instead.',
   },
+  SHARE_STALE: {
+    status: 410,
+    hint: 'This wrapped share is from an older epoch of a key refreshed since: it no longer combines with the current shares. Export the current share.',
+  },
   APPROVAL_REQUIRED: {
     status: 403,
     hint: 'A network policy needs approvals for this: submit it with REQUEST_APPROVAL (wr approvals request), then admins approve it (wr approvals approve).',

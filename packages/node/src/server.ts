@@ -8,6 +8,7 @@ import { requireWorkspaceToken } from './auth.js';
 import { loadKeyring } from './keyring.js';
 import { SessionStore } from './sessions.js';
 import { ShareStore } from './store.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
@@ -84,6 +85,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   shareRoutes(http.app, ctx);
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
+  lifecycleRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();

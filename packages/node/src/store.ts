@@ -56,6 +56,44 @@ CREATE TABLE IF NOT EXISTS tombstones (
 `;
 
 /**
+ * Version 3. A refreshed share waits in refresh_staged, sealed exactly as its
+ * row will be at the new epoch, until every holder confirmed the same result;
+ * the commit then swaps it in and tombstones the old epoch in one transaction.
+ * A crash leaves the old share working, and the staged one ready for the retry.
+ * A tombstone's reason tells a deleted share (SHARE_RETIRED) from an epoch
+ * replaced by a refresh (SHARE_STALE).
+ */
+const REFRESH_TABLES = `
+CREATE TABLE refresh_staged (
+  session_id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL REFERENCES shares (key_id) ON DELETE CASCADE,
+  from_epoch INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  public_package TEXT NOT NULL,
+  sealed_share BLOB NOT NULL,
+  confirmation TEXT NOT NULL,
+  participants TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+ALTER TABLE tombstones ADD COLUMN reason TEXT NOT NULL DEFAULT 'deleted' CHECK (reason IN ('deleted', 'refreshed'));
+`;
+
+/** A refresh result waiting for every holder's confirmation (see REFRESH_TABLES). */
+export interface StagedRefresh {
+  sessionId: string;
+  keyId: string;
+  fromEpoch: number;
+  epoch: number;
+  publicPackage: string;
+  confirmation: string;
+  /** Every holder taking part: its node and identifier. */
+  participants: { nodeId: string; identifier: string }[];
+  /** The API key that asked for the refresh, for this node's log. */
+  requester: string;
+}
+
+/**
  * node.db's versions (see @wr/server migrations.ts). Version 1 is every table
  * of the layout, made if missing: it adopts files from before node.db carried a
  * version, which hold some of them. Its SQL is frozen; a later change to a
@@ -65,6 +103,7 @@ function nodeMigrations(reseal: (db: Db) => void): Migration[] {
   return [
     { version: 1, description: 'the tables', up: (db) => db.exec(SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + AUDIT_SCHEMA + NODE_TABLES) },
     { version: 2, description: 'every share sealed again, bound to its governing columns', up: reseal },
+    { version: 3, description: 'refreshes staged until every holder confirmed; tombstones say why', up: (db) => db.exec(REFRESH_TABLES) },
   ];
 }
 
@@ -171,8 +210,15 @@ export class ShareStore {
           if (bySession) return { keyId: bySession.key_id, created: false };
         }
         const tomb = this.db
-          .prepare('SELECT epoch FROM tombstones WHERE group_public_key = ? AND identifier = ?')
-          .get(share.groupPublicKey, share.identifier) as { epoch: number } | undefined;
+          .prepare('SELECT epoch, reason FROM tombstones WHERE group_public_key = ? AND identifier = ?')
+          .get(share.groupPublicKey, share.identifier) as { epoch: number; reason: 'deleted' | 'refreshed' } | undefined;
+        if (tomb && share.epoch <= tomb.epoch && tomb.reason === 'refreshed') {
+          throw new WrError(
+            'SHARE_STALE',
+            `key ${share.groupPublicKey} was refreshed past epoch ${tomb.epoch}: this copy of participant ${share.identifier} ` +
+              `is of epoch ${share.epoch} and no longer combines with the current shares`,
+          );
+        }
         if (tomb && share.epoch <= tomb.epoch) {
           throw new WrError(
             'SHARE_RETIRED',
@@ -292,12 +338,121 @@ export class ShareStore {
         this.db
           .prepare(
             `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (group_public_key, identifier) DO UPDATE SET epoch = max(epoch, excluded.epoch), deleted_at = excluded.deleted_at`,
+           ON CONFLICT (group_public_key, identifier) DO UPDATE SET epoch = max(epoch, excluded.epoch), deleted_at = excluded.deleted_at,
+             reason = 'deleted'`,
           )
           .run(row.groupPublicKey, row.identifier, row.epoch, new Date().toISOString());
         return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
       })
       .immediate();
+  }
+
+  /** This node's share of a key (it holds at most one). */
+  byGroupKey(groupPublicKey: string): ShareRow | undefined {
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM shares WHERE group_public_key = ? LIMIT 1`).get(groupPublicKey) as RawRow | undefined;
+    return r && toRow(r);
+  }
+
+  /**
+   * Stages a refreshed share, sealed as its row will be at the new epoch; any
+   * other staged refresh of the same share (an abandoned session) goes.
+   */
+  stageRefresh(row: ShareRow, staged: StagedRefresh, signingShare: Secret<Uint8Array>): void {
+    const sealed = this.#sealer.seal(signingShare.expose(), shareAad({ ...row, epoch: staged.epoch, publicPackage: staged.publicPackage }));
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM refresh_staged WHERE key_id = ?').run(row.keyId);
+        this.db
+          .prepare(
+            `INSERT INTO refresh_staged (session_id, key_id, from_epoch, epoch, public_package, sealed_share, confirmation, participants, requester, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            staged.sessionId,
+            row.keyId,
+            staged.fromEpoch,
+            staged.epoch,
+            staged.publicPackage,
+            sealed,
+            staged.confirmation,
+            JSON.stringify(staged.participants),
+            staged.requester,
+            new Date().toISOString(),
+          );
+      })
+      .immediate();
+  }
+
+  staged(sessionId: string): StagedRefresh | undefined {
+    const r = this.db
+      .prepare('SELECT key_id, from_epoch, epoch, public_package, confirmation, participants, requester FROM refresh_staged WHERE session_id = ?')
+      .get(sessionId) as
+      { key_id: string; from_epoch: number; epoch: number; public_package: string; confirmation: string; participants: string; requester: string } | undefined;
+    return (
+      r && {
+        sessionId,
+        keyId: r.key_id,
+        fromEpoch: r.from_epoch,
+        epoch: r.epoch,
+        publicPackage: r.public_package,
+        confirmation: r.confirmation,
+        participants: JSON.parse(r.participants) as StagedRefresh['participants'],
+        requester: r.requester,
+      }
+    );
+  }
+
+  dropStaged(sessionId: string): boolean {
+    return this.db.prepare('DELETE FROM refresh_staged WHERE session_id = ?').run(sessionId).changes === 1;
+  }
+
+  /**
+   * Swaps the staged share in, in one transaction: the new sealed share, public
+   * package and epoch replace the old ones (which are gone), and every
+   * identifier of the key is tombstoned at the old epoch, so an old wrapped copy
+   * is refused (SHARE_STALE). Refused if the share moved on meanwhile.
+   */
+  commitRefresh(sessionId: string): ShareRow {
+    return this.db
+      .transaction(() => {
+        const s = this.staged(sessionId);
+        if (!s) throw new WrError('NOT_FOUND', `no refresh staged for session ${sessionId}`);
+        const r = this.db.prepare('SELECT sealed_share FROM refresh_staged WHERE session_id = ?').get(sessionId) as { sealed_share: Buffer };
+        const moved = this.db
+          .prepare('UPDATE shares SET public_package = ?, epoch = ?, sealed_share = ? WHERE key_id = ? AND epoch = ?')
+          .run(s.publicPackage, s.epoch, r.sealed_share, s.keyId, s.fromEpoch);
+        if (moved.changes !== 1) {
+          this.db.prepare('DELETE FROM refresh_staged WHERE session_id = ?').run(sessionId);
+          throw new WrError('CONFLICT', `key share ${s.keyId} is no longer at epoch ${s.fromEpoch}: another refresh or a delete came first`);
+        }
+        const row = this.get(s.keyId)!;
+        this.#tombstone(
+          row.groupPublicKey,
+          s.participants.map((p) => p.identifier),
+          s.fromEpoch,
+          'refreshed',
+        );
+        this.db.prepare('DELETE FROM refresh_staged WHERE session_id = ?').run(sessionId);
+        return row;
+      })
+      .immediate();
+  }
+
+  /** Records that a key was refreshed past `fromEpoch` (a node that holds none of its shares learns it too). */
+  recordRefreshed(groupPublicKey: string, identifiers: string[], fromEpoch: number): void {
+    this.db.transaction(() => this.#tombstone(groupPublicKey, identifiers, fromEpoch, 'refreshed')).immediate();
+  }
+
+  #tombstone(groupPublicKey: string, identifiers: string[], epoch: number, reason: 'deleted' | 'refreshed'): void {
+    // A deletion is never downgraded to a refresh: the newer epoch wins, and a deleted share stays deleted.
+    const put = this.db.prepare(
+      `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at, reason) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (group_public_key, identifier) DO UPDATE SET
+         reason = CASE WHEN reason = 'deleted' THEN 'deleted' ELSE excluded.reason END,
+         epoch = max(epoch, excluded.epoch), deleted_at = excluded.deleted_at`,
+    );
+    const now = new Date().toISOString();
+    for (const id of identifiers) put.run(groupPublicKey, id, epoch, now, reason);
   }
 
   close(): void {

@@ -74,6 +74,50 @@ test('an older epoch of a share already held is SHARE_RETIRED', () =>
     assert.throws(() => store.insert(share({ epoch: 1 }), now()), code('SHARE_RETIRED'));
   }));
 
+test('a staged refresh swaps in at commit, in one step: new share and epoch, old epoch tombstoned as stale', () =>
+  withStore((store) => {
+    const ids = ['01' + '00'.repeat(31), '02' + '00'.repeat(31)];
+    const { keyId } = store.insert(share({ epoch: 4 }), now());
+    const row = store.get(keyId)!;
+    const staged = (sessionId: string) => ({
+      sessionId,
+      keyId,
+      fromEpoch: 4,
+      epoch: 5,
+      publicPackage: '{"pkg":2}',
+      confirmation: 'cc'.repeat(32),
+      participants: ids.map((identifier, i) => ({ nodeId: `node-${i + 1}`, identifier })),
+      requester: 'ak_test',
+    });
+    // Staged: the old share still works, untouched; an abort drops the staged one.
+    store.stageRefresh(row, staged('ses_a'), new Secret(new Uint8Array(32).fill(9)));
+    assert.equal(store.get(keyId)!.epoch, 4);
+    assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
+    assert.equal(store.dropStaged('ses_a'), true);
+    assert.throws(() => store.commitRefresh('ses_a'), code('NOT_FOUND'));
+    // Staged again, committed: the new share opens under the new epoch and package, and old copies are SHARE_STALE.
+    store.stageRefresh(row, staged('ses_b'), new Secret(new Uint8Array(32).fill(9)));
+    const done = store.commitRefresh('ses_b');
+    assert.deepEqual([done.epoch, done.publicPackage], [5, '{"pkg":2}']);
+    assert.deepEqual([...store.signingShare(done).expose()], new Array(32).fill(9));
+    assert.equal(store.staged('ses_b'), undefined);
+    assert.throws(() => store.insert(share({ epoch: 4 }), now()), code('SHARE_STALE'));
+    assert.throws(() => store.insert(share({ identifier: ids[1]!, epoch: 4 }), now()), code('SHARE_STALE'));
+    assert.equal(store.insert(share({ epoch: 5, publicPackage: '{"pkg":2}' }), now()).created, false);
+    // A refresh staged against epoch 4 cannot commit over epoch 5.
+    store.stageRefresh(row, staged('ses_c'), new Secret(new Uint8Array(32).fill(1)));
+    assert.throws(() => store.commitRefresh('ses_c'), code('CONFLICT'));
+    assert.equal(store.get(keyId)!.epoch, 5);
+    // A deleted share stays deleted (SHARE_RETIRED), whatever refresh notice comes after.
+    store.delete(keyId);
+    store.recordRefreshed(row.groupPublicKey, ids, 4);
+    assert.throws(() => store.insert(share({ epoch: 5 }), now()), code('SHARE_RETIRED'));
+    // A node with no share of a key learns from a notice that older copies are stale.
+    store.recordRefreshed('dd'.repeat(32), ids, 0);
+    assert.throws(() => store.insert(share({ groupPublicKey: 'dd'.repeat(32) }), now()), code('SHARE_STALE'));
+    assert.equal(store.insert(share({ groupPublicKey: 'dd'.repeat(32), epoch: 1 }), now()).created, true);
+  }));
+
 test('every governing column is bound into the seal: a changed row does not open', () => {
   const columns: [string, string][] = [
     ['exportable', 'exportable = 1'],
@@ -95,7 +139,7 @@ test('every governing column is bound into the seal: a changed row does not open
   }
 });
 
-test('a version 1 file is sealed again under version 2 on open, and its shares still open', () => {
+test('a version 1 file is sealed again under version 2 on open (then migrated to 3), and its shares still open', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
   const key = masterKey();
   try {
@@ -106,10 +150,12 @@ test('a version 1 file is sealed again under version 2 on open, and its shares s
     const row = store.get(keyId)!;
     const v1 = new Sealer(key, 'node').seal(new Uint8Array(32).fill(7), `share ${keyId} ${row.groupPublicKey} ${row.identifier}`);
     store.db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?').run(v1, keyId);
+    // And without what version 3 adds.
+    store.db.exec('DROP TABLE refresh_staged; ALTER TABLE tombstones DROP COLUMN reason;');
     store.db.pragma('user_version = 0');
     store.close();
     store = new ShareStore(file, key);
-    assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+    assert.equal(store.db.pragma('user_version', { simple: true }), 3);
     assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
     store.close();
   } finally {
@@ -127,7 +173,7 @@ CREATE TABLE shares (
 ) STRICT;
 `;
 
-test('an unversioned node.db, made by hand with the old tables, is migrated to version 2 and its share still opens', () => {
+test('an unversioned node.db, made by hand with the old tables, is migrated to version 3 and its share still opens', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
   const key = masterKey();
   try {
@@ -144,9 +190,19 @@ test('an unversioned node.db, made by hand with the old tables, is migrated to v
 
     const store = new ShareStore(file, key);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+      assert.equal(store.db.pragma('user_version', { simple: true }), 3);
       const tables = new Set((store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
-      for (const t of ['used_calls', 'dkg_pending', 'tombstones', 'roster', 'api_key_registry', 'network_policy', 'audit_log', 'audit_head']) {
+      for (const t of [
+        'used_calls',
+        'dkg_pending',
+        'tombstones',
+        'refresh_staged',
+        'roster',
+        'api_key_registry',
+        'network_policy',
+        'audit_log',
+        'audit_head',
+      ]) {
         assert.ok(tables.has(t), `${t} exists`);
       }
       assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));

@@ -89,6 +89,19 @@ const MIGRATIONS: Migration[] = [
       }
     },
   },
+  {
+    version: 3,
+    description: 'refreshes confirmed by every holder, for a retry to commit',
+    up: (db) =>
+      db.exec(`CREATE TABLE refresh_results (
+  api_key_id TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  session_id TEXT NOT NULL UNIQUE,
+  result TEXT NOT NULL,
+  committed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (api_key_id, idempotency_key)
+) STRICT;`),
+  },
 ];
 
 export function openWorkspaceDb(file: string): Db {

@@ -33,6 +33,7 @@ function keyDetails(k: KeyInfo): string {
     ['identifier', k.identifier],
     ['origin', k.origin],
     ['exportable', k.exportable ? 'yes' : 'no'],
+    ['epoch', String(k.epoch)],
     ['created', k.createdAt],
   ]);
 }
@@ -118,6 +119,25 @@ export function registerKeyCommands(program: Command): void {
     .action(async (keyId: string, _opts: unknown, cmd: Command) => {
       const result = await clientFor(cmd).call(ComponentModule.GET_KEY, { keyId }).promise();
       printResult(cmd, result, () => keyDetails(result));
+    });
+
+  keys
+    .command('refresh')
+    .description('refresh every share of a key: same public key, new shares at the next epoch; older shares and wrapped copies stop working (REFRESH_KEY)')
+    .argument('<publicKey>', 'the group public key, hex')
+    .action(async (publicKey: string, _opts: unknown, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.REFRESH_KEY, { publicKey }).promise();
+      printResult(cmd, result, () =>
+        [
+          `refreshed key ${result.publicKey}`,
+          `  epoch ${result.epoch}, ${result.shares.length} shares; wrapped copies of older epochs are refused at import (SHARE_STALE)`,
+          '',
+          table(
+            ['NODE', 'KEY ID', 'IDENTIFIER'],
+            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
+          ),
+        ].join('\n'),
+      );
     });
 
   keys

@@ -1,6 +1,7 @@
 import { adminComponents } from './admin.js';
 import { approvalComponents } from './approvals.js';
 import { keyComponents } from './keys.js';
+import { lifecycleComponents } from './lifecycle.js';
 import { nodeComponents } from './nodes.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
@@ -9,9 +10,11 @@ import type { Handlers } from './types.js';
 export const handlers: Handlers = {
   ...nodeComponents,
   ...keyComponents,
+  ...lifecycleComponents,
   ...shareComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
   ...approvalComponents(() => handlers),
 };
 export { abortDkg, retryPendingAborts } from './keys.js';
+export { retryPendingRefreshCommits } from './lifecycle.js';

@@ -16,6 +16,7 @@ export function keyInfo(nodeId: string, s: ShareInfo) {
     maxSigners: s.maxSigners,
     origin: s.origin,
     exportable: s.exportable,
+    epoch: s.epoch,
     createdAt: s.createdAt,
   };
 }
@@ -82,7 +83,7 @@ async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: str
 }
 
 /** Like Promise.all, but waits for every request to end before failing: an abort then comes after them all. */
-async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
+export async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(calls);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;

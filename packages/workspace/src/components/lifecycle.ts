@@ -1,0 +1,146 @@
+import type { ComponentResult, NodeOpResponse, RefreshConfirmation } from '@wr/api';
+import { WrError } from '@wr/common';
+import { decodePublicKeyPackage } from '@wr/crypto';
+import { signedBody, type WorkspaceContext } from '../context.js';
+import type { NodeClient } from '../node-client.js';
+import { allSettledOrThrow } from './keys.js';
+import type { Handlers } from './types.js';
+
+type RefreshResult = ComponentResult<'REFRESH_KEY'>;
+
+/** What a retry needs to finish a refresh every holder confirmed: the result, and the holders' signed confirmations. */
+interface ConfirmedRefresh {
+  result: RefreshResult;
+  confirmations: RefreshConfirmation[];
+}
+
+/**
+ * The nodes that hold a share of the key, by asking every node. Every identifier
+ * of the key's package must be held by exactly one node that answered.
+ */
+async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
+  const found = await Promise.allSettled(
+    [...ws.network.clients.values()].map(async (client) => ({ client, share: await client.call('findShare', { params: { publicKey } }, requestId) })),
+  );
+  const holders = found.flatMap((f) => (f.status === 'fulfilled' ? [f.value] : []));
+  const failed = found.flatMap((f) => (f.status === 'rejected' && !(f.reason instanceof WrError && f.reason.code === 'NOT_FOUND') ? [f.reason] : []));
+  if (holders.length === 0) {
+    if (failed.length) throw new WrError('NODE_UNAVAILABLE', `no node that answered holds a share of ${publicKey}, and some did not answer: retry`);
+    throw new WrError('NOT_FOUND', `publicKey: no node holds a share of ${publicKey}`, { param: 'publicKey' });
+  }
+  const identifiers = Object.keys(decodePublicKeyPackage(holders[0]!.share.publicPackage).verifyingShares).sort();
+  const held = holders.map((h) => h.share.identifier).sort();
+  if (new Set(held).size !== held.length) {
+    throw new WrError(
+      'CONFLICT',
+      `two nodes hold the same participant of ${publicKey} (a copy left by a migration?): delete the copy left behind, then refresh`,
+    );
+  }
+  if (held.join() !== identifiers.join()) {
+    const missing = identifiers.filter((id) => !held.includes(id));
+    if (failed.length)
+      throw new WrError('NODE_UNAVAILABLE', `the holders of ${missing.join(', ')} did not answer: retry when every holder is up`, { retryable: true });
+    throw new WrError('CONFLICT', `no node holds participant ${missing.join(', ')} of ${publicKey}: every holder takes part in a refresh`);
+  }
+  if (new Set(holders.map((h) => h.share.epoch)).size !== 1) {
+    throw new WrError('NODE_UNAVAILABLE', `the holders of ${publicKey} are at different epochs: an earlier refresh is still being committed; retry shortly`, {
+      retryable: true,
+    });
+  }
+  return holders;
+}
+
+/**
+ * Every holder confirmed the same result: each swaps its new share in. A node
+ * that does not answer fails the call as retryable; the retry (same
+ * idempotency key) commits again. Then the nodes with no share learn that older
+ * copies are stale.
+ */
+async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined, sessionId: string, confirmed: ConfirmedRefresh): Promise<RefreshResult> {
+  const { result, confirmations } = confirmed;
+  const body = { sessionId, publicKey: result.publicKey, confirmations };
+  const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('refreshCommit', { body }, requestId))).catch((err) => {
+    throw new WrError(
+      'NODE_UNAVAILABLE',
+      `every holder confirmed the refresh, but a node did not commit it (${(err as Error).message}): retry with the same idempotency key`,
+      { retryable: true },
+    );
+  });
+  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
+  // The cached share descriptions hold the old public package: look them up afresh.
+  for (const s of result.shares) {
+    ws.network.forget(s.keyId);
+    ws.network.remember(s.keyId, s.nodeId, result.publicKey, s.identifier);
+  }
+  const holders = new Set(result.shares.map((s) => s.nodeId));
+  await Promise.allSettled([...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId)).map((c) => c.call('refreshNotice', { body }, requestId)));
+  // Each node's receipt: the caller can check that every holder moved to the new epoch.
+  return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
+}
+
+/**
+ * Commits again the refreshes every holder confirmed but some holder did not
+ * commit yet (it was down, or the answer was lost), so that no key stays split
+ * between two epochs when the caller does not retry. A node that still does not
+ * answer is tried at the next sweep.
+ */
+export async function retryPendingRefreshCommits(ws: WorkspaceContext): Promise<void> {
+  const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
+  for (const r of rows) {
+    // A call in flight may commit the same session meanwhile: a node commits once and answers a repeat the same.
+    await commitRefresh(ws, undefined, r.session_id, JSON.parse(r.result) as ConfirmedRefresh).catch(() => undefined);
+  }
+}
+
+export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
+  /**
+   * Proactive refresh, relayed like DKG (see the node's routes/lifecycle.ts):
+   * round 1 at every holder (signed commitments, sub-shares sealed to each
+   * peer), round 2 (each stages its new share and signs its confirmation), then
+   * commit with every confirmation. Until every holder confirmed, a failure
+   * aborts and the old shares keep working; after, a retry commits.
+   */
+  async REFRESH_KEY(ws, call, p) {
+    const idempotencyKey = call.auth.idempotencyKey;
+    const resumed = ws.db
+      .prepare('SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?')
+      .get(call.caller.apiKeyId, idempotencyKey) as { session_id: string; result: string } | undefined;
+    if (resumed && idempotencyKey) return commitRefresh(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as ConfirmedRefresh);
+    const holders = await holdersOf(ws, p.publicKey, call.requestId);
+    const participants = holders.map((h) => ({ nodeId: h.client.nodeId, identifier: h.share.identifier }));
+    const sessionId = call.sessionId;
+    let confirmed: ConfirmedRefresh;
+    try {
+      const r1 = await allSettledOrThrow(
+        holders.map((h) => h.client.call('refreshRound1', { body: { sessionId, participants, ...signedBody(call) } }, call.requestId)),
+      );
+      const commitments = r1.map((r) => ({ message: r.commitment, signature: r.signature }));
+      const sealed = r1.flatMap((r) => r.sealed) as { to?: unknown }[];
+      const confirmations = await allSettledOrThrow(
+        holders.map((h) =>
+          h.client.call(
+            'refreshRound2',
+            { body: { sessionId, commitments, sealed: sealed.filter((s) => s.to === h.share.identifier) as Record<string, unknown>[] } },
+            call.requestId,
+          ),
+        ),
+      );
+      const first = confirmations[0]!;
+      if (confirmations.some((c) => c.confirmation !== first.confirmation || c.epoch !== first.epoch)) {
+        throw new WrError('INTERNAL', 'the holders finished the refresh with different results; nothing was changed');
+      }
+      const shares = holders.map((h) => ({ nodeId: h.client.nodeId, keyId: h.share.keyId, identifier: h.share.identifier }));
+      confirmed = { result: { publicKey: p.publicKey, epoch: first.epoch, shares }, confirmations };
+      // Every holder staged the same result: from here the refresh is committed, never aborted; a retry resumes here.
+      ws.db
+        .prepare('INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
+        .run(call.caller.apiKeyId, idempotencyKey || sessionId, sessionId, JSON.stringify(confirmed));
+      ws.audit.append(call.caller.apiKeyId, 'key.refresh', { publicKey: p.publicKey, epoch: first.epoch, shares });
+    } catch (err) {
+      // Drops the round state and any staged share; a node that does not answer keeps a staged share no one can commit.
+      await Promise.allSettled(holders.map((h) => h.client.call('refreshAbort', { body: { sessionId } }, call.requestId)));
+      throw err;
+    }
+    return commitRefresh(ws, call.requestId, sessionId, confirmed);
+  },
+};
