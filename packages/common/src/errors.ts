@@ -28,7 +28,10 @@ export const ERROR_CODES = {
   },
   REPLAYED: { status: 409, hint: 'This signed request was already used: the SDK signs every attempt afresh; sign the call again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'The request is larger than the server accepts.' },
-  CONFLICT: { status: 409, hint: 'The same idempotency key was used for a different request, or the call is still running: retry later or use a new key.' },
+  CONFLICT: {
+    status: 409,
+    hint: 'The call conflicts with what is there now (the message says what), or its idempotency key was used for another request or is still running.',
+  },
   NODE_UNAVAILABLE: { status: 503, hint: 'A node did not answer: check that it runs (`wr nodes` shows which are down), then retry.' },
   WORKSPACE_UNAVAILABLE: {
     status: 503,
