@@ -19,6 +19,7 @@ import {
 import { fromHex, verifyRaw } from '@wr/common';
 import { ApiKey } from './api-key.js';
 import { WorkspaceError } from './errors.js';
+import { Workflows } from './workflows.js';
 
 /** The components that answer a page at a time: they take a `cursor` and give a `nextCursor`. */
 export type PagedComponent = { [C in ComponentName]: 'cursor' extends keyof ComponentParams<C> ? C : never }[ComponentName];
@@ -136,6 +137,9 @@ export class WorkspaceClient {
   readonly #maxRetries: number;
   readonly #unmarkedRetries: number;
   readonly #adminPublicKey: string | undefined;
+
+  /** Workflows as data, run step by step as this client's signed calls: `workspace.workflows.run('export-import-key-share', { keyId })`. */
+  readonly workflows: Workflows = new Workflows(this);
 
   constructor(opts: WorkspaceClientOptions) {
     if (typeof opts?.apiKey !== 'string' || opts.apiKey.length === 0) {

@@ -24,3 +24,5 @@ export {
   type Scope,
 } from '@wr/api';
 export { ERROR_CODES, type ErrorCode } from '@wr/common';
+export { Workflows, type WorkflowRunOptions } from './workflows.js';
+export { TEMPLATES, validateWorkflow, type RunResult, type StepEvent, type WorkflowDefinition } from '@wr/workflow';

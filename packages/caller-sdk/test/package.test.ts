@@ -28,9 +28,12 @@ it('depends only on packages that can be published', () => {
 
 it('installs from its packed tarballs into an empty project and works there', () => {
   const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  npm(['pack', '--silent', '--pack-destination', dir, '-w', 'packages/common', '-w', 'packages/api', '-w', 'packages/caller-sdk'], root);
+  npm(
+    ['pack', '--silent', '--pack-destination', dir, '-w', 'packages/common', '-w', 'packages/api', '-w', 'packages/workflow', '-w', 'packages/caller-sdk'],
+    root,
+  );
   const tarballs = readdirSync(dir).filter((f) => f.endsWith('.tgz'));
-  assert.equal(tarballs.length, 3);
+  assert.equal(tarballs.length, 4);
   for (const t of tarballs) {
     const files = execFileSync('tar', ['tzf', join(dir, t)], { encoding: 'utf8' }).split('\n');
     assert.ok(!files.some((f) => f.includes('/test/')), `${t} ships no tests`);
@@ -41,7 +44,7 @@ it('installs from its packed tarballs into an empty project and works there', ()
   npm(['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs.map((t) => join(dir, t))], app);
 
   const installed = readdirSync(join(app, 'node_modules', '@wr'));
-  assert.deepEqual(installed.sort(), ['api', 'common'], 'no server package comes with the SDK');
+  assert.deepEqual(installed.sort(), ['api', 'common', 'workflow'], 'no server package comes with the SDK');
   for (const serverOnly of ['better-sqlite3', 'fastify'])
     assert.ok(!readdirSync(join(app, 'node_modules')).includes(serverOnly), `${serverOnly} is not installed`);
 

@@ -12,6 +12,7 @@ import { registerNodeCommands } from './nodes.js';
 import { registerRecoverCommand } from './recover.js';
 import { registerShareCommands } from './share.js';
 import { registerSignCommand } from './sign.js';
+import { registerWorkflowCommands } from './workflow.js';
 
 function exitCodeHelp(): string {
   const line = (n: number, what: string) => `  ${String(n).padStart(2)}  ${what}`;
@@ -52,6 +53,7 @@ export function registerOperatorCommands(program: Command): void {
 
   registerKeyCommands(program);
   registerSignCommand(program);
+  registerWorkflowCommands(program);
   registerNodeCommands(program);
   registerAgeCommands(program);
   registerShareCommands(program);

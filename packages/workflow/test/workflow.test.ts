@@ -1,0 +1,140 @@
+// The engine on its own: binding and validation against the component schemas,
+// and a run's order, resumption by run id, transfer waits and failures. The
+// component calls here are a recording table; test/workflow.test.ts runs the
+// templates against the real network.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { WrError } from '@wr/common';
+
+import { TEMPLATES, runWorkflow, stepIdempotencyKey, validateWorkflow, type StepEvent, type WorkflowDefinition } from '../src/index.js';
+
+const seed = TEMPLATES['export-import-key-share']!;
+const copy = (d: WorkflowDefinition): WorkflowDefinition => JSON.parse(JSON.stringify(d)) as WorkflowDefinition;
+
+function refused(def: unknown, param: RegExp, message: RegExp): void {
+  assert.throws(
+    () => validateWorkflow(def),
+    (e: unknown) => e instanceof WrError && e.code === 'INVALID_ARGUMENT' && param.test(e.param ?? '') && message.test(e.message),
+  );
+}
+
+describe('validateWorkflow', () => {
+  it('accepts every built-in template', () => {
+    assert.deepEqual(Object.keys(TEMPLATES).sort(), ['backup-to-escrow', 'export-import-key-share', 'migrate-node', 'rewrap-for-identity-rotation']);
+    for (const t of Object.values(TEMPLATES)) assert.equal(validateWorkflow(t), t);
+  });
+
+  it('refuses a cycle: a binding to the step itself or a later one', () => {
+    const d = copy(seed);
+    (d.steps[2] as { params: Record<string, unknown> }).params['ageRecipient'] = { step: 'import', output: 'keyId' };
+    refused(d, /^steps\.export\.params\.ageRecipient$/, /does not run before this one.*no cycles/);
+    const self = copy(seed);
+    (self.steps[2] as { params: Record<string, unknown> }).params['keyId'] = { step: 'export', output: 'wrappedKeyShare' };
+    refused(self, /^steps\.export/, /no cycles/);
+  });
+
+  it('refuses an unknown output, step, input, component or param', () => {
+    const d = copy(seed);
+    (d.steps[2] as { params: Record<string, unknown> }).params['ageRecipient'] = { step: 'recipient', output: 'recipient' };
+    refused(d, /^steps\.export\.params\.ageRecipient$/, /has no output recipient \(it has nodeId, recipientKey/);
+    const noStep = copy(seed);
+    noStep.outputs['x'] = { step: 'nowhere', output: 'keyId' };
+    refused(noStep, /^outputs\.x$/, /no step nowhere/);
+    const noInput = copy(seed);
+    (noInput.steps[0] as { params: Record<string, unknown> }).params['nodeId'] = { input: 'node' };
+    refused(noInput, /^steps\.recipient\.params\.nodeId$/, /input node is not declared/);
+    const noComponent = copy(seed);
+    (noComponent.steps[1] as { component: string }).component = 'MINT_MONEY';
+    refused(noComponent, /^steps\.backupIdentity$/, /no component MINT_MONEY/);
+    const noParam = copy(seed);
+    (noParam.steps[1] as { params: Record<string, unknown> }).params['colour'] = { const: 'red' };
+    refused(noParam, /^steps\.backupIdentity\.params\.colour$/, /takes no param colour/);
+  });
+
+  it('refuses a type mismatch, naming the step', () => {
+    const bool = copy(seed);
+    (bool.steps[2] as { params: Record<string, unknown> }).params['keyId'] = { const: true };
+    refused(bool, /^steps\.export\.params\.keyId$/, /type mismatch: it gets boolean, and EXPORT_KEY_SHARE\.keyId takes string/);
+    const missing = copy(seed);
+    delete (missing.steps[2] as { params: Record<string, unknown> }).params['keyId'];
+    refused(missing, /^steps\.export$/, /needs param keyId/);
+  });
+
+  it('refuses a malformed definition, naming the field', () => {
+    refused({ ...seed, steps: [] }, /^definition\.steps$/, /./);
+    refused({ ...seed, extra: 1 }, /^definition/, /./);
+  });
+});
+
+/** A stand-in for the workspace: each idempotency key runs once, and is replayed after. */
+function recorder(answers: Record<string, (p: Record<string, unknown>) => Record<string, unknown>>) {
+  const done = new Map<string, Record<string, unknown>>();
+  const ran: string[] = [];
+  return {
+    ran,
+    call: async (component: string, params: Record<string, unknown>, key: string) => {
+      if (!done.has(key)) {
+        ran.push(component);
+        done.set(key, answers[component]!(params));
+      }
+      return done.get(key)!;
+    },
+  };
+}
+
+const answers = {
+  GET_NODE_RECIPIENT_KEY: (p: Record<string, unknown>) => ({ nodeId: p['nodeId'] ?? 'node-4', recipientKey: 'age1target' }),
+  GENERATE_AGE_ENCRYPTION: () => ({ publicKey: 'age1mine', encryptedPrivateKey: 'sealed' }),
+  EXPORT_KEY_SHARE: (p: Record<string, unknown>) => ({ wrappedKeyShare: `wrapped ${p['keyId']} to ${p['ageRecipient']}` }),
+  IMPORT_KEY_SHARE: (p: Record<string, unknown>) => ({ keyId: 'key_new', nodeId: p['nodeId'], from: p['wrappedKeyShare'] }),
+};
+
+describe('runWorkflow', () => {
+  it('waits at the transfer, then resumes by run id without running a step twice', async () => {
+    const r = recorder(answers);
+    const events: StepEvent[] = [];
+    const first = await runWorkflow(seed, { keyId: 'key_a' }, { runId: 'run-1', call: r.call, onStep: (e) => events.push(e) });
+    assert.equal(first.status, 'waiting');
+    assert.equal(first.status === 'waiting' && first.blob, 'wrapped key_a to age1target');
+    assert.deepEqual(r.ran, ['GET_NODE_RECIPIENT_KEY', 'GENERATE_AGE_ENCRYPTION', 'EXPORT_KEY_SHARE']);
+    assert.deepEqual(events.at(-1), { stepId: 'transfer', component: 'transfer', status: 'waiting' });
+    const done = await runWorkflow(seed, { keyId: 'key_a' }, { runId: 'run-1', call: r.call, transfers: { transfer: 'wrapped key_a to age1target' } });
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.status === 'completed' && done.outputs, {
+      keyId: 'key_new',
+      nodeId: 'node-4',
+      backupPublicKey: 'age1mine',
+      backupEncryptedPrivateKey: 'sealed',
+    });
+    assert.deepEqual(r.ran, ['GET_NODE_RECIPIENT_KEY', 'GENERATE_AGE_ENCRYPTION', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE'], 'the resumed run replays');
+    assert.equal(stepIdempotencyKey('run-1', 'export'), 'wf.run-1.export');
+  });
+
+  it('passes the blob on at once when a target node is given', async () => {
+    const r = recorder(answers);
+    const done = await runWorkflow(seed, { keyId: 'key_a', targetNodeId: 'node-2' }, { runId: 'run-2', call: r.call });
+    assert.equal(done.status, 'completed');
+    assert.equal(done.status === 'completed' && done.steps['import']!['from'], 'wrapped key_a to age1target');
+    assert.equal(done.status === 'completed' && done.outputs['nodeId'], 'node-2');
+  });
+
+  it('checks inputs, and reports a failed step with its code', async () => {
+    const r = recorder(answers);
+    await assert.rejects(runWorkflow(seed, {}, { runId: 'run-3', call: r.call }), { code: 'INVALID_ARGUMENT', param: 'inputs.keyId' });
+    await assert.rejects(runWorkflow(seed, { keyId: 1 }, { runId: 'run-3', call: r.call }), { param: 'inputs.keyId' });
+    await assert.rejects(runWorkflow(seed, { keyId: 'k', other: 1 }, { runId: 'run-3', call: r.call }), { param: 'inputs.other' });
+    await assert.rejects(runWorkflow(seed, { keyId: 'k' }, { runId: 'bad id!', call: r.call }), { param: 'runId' });
+    const events: StepEvent[] = [];
+    const failing = async () => {
+      throw new WrError('NOT_FOUND', 'no such key share');
+    };
+    await assert.rejects(runWorkflow(seed, { keyId: 'k' }, { runId: 'run-4', call: failing, onStep: (e) => events.push(e) }), { code: 'NOT_FOUND' });
+    assert.deepEqual(events.at(-1), {
+      stepId: 'recipient',
+      component: 'GET_NODE_RECIPIENT_KEY',
+      status: 'failed',
+      error: { code: 'NOT_FOUND', message: 'no such key share' },
+    });
+  });
+});
