@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ComponentName, ComponentParams } from '@wr/api';
 import { TEMPLATES, runWorkflow, type RunResult, type StepEvent, type WorkflowDefinition } from '@wr/workflow';
-import type { WorkspaceClient } from './client.js';
+
+/** What runs a step: WorkspaceClient's own `call`, which signs it. */
+interface StepCaller {
+  call<C extends ComponentName>(component: C, params: ComponentParams<C>, opts: { idempotencyKey: string }): { promise(): Promise<unknown> };
+}
 
 export interface WorkflowRunOptions {
   /** Names the run; the same id resumes it (default: a fresh one). */
@@ -19,7 +23,7 @@ export interface WorkflowRunOptions {
  * repeated.
  */
 export class Workflows {
-  constructor(private readonly client: WorkspaceClient) {}
+  constructor(private readonly client: StepCaller) {}
 
   /** The built-in templates, by name. */
   get templates(): Readonly<Record<string, WorkflowDefinition>> {
