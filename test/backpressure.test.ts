@@ -18,15 +18,16 @@ import { ed25519Verify } from './support/verify.js';
 /** The longest a call waits for a slot (the workspace's SIGN and CREATE_KEY calls, a node's heavy steps). */
 const MAX_QUEUE_WAIT_MS = 1_000;
 const LIMITS = { WR_MAX_IN_FLIGHT: '4', WR_MAX_QUEUED: '16', WR_MAX_QUEUE_WAIT_MS: String(MAX_QUEUE_WAIT_MS), WR_LOG_LEVEL: 'warn' };
-/** Timers and the event loop of a busy server: a refusal after the wait comes this much later at most. */
-const TIMER_SLACK_MS = 500;
+/** Timers and the event loop of a busy server (on 2 cores shared with other test files): a refusal after the wait comes this much later at most. */
+const TIMER_SLACK_MS = 1_500;
 /**
  * What a caller may see beyond the wait for a slot: the call's own run (two signing rounds on two nodes, tens of
  * milliseconds alone) and, above all, the time before the workspace even reads the request: 400 requests arriving at
  * once at a server that shares 2 cores with four nodes (and, here, other test runs). No bound governs that. Without
- * backpressure, the last of 400 SIGNs answers after 13 s on an idle machine (30 signatures/s), 40 s on a loaded one.
+ * backpressure, the last of 400 SIGNs answers after 13 s on an idle machine (30 signatures/s), 40 s on a loaded one; the
+ * bound is what the Server-Timing check holds to, and without backpressure the test fails on its refusals count anyway.
  */
-const CLIENT_ALLOWANCE_MS = 9_000;
+const CLIENT_ALLOWANCE_MS = 14_000;
 
 let net: TestNetwork;
 let keys: ComponentResult<'CREATE_KEY'>[];
