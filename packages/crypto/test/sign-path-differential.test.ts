@@ -1,7 +1,7 @@
 // Differential property test (issue 15): frost-ed25519 signing on libsodium
 // (src/frost/ed25519-sodium.ts) against noble's ed25519_FROST, the reference, through the
-// same public functions (signRound2, aggregateSignature). For random keys, signer sets,
-// messages and nonces both must give the same signature shares and aggregate, and the same
+// same public functions (signRound1, signRound2, aggregateSignature). For random keys, signer
+// sets, messages and nonces both must give the same nonces, commitments, signature shares and aggregate, and the same
 // error (code, check, culprits, message) for a commitment that is a small-order point, a
 // mixed-order point, a non-canonical encoding, an off-curve point or random bytes, and for a
 // wrong signature share.
@@ -16,7 +16,7 @@ import { WrError, toHex } from '@wr/common';
 
 import { aggregateSignature, getScheme, signRound2, type SigningCommitments } from '../src/index.js';
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
-import { signRound1FromRandomness, useSodiumForEd25519 } from '../src/frost/signing.js';
+import { exposeNoncesForTest, signRound1FromRandomness, useSodiumForEd25519 } from '../src/frost/signing.js';
 import { isValidElement } from '../src/frost/ed25519-sodium.js';
 import { hex } from './helpers.js';
 
@@ -139,7 +139,7 @@ describe('frost-ed25519 signing: libsodium path against noble (differential, fas
     );
   });
 
-  it('same shares, same aggregate, same errors and culprits, for random keys, signers, messages and tampering', () => {
+  it('same nonces and commitments, same shares, same aggregate, same errors and culprits, for random keys, signers, messages and tampering', () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ minLength: 16, maxLength: 16 }),
@@ -167,6 +167,7 @@ describe('frost-ed25519 signing: libsodium path against noble (differential, fas
             useSodiumForEd25519(sodium);
             // Round 2 with the (possibly) tampered list: every signer's outcome.
             const r1 = round1();
+            const commit = r1.map((r) => ({ commitments: r.commitments, nonces: exposeNoncesForTest(r.nonces) }));
             const round2 = signers.map((s, i) => describeOutcome(() => signRound2(SCHEME, s, pub, r1[i]!.nonces, tampered, message)));
             // Honest shares, then aggregation with the tampered list or a wrong share.
             const r1b = round1();
@@ -174,7 +175,7 @@ describe('frost-ed25519 signing: libsodium path against noble (differential, fas
             signers.forEach((s, i) => (shares[s.identifier] = signRound2(SCHEME, s, pub, r1b[i]!.nonces, honest, message)));
             if (t.kind === 'share') shares[signers[t.who % signers.length]!.identifier] = toHex(Point.Fn.toBytes(t.scalar));
             const aggregate = describeOutcome(() => aggregateSignature(SCHEME, pub, tampered, message, shares));
-            return { round2, shares, aggregate };
+            return { commit, round2, shares, aggregate };
           };
           const ours = run(true);
           const reference = run(false);

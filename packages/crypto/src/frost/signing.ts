@@ -9,6 +9,7 @@
  *   aggregate   §5.3 aggregate() after checking every share (§5.4 verify_signature_share);
  *               a bad share names its signer.
  */
+import { randomBytes } from '@noble/hashes/utils.js';
 import { inspect } from 'node:util';
 
 import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
@@ -16,7 +17,7 @@ import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { Secret, WrError, invalidArgument, toHex, hexBytes } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
-import { aggregateEd25519, isValidElement, signShareEd25519 } from './ed25519-sodium.js';
+import { aggregateEd25519, commitEd25519, isValidElement, signShareEd25519 } from './ed25519-sodium.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
 import { copyPublicKeyPackage, toFrostPublic, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
@@ -91,11 +92,17 @@ function checkSecretShape(scheme: SchemeSuite, secret: SecretKeyPackage): void {
     throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
 }
 
+/** §5.1 commit() on libsodium (frost-ed25519) or noble; `rng` is nonce_generate's random_bytes. */
+function commit(s: SchemeSuite, secret: SecretKeyPackage, rng: (len?: number) => Uint8Array<ArrayBuffer>) {
+  const share = secret.signingShare.expose();
+  return onSodium(s) ? commitEd25519(share, rng) : s.frost.commit({ identifier: secret.identifier, signingShare: share }, rng);
+}
+
 /** RFC 9591 §5.1 commit(). */
 export function signRound1(scheme: SchemeName, secret: SecretKeyPackage): { nonces: SecretNonces; commitments: SigningCommitments } {
   const s = getSchemeSuite(scheme);
   checkSecretShape(s, secret);
-  const { nonces, commitments } = s.frost.commit({ identifier: secret.identifier, signingShare: secret.signingShare.expose() });
+  const { nonces, commitments } = commit(s, secret, randomBytes);
   const pub: SigningCommitments = { identifier: secret.identifier, hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
   return {
     nonces: new SecretNonces({ scheme: s.name, identifier: secret.identifier, hiding: nonces.hiding, binding: nonces.binding, commitments: pub }),
@@ -122,7 +129,7 @@ export function signRound1FromRandomness(
     if (!next || next.length !== len) throw new Error('unexpected randomness request');
     return Uint8Array.from(next);
   };
-  const { nonces, commitments } = s.frost.commit({ identifier: secret.identifier, signingShare: secret.signingShare.expose() }, rng);
+  const { nonces, commitments } = commit(s, secret, rng);
   const pub: SigningCommitments = { identifier: secret.identifier, hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
   return {
     nonces: new SecretNonces({ scheme: s.name, identifier: secret.identifier, hiding: nonces.hiding, binding: nonces.binding, commitments: pub }),
