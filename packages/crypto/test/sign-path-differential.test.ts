@@ -9,6 +9,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import fc from 'fast-check';
+import sodium from 'libsodium-wrappers-sumo';
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 
@@ -114,7 +115,7 @@ function badElement(t: Extract<Tamper, { kind: 'element' }>, honest: string): st
 describe('frost-ed25519 signing: libsodium path against noble (differential, fast-check)', () => {
   after(() => useSodiumForEd25519(true));
 
-  it('the element check is DeserializeElement: same verdict as noble on the edge cases', () => {
+  it('the element checks are DeserializeElement: same verdict as noble on the edge cases and random bytes', () => {
     const noble = (h: string) => {
       try {
         const p = Point.fromBytes(hex(h), false);
@@ -132,9 +133,21 @@ describe('frost-ed25519 signing: libsodium path against noble (differential, fas
       ...OFF_CURVE,
       ...Array.from({ length: 38 }, (_, i) => nonCanonical(i >> 1, i % 2 === 1)),
     ];
-    for (const h of cases) assert.equal(isValidElement(hex(h)), noble(h), h);
+    // The binding commitment is checked by crypto_scalarmult_ed25519_noclamp itself: it must refuse exactly these.
+    const mulRefuses = (b: Uint8Array) => {
+      try {
+        sodium.crypto_scalarmult_ed25519_noclamp(Point.Fn.toBytes(7n), b);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (const h of cases) {
+      assert.equal(isValidElement(hex(h)), noble(h), h);
+      assert.equal(mulRefuses(hex(h)), !noble(h), h);
+    }
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => isValidElement(b) === noble(toHex(b))),
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => isValidElement(b) === noble(toHex(b)) && mulRefuses(b) === !noble(toHex(b))),
       { numRuns: 200 },
     );
   });

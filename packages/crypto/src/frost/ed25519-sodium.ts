@@ -49,6 +49,21 @@ export function isValidElement(bytes: Uint8Array): boolean {
   return bytes instanceof Uint8Array && bytes.length === 32 && sodium.crypto_core_ed25519_is_valid_point(bytes);
 }
 
+/** Group keys and verifying shares seen valid: the same few keys sign again and again. Bounded; public data only. */
+const validKeys = new Set<string>();
+const VALID_KEYS_MAX = 4096;
+
+/** isValidElement, memoized for long-lived public elements (group key, verifying shares), never for nonce commitments. */
+function isValidKeyElement(bytes: Uint8Array): boolean {
+  if (!(bytes instanceof Uint8Array)) return false;
+  const key = Buffer.from(bytes).toString('hex');
+  if (validKeys.has(key)) return true;
+  if (!isValidElement(bytes)) return false;
+  if (validKeys.size >= VALID_KEYS_MAX) validKeys.delete(validKeys.values().next().value!);
+  validKeys.add(key);
+  return true;
+}
+
 /** sha512 reduced mod L, little-endian (the Ed25519 suite's hash-to-scalar). */
 const hashToScalar = (...parts: Uint8Array[]): bigint => Fn.create(bytesToNumberLE(sha512(concatBytes(...parts))));
 
@@ -97,9 +112,11 @@ interface Session {
 
 /** RFC 9591 §4.4 binding factors, §4.5 group commitment and §4.6 challenge; every element is checked first. */
 function session(groupKey: Uint8Array, commitments: Ed25519Commitment[], message: Uint8Array): Session {
-  if (!isValidElement(groupKey)) throw new Ed25519ElementError('group key is not a valid element');
+  if (!isValidKeyElement(groupKey)) throw new Ed25519ElementError('group key is not a valid element');
   const list = commitments.map((c) => {
-    if (!isValidElement(c.hiding) || !isValidElement(c.binding)) throw new Ed25519ElementError(`commitment of ${c.identifier} is not a valid element`);
+    // The binding commitment gets the same check inside mul() below (crypto_scalarmult_ed25519_noclamp runs
+    // is_valid_point's checks before it multiplies), so it is not checked twice; its length is checked here.
+    if (!isValidElement(c.hiding) || c.binding.length !== 32) throw new Ed25519ElementError(`commitment of ${c.identifier} is not a valid element`);
     return { identifier: c.identifier, id: Fn.fromBytes(Buffer.from(c.identifier, 'hex')), hiding: c.hiding, binding: c.binding };
   });
   list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -195,7 +212,7 @@ export function aggregateEd25519(
   for (const c of s.list) {
     // §5.4: z_i·B == D_i + ρ_i·E_i + (c·λ_i)·Y_i
     const Y = verifyingShares[c.identifier];
-    if (!Y || !isValidElement(Y)) throw new Ed25519ElementError(`verifying share of ${c.identifier} is not a valid element`);
+    if (!Y || !isValidKeyElement(Y)) throw new Ed25519ElementError(`verifying share of ${c.identifier} is not a valid element`);
     const zi = Fn.fromBytes(shares[c.identifier]!);
     const expected = add(add(c.hiding, mul(s.bindingFactors.get(c.identifier)!, c.binding)), mul(Fn.mul(s.challenge, lambda(ids, c.id)), Y));
     const actual = Fn.is0(zi) ? undefined : base(zi);
