@@ -90,11 +90,15 @@ function add(p: Uint8Array, q: Uint8Array): Uint8Array {
   }
 }
 
+/** scalar·B, constant time (the scalar may be a secret nonce; its byte copy is zeroed after). */
 function base(scalar: bigint): Uint8Array {
+  const bytes = toBytes(scalar);
   try {
-    return sodium.crypto_scalarmult_ed25519_base_noclamp(toBytes(scalar));
+    return sodium.crypto_scalarmult_ed25519_base_noclamp(bytes);
   } catch {
     throw new Ed25519ElementError('base multiplication refused');
+  } finally {
+    bytes.fill(0);
   }
 }
 
@@ -158,6 +162,7 @@ export function commitEd25519(
   const share = toBytes(Fn.fromBytes(signingShare));
   const hiding = hashToScalar(H3_PREFIX, rng(32), share);
   const binding = hashToScalar(H3_PREFIX, rng(32), share);
+  share.fill(0);
   const nonces = { hiding: toBytes(hiding), binding: toBytes(binding) };
   return { nonces, commitments: { hiding: base(hiding), binding: base(binding) } };
 }
