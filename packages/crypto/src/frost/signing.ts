@@ -9,6 +9,7 @@
  *   aggregate   §5.3 aggregate() after checking every share (§5.4 verify_signature_share);
  *               a bad share names its signer.
  */
+import { randomBytes } from '@noble/hashes/utils.js';
 import { inspect } from 'node:util';
 
 import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
@@ -16,6 +17,7 @@ import type { NonceCommitments } from '@noble/curves/abstract/frost.js';
 import { Secret, WrError, invalidArgument, toHex, hexBytes } from '@wr/common';
 
 import { ShareInvalidError } from '../errors.js';
+import { aggregateEd25519, commitEd25519, isValidElement, signShareEd25519 } from './ed25519-sodium.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
 import { copyPublicKeyPackage, toFrostPublic, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
@@ -90,11 +92,17 @@ function checkSecretShape(scheme: SchemeSuite, secret: SecretKeyPackage): void {
     throw invalidArgument('secret', `signingShare must be a canonical ${scheme.scalarLength}-byte scalar`);
 }
 
+/** §5.1 commit() on libsodium (frost-ed25519) or noble; `rng` is nonce_generate's random_bytes. */
+function commit(s: SchemeSuite, secret: SecretKeyPackage, rng: (len?: number) => Uint8Array<ArrayBuffer>) {
+  const share = secret.signingShare.expose();
+  return onSodium(s) ? commitEd25519(share, rng) : s.frost.commit({ identifier: secret.identifier, signingShare: share }, rng);
+}
+
 /** RFC 9591 §5.1 commit(). */
 export function signRound1(scheme: SchemeName, secret: SecretKeyPackage): { nonces: SecretNonces; commitments: SigningCommitments } {
   const s = getSchemeSuite(scheme);
   checkSecretShape(s, secret);
-  const { nonces, commitments } = s.frost.commit({ identifier: secret.identifier, signingShare: secret.signingShare.expose() });
+  const { nonces, commitments } = commit(s, secret, randomBytes);
   const pub: SigningCommitments = { identifier: secret.identifier, hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
   return {
     nonces: new SecretNonces({ scheme: s.name, identifier: secret.identifier, hiding: nonces.hiding, binding: nonces.binding, commitments: pub }),
@@ -121,7 +129,7 @@ export function signRound1FromRandomness(
     if (!next || next.length !== len) throw new Error('unexpected randomness request');
     return Uint8Array.from(next);
   };
-  const { nonces, commitments } = s.frost.commit({ identifier: secret.identifier, signingShare: secret.signingShare.expose() }, rng);
+  const { nonces, commitments } = commit(s, secret, rng);
   const pub: SigningCommitments = { identifier: secret.identifier, hiding: toHex(commitments.hiding), binding: toHex(commitments.binding) };
   return {
     nonces: new SecretNonces({ scheme: s.name, identifier: secret.identifier, hiding: nonces.hiding, binding: nonces.binding, commitments: pub }),
@@ -161,8 +169,26 @@ function commitmentList(scheme: SchemeSuite, pub: PublicKeyPackage, commitments:
   });
 }
 
+/**
+ * Whether frost-ed25519 signing runs on libsodium (ed25519-sodium.ts) rather than on
+ * noble's ed25519_FROST. Always true in production; the differential test turns it off
+ * to run noble, the reference, through the same public functions.
+ */
+let ed25519OnSodium = true;
+
+/** Test access: run frost-ed25519 signing on noble (false) or libsodium (true). Not exported from the package. */
+export function useSodiumForEd25519(on: boolean): void {
+  ed25519OnSodium = on;
+}
+
+const onSodium = (scheme: SchemeSuite): boolean => ed25519OnSodium && scheme.name === 'frost-ed25519';
+
+function validElement(scheme: SchemeSuite, bytes: Uint8Array): boolean {
+  return onSodium(scheme) ? isValidElement(bytes) : parsePoint(scheme.group, bytes) !== undefined;
+}
+
 function badElements(scheme: SchemeSuite, list: NonceCommitments[]): WrError | undefined {
-  const bad = list.filter((c) => !parsePoint(scheme.group, c.hiding) || !parsePoint(scheme.group, c.binding)).map((c) => c.identifier);
+  const bad = list.filter((c) => !validElement(scheme, c.hiding) || !validElement(scheme, c.binding)).map((c) => c.identifier);
   return bad.length ? invalidArgument('commitments', `the commitment(s) of ${bad.join(', ')} are not valid group elements`) : undefined;
 }
 
@@ -212,7 +238,10 @@ export function signRound2(
       throw invalidArgument('commitments', "this signer's entry is not the commitment its nonces made");
     let sig: Uint8Array;
     try {
-      sig = s.frost.signShare({ identifier: secret.identifier, signingShare: secret.signingShare.expose() }, toFrostPublic(p), n, list, message);
+      const share = { identifier: secret.identifier, signingShare: secret.signingShare.expose() };
+      sig = onSodium(s)
+        ? signShareEd25519(share.identifier, share.signingShare, hexBytes(p.commitments[0], s.elementLength)!, n, list, message)
+        : s.frost.signShare(share, toFrostPublic(p), n, list, message);
     } catch {
       throw badElements(s, list) ?? invalidArgument('commitments', 'the signing session was rejected by RFC 9591 checks');
     }
@@ -250,7 +279,6 @@ export function aggregateSignature(
   if (extra.length) throw invalidArgument('shares', `${extra.length} share(s) from signers without a commitment`);
   const missing = ids.filter((id) => !Object.prototype.hasOwnProperty.call(shares, id));
   if (missing.length) throw invalidArgument('shares', `missing share(s) from ${missing.join(', ')}`);
-  const frostPub = toFrostPublic(p);
   const decoded: Record<string, Uint8Array> = {};
   const malformed: string[] = [];
   for (const id of ids) {
@@ -264,8 +292,14 @@ export function aggregateSignature(
   // when it fails run verify_signature_share on each share to find the culprits
   // (noble's aggregate() does exactly this and reports them as `cheaters`).
   let sig: Uint8Array;
+  if (onSodium(s)) {
+    // The same steps on libsodium; the final check there is node:crypto's RFC 8032 verify, which on
+    // these prime-order elements accepts exactly what noble's check and Scheme.verify accept.
+    sig = aggregateOnSodium(s, p, list, message, decoded);
+    return Uint8Array.from(sig);
+  }
   try {
-    sig = s.frost.aggregate(frostPub, list, message, decoded);
+    sig = s.frost.aggregate(toFrostPublic(p), list, message, decoded);
   } catch (err) {
     const cheaters = (err as { cheaters?: unknown }).cheaters;
     if (Array.isArray(cheaters) && cheaters.length) throw culpritError(cheaters.map(String));
@@ -276,4 +310,23 @@ export function aggregateSignature(
   if (!s.verify(sig, message, Uint8Array.from(Buffer.from(p.groupPublicKey, 'hex'))))
     throw new ShareInvalidError('signature', 'the aggregated signature does not verify under the group key');
   return Uint8Array.from(sig);
+}
+
+function aggregateOnSodium(
+  s: SchemeSuite,
+  p: PublicKeyPackage,
+  list: NonceCommitments[],
+  message: Uint8Array,
+  decoded: Record<string, Uint8Array>,
+): Uint8Array {
+  let result: ReturnType<typeof aggregateEd25519>;
+  try {
+    const verifyingShares = Object.fromEntries(Object.entries(p.verifyingShares).map(([k, v]) => [k, hexBytes(v, s.elementLength)!]));
+    result = aggregateEd25519(hexBytes(p.commitments[0], s.elementLength)!, verifyingShares, list, message, decoded);
+  } catch {
+    throw badElements(s, list) ?? new ShareInvalidError('signature', 'the signature shares do not aggregate into a valid signature');
+  }
+  if ('signature' in result) return result.signature;
+  if (result.culprits.length) throw culpritError(result.culprits);
+  throw new ShareInvalidError('signature', 'the signature shares do not aggregate into a valid signature');
 }
