@@ -12,6 +12,7 @@ import { lifecycleRoutes } from './routes/lifecycle.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
+import { backupRoutes } from './backups.js';
 import type { NodeContext } from './context.js';
 import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
@@ -86,6 +87,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   lifecycleRoutes(http.app, ctx);
+  backupRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();

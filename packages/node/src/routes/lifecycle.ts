@@ -17,6 +17,7 @@ import {
   type SecretRefreshState,
 } from '@wr/crypto';
 import { measured } from '@wr/server';
+import { refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
 import type { ShareRow } from '../store.js';
@@ -252,6 +253,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
     if (row.groupPublicKey !== b.publicKey) throw new WrError('INVALID_ARGUMENT', `publicKey: session ${b.sessionId} refreshes another key`);
     checkConfirmations(b.sessionId, row.groupPublicKey, staged.participants, b.confirmations, staged);
     const done = store.commitRefresh(b.sessionId);
+    await refreshBackups(ctx, done.groupPublicKey);
     ctx.log.append(staged.requester, 'key.refresh', {
       keyId: done.keyId,
       sessionId: b.sessionId,
