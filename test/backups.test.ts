@@ -228,3 +228,31 @@ test('a post-quantum policy backs up to age1pq1 recipients; a policy mixing kind
     env.secret.signingShare.destroy();
   }
 });
+
+test('a policy acts only while its signer may export: once its API key is revoked, a refresh makes no new backup (backup.failed)', async () => {
+  const c = net.client;
+  const k = await c.call(ComponentModule.CREATE_KEY, { scheme: 'frost-secp256k1', threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
+  const custodian = generateApiKey();
+  const { apiKeyId } = await c.call(ComponentModule.CREATE_API_KEY, { name: 'custodian', scopes: ['keys:export'], publicKey: custodian.publicKey }).promise();
+  const auth = signed(new ApiKey(custodian.apiKey), 'SET_BACKUP_POLICY', { publicKey: k.publicKey, recipients: [x25519.recipient] });
+  for (const nodeId of ['node-2', 'node-3', 'node-4']) {
+    const r = await asRelay(nodeId, `/v1/keys/${k.publicKey}/backup-policy`, { auth });
+    assert.equal(r.status, 200, JSON.stringify(r.json.error));
+  }
+  const at0 = await c.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.deepEqual(
+    at0.backups.map((b) => b.epoch),
+    [0, 0, 0],
+  );
+  await c.call(ComponentModule.REVOKE_API_KEY, { apiKeyId }).promise();
+  await c.call(ComponentModule.REFRESH_KEY, { publicKey: k.publicKey }).promise();
+  const after = await c.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.equal(after.epoch, 1);
+  assert.deepEqual(
+    after.backups.map((b) => b.epoch),
+    [0, 0, 0],
+    'the stale backups stay listed, below the key epoch',
+  );
+  const log = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-2' }).promise()).events;
+  assert.ok(log.some((e) => e.action === 'backup.failed' && e.details['publicKey'] === k.publicKey && e.details['code'] === 'PERMISSION_DENIED'));
+});

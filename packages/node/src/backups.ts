@@ -99,6 +99,15 @@ export async function refreshBackups(ctx: NodeContext, groupPublicKey: string): 
   }
 }
 
+/**
+ * At start: brings every key's backup up to its share, for a node that stopped
+ * between a commit and its backup. Keys one at a time, in the background.
+ */
+export async function resumeBackups(ctx: NodeContext): Promise<void> {
+  const keys = ctx.store.db.prepare("SELECT group_public_key FROM backup_policies WHERE recipients != '[]'").all() as { group_public_key: string }[];
+  for (const k of keys) await refreshBackups(ctx, k.group_public_key);
+}
+
 async function exportBackup(ctx: NodeContext, groupPublicKey: string): Promise<void> {
   const { store, keyring, config } = ctx;
   const policy = policyOf(store.db, groupPublicKey);

@@ -246,7 +246,10 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       // Committed already (a retried commit): the share is at the confirmed epoch.
       const row = store.byGroupKey(b.publicKey);
       const mine = b.confirmations.find((c) => c.nodeId === config.nodeId);
-      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) return refreshed(row);
+      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) {
+        await refreshBackups(ctx, row.groupPublicKey);
+        return refreshed(row);
+      }
       throw new WrError('NOT_FOUND', `no refresh staged for session ${b.sessionId} on ${config.nodeId}`);
     }
     const row = store.get(staged.keyId)!;
