@@ -176,13 +176,21 @@ test('a node takes a policy only as the caller signed it: no scope, an altered b
     'PERMISSION_DENIED',
     'another component',
   );
-  // The genuine call, relayed once, is taken; played again it is not.
+  // The genuine call, relayed, is taken; sent again while in force it changes nothing; once a newer one is in force it is refused.
   const taken = await asRelay('node-1', path, { auth: honest });
   assert.equal(taken.status, 200, JSON.stringify(taken.json.error));
-  refused(await asRelay('node-1', path, { auth: honest }), 'REPLAYED', 'the same call again');
+  const again = await asRelay('node-1', path, { auth: honest });
+  assert.deepEqual(again.json, taken.json, 'the same call again: the same answer');
+  // A call withheld by the relay, then played after a newer one: refused, the newer stays in force.
+  const withheld = signed(admin, 'SET_BACKUP_POLICY', { publicKey: key.publicKey, recipients: [x25519.recipient] });
+  await new Promise((r) => setTimeout(r, 5));
+  const newer = signed(admin, 'SET_BACKUP_POLICY', { publicKey: key.publicKey, recipients: [second.recipient] });
+  assert.equal((await asRelay('node-1', path, { auth: newer })).status, 200);
+  refused(await asRelay('node-1', path, { auth: withheld }), 'CONFLICT', 'an older call played after a newer one');
+  refused(await asRelay('node-1', path, { auth: honest }), 'REPLAYED', 'a call used before, no longer in force');
   const mine = (await list()).backups.find((b) => b.nodeId === 'node-1')!;
-  assert.deepEqual(mine.recipients, [x25519.recipient]);
-  await assert.rejects(unwrap(mine.wrappedKeyShare, { identities: [second.identity] }));
+  assert.deepEqual(mine.recipients, [second.recipient]);
+  await assert.rejects(unwrap(mine.wrappedKeyShare, { identities: [x25519.identity] }));
   // Back to both recipients, through the workspace.
   await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: key.publicKey, recipients: [x25519.recipient, second.recipient] }).promise();
   assert.ok((await list()).backups.every((b) => b.recipients.length === 2));

@@ -184,13 +184,20 @@ function checkRecipients(recipients: string[]): void {
  * (signature, scope, freshness, unused, approvals if the policy holds it), for
  * the key in it; the relay chooses neither the key nor the recipients. A
  * policy signed before the one kept is refused, so a withheld older call
- * cannot be played after a newer one. The backup is made at once.
+ * cannot be played after a newer one; the call in force, sent again, changes
+ * nothing and gets the same answer (so a relay can retry). The backup is made at once.
  */
 export function backupRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, authorizer, config } = ctx;
 
   route(app, 'setBackupPolicy', async (req) => {
     const { publicKey } = req.params;
+    // The very call in force already (a retry after a lost answer, or a relay playing it again): nothing changes, the same answer.
+    const inForce = policyOf(store.db, publicKey);
+    if (inForce && !req.body.approvals && inForce.auth === JSON.stringify(req.body.auth)) {
+      await refreshBackups(ctx, publicKey);
+      return describe(ctx, publicKey);
+    }
     const { params, caller, approvedBy, auth } = authorizer.authorize(req.body.auth, ['SET_BACKUP_POLICY'], `backup-policy ${publicKey}`, req.body.approvals);
     if (params.publicKey !== publicKey) throw new WrError('PERMISSION_DENIED', `the caller set the backup policy of ${params.publicKey}, not ${publicKey}`);
     checkRecipients(params.recipients);

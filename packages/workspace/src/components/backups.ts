@@ -47,12 +47,21 @@ export const backupComponents: Pick<Handlers, 'SET_BACKUP_POLICY' | 'LIST_BACKUP
         { retryable: unavailableNodes.length > 0 },
       );
     }
-    const set = await Promise.all(
+    const settled = await Promise.allSettled(
       holders.map(async (h) => ({
         nodeId: h.client.nodeId,
         r: await h.client.call('setBackupPolicy', { params: { publicKey: p.publicKey }, body: signedBody(call) }, call.requestId),
       })),
     );
+    // A holder that refused refuses for all (each checks the same call); one that did not answer is retried with the same call,
+    // which the holders that took it answer the same.
+    const refusal = settled.find((s) => s.status === 'rejected' && !(s.reason instanceof WrError && s.reason.code === 'NODE_UNAVAILABLE'));
+    if (refusal) throw (refusal as PromiseRejectedResult).reason;
+    const down = holders.filter((_, i) => settled[i]!.status === 'rejected').map((h) => h.client.nodeId);
+    if (down.length) {
+      throw new WrError('NODE_UNAVAILABLE', `${down.join(', ')} did not take the backup policy: retry with the same idempotency key`, { retryable: true });
+    }
+    const set = settled.map((s) => (s as PromiseFulfilledResult<{ nodeId: string; r: NodeOpResponse<'setBackupPolicy'> }>).value);
     const epoch = Math.max(...set.map((s) => s.r.epoch));
     ws.audit.append(call.caller.apiKeyId, 'backup.policy', {
       publicKey: p.publicKey,
