@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ComponentModule, type ComponentResult } from 'caller-sdk';
 import { WrError } from '@wr/common';
-import { table } from '../output.js';
+import { EXIT_CODES, table } from '../output.js';
 import { clientFor, printResult } from './context.js';
 import { writeOutput } from './output-file.js';
 import { RECIPIENT_HELP, RECIPIENTS_FILE_HELP, readRecipients } from './recipients.js';
@@ -79,5 +79,9 @@ export function registerBackupCommands(program: Command): void {
           '',
         ].join('\n'),
       );
+      if (result.unavailableNodes.length > 0) {
+        process.stderr.write(`warning: ${result.unavailableNodes.join(', ')} did not answer: their backups are missing from this list\n`);
+        process.exitCode = EXIT_CODES.NODE_UNAVAILABLE;
+      }
     });
 }
