@@ -12,7 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { generateIdentity, unwrap, type GeneratedIdentity } from '@wr/age';
-import { ApiKey, ComponentModule, generateApiKey, type ComponentResult } from 'caller-sdk';
+import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { openEnvelope } from '@wr/crypto';
 import { ROOT, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
@@ -263,4 +263,37 @@ test('a policy acts only while its signer may export: once its API key is revoke
   );
   const log = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-2' }).promise()).events;
   assert.ok(log.some((e) => e.action === 'backup.failed' && e.details['publicKey'] === k.publicKey && e.details['code'] === 'PERMISSION_DENIED'));
+});
+
+test('a network policy can hold SET_BACKUP_POLICY for approvals: refused alone, taken by every holder once two other admins approve', async () => {
+  const c = net.client;
+  const approvers = [generateApiKey(), generateApiKey()];
+  for (const [i, k] of approvers.entries()) {
+    await c.call(ComponentModule.CREATE_API_KEY, { name: `approver-${i}`, scopes: ['admin', 'keys:read'], publicKey: k.publicKey }).promise();
+  }
+  await c.call(ComponentModule.SET_POLICY, { approvals: [{ component: 'SET_BACKUP_POLICY', approvals: 2 }] }).promise();
+  try {
+    const params = { publicKey: key.publicKey, recipients: [x25519.recipient] };
+    await assert.rejects(c.call(ComponentModule.SET_BACKUP_POLICY, params).promise(), { code: 'APPROVAL_REQUIRED' });
+    refused(
+      await asRelay('node-1', `/v1/keys/${key.publicKey}/backup-policy`, { auth: signed(admin, 'SET_BACKUP_POLICY', params) }),
+      'APPROVAL_REQUIRED',
+      'a direct call',
+    );
+    const pending = await c.call(ComponentModule.REQUEST_APPROVAL, { component: 'SET_BACKUP_POLICY', params }).promise();
+    for (const k of approvers) {
+      await new WorkspaceClient({ apiKey: k.apiKey, baseUrl: net.baseUrl })
+        .call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId })
+        .promise();
+    }
+    const done = await c.call(ComponentModule.GET_APPROVAL_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+    assert.equal(done.status, 'executed', JSON.stringify(done.error));
+    const r = await list();
+    assert.equal(r.backups.length, 3);
+    assert.ok(r.backups.every((b) => b.recipients.length === 1 && b.recipients[0] === x25519.recipient && b.epoch === 1));
+    const logged = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-3' }).promise()).events.filter((e) => e.action === 'backup.policy').pop()!;
+    assert.equal((logged.details['approvedBy'] as string[]).length, 2);
+  } finally {
+    await c.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
+  }
 });
