@@ -53,6 +53,20 @@ export const KeyInfo = T.Object(
   strict,
 );
 
+/** One holder's latest backup of its share: an age file to the escrow recipients of the key's backup policy. */
+export const BackupInfo = T.Object(
+  {
+    nodeId: T.String(),
+    identifier: T.String(),
+    epoch: T.Integer(),
+    wrappedKeyShare: T.String({ description: 'an ASCII-armored age file (ciphertext) to the escrow recipients' }),
+    recipients: T.Array(T.String()),
+    createdAt: Timestamp,
+    receipt: T.Optional(Receipt),
+  },
+  strict,
+);
+
 export const NodeInfo = T.Object(
   {
     nodeId: T.String(),
@@ -107,7 +121,15 @@ export const AuditEntry = T.Object(
 );
 
 /** What a network policy may require approvals for. */
-export const APPROVABLE = ['EXPORT_KEY_SHARE', 'DELETE_KEY_SHARE', 'SIGN', 'CREATE_KEY', 'IMPORT_KEY_SHARE', 'REWRAPPING_KEY_SHARE'] as const;
+export const APPROVABLE = [
+  'EXPORT_KEY_SHARE',
+  'DELETE_KEY_SHARE',
+  'SIGN',
+  'CREATE_KEY',
+  'IMPORT_KEY_SHARE',
+  'REWRAPPING_KEY_SHARE',
+  'SET_BACKUP_POLICY',
+] as const;
 export type Approvable = (typeof APPROVABLE)[number];
 /** How long a request waits for its approvals, and an approval stays good. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60_000;
@@ -175,6 +197,41 @@ export const COMPONENTS = {
       'and every share and wrapped copy of an older epoch stops working (import refuses it with SHARE_STALE).',
     params: T.Object({ publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }) }, strict),
     result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
+  }),
+  SET_BACKUP_POLICY: component({
+    // keys:export, and approvable like EXPORT_KEY_SHARE: a policy makes every holder export its share to these recipients, now and after
+    // every refresh, so it is an export signed once; a caller who may not export may not set one.
+    scope: 'keys:export',
+    mutating: true,
+    summary:
+      "Sets a key's backup policy: escrow age recipients. Every holder checks the signed call itself, keeps it, and exports its current share " +
+      'to them at once and again after every refresh (LIST_BACKUPS returns the latest). An empty list stops new backups.',
+    params: T.Object(
+      {
+        publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }),
+        recipients: T.Array(AgeRecipient, { maxItems: LIMITS.maxRecipients, uniqueItems: true }),
+      },
+      strict,
+    ),
+    result: T.Object({ publicKey: T.String(), recipients: T.Array(T.String()), epoch: T.Integer(), backups: T.Array(BackupInfo) }, strict),
+  }),
+  LIST_BACKUPS: component({
+    scope: 'keys:read',
+    mutating: false,
+    summary:
+      "A key's latest backups: one wrapped share (age ciphertext) per holder, with its epoch; epoch is the key's current one. " +
+      'Holders that did not answer are named in unavailableNodes.',
+    params: T.Object({ publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }) }, strict),
+    result: T.Object(
+      {
+        publicKey: T.String(),
+        epoch: T.Integer({ description: 'the highest epoch a holder reported: a backup below it is stale' }),
+        recipients: T.Array(T.String()),
+        backups: T.Array(BackupInfo),
+        unavailableNodes: T.Array(NodeId, { description: 'nodes that did not answer: their backups are missing' }),
+      },
+      strict,
+    ),
   }),
   SIGN: component({
     scope: 'keys:sign',

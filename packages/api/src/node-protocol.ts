@@ -54,6 +54,18 @@ export const RefreshConfirmation = T.Object(
 export type RefreshConfirmation = Static<typeof RefreshConfirmation>;
 const RefreshConfirmations = T.Array(RefreshConfirmation, { minItems: 2, maxItems: 16 });
 
+/** A holder's latest backup: its share wrapped (age) to the policy's recipients, with the node's export receipt. */
+const NodeBackup = T.Object({
+  identifier: T.String(),
+  epoch: T.Integer(),
+  wrappedKeyShare: T.String(),
+  recipients: T.Array(T.String()),
+  createdAt: T.String(),
+  receipt: T.Optional(Receipt),
+});
+/** A holder's share epoch, its backup policy's recipients, and its latest backup if it made one. */
+const NodeBackups = T.Object({ epoch: T.Integer(), recipients: T.Array(T.String()), backup: T.Optional(NodeBackup) });
+
 interface Op {
   method: 'GET' | 'POST';
   path: string;
@@ -207,6 +219,20 @@ export const NODE_OPS = {
     path: '/v1/refresh/notice',
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
     response: T.Object({ recorded: T.Boolean() }),
+  }),
+  // Backups (SET_BACKUP_POLICY, LIST_BACKUPS): the policy is the caller's signed call, checked and kept by each holder.
+  setBackupPolicy: op({
+    method: 'POST',
+    path: '/v1/keys/:publicKey/backup-policy',
+    params: T.Object({ publicKey: GroupPublicKey }, strict),
+    body: SignedCallBody,
+    response: NodeBackups,
+  }),
+  listBackups: op({
+    method: 'GET',
+    path: '/v1/keys/:publicKey/backups',
+    params: T.Object({ publicKey: GroupPublicKey }, strict),
+    response: NodeBackups,
   }),
   signRound1: op({
     method: 'POST',

@@ -12,6 +12,7 @@ import { lifecycleRoutes } from './routes/lifecycle.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
+import { backupRoutes, resumeBackups } from './backups.js';
 import type { NodeContext } from './context.js';
 import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
@@ -86,6 +87,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   lifecycleRoutes(http.app, ctx);
+  backupRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();
@@ -98,6 +100,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const { app, ctx } = await buildNode(config);
   const url = await listen(app, config.host, config.port);
+  void resumeBackups(ctx).catch(() => undefined);
   return {
     nodeId: config.nodeId,
     url,

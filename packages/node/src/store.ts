@@ -79,6 +79,35 @@ CREATE TABLE refresh_staged (
 ALTER TABLE tombstones ADD COLUMN reason TEXT NOT NULL DEFAULT 'deleted' CHECK (reason IN ('deleted', 'refreshed'));
 `;
 
+/**
+ * Version 4: backups that stay fresh (backups.ts). A key's backup policy is the
+ * caller's signed SET_BACKUP_POLICY call itself, checked by this node when it
+ * came and kept verbatim; it authorises this node to export its share of the
+ * key to the policy's recipients again whenever the share changes (creation,
+ * refresh, and later reshare or repair), with no caller call. `backups` holds
+ * the latest export per key: age ciphertext only, written in one statement.
+ */
+const BACKUP_TABLES = `
+CREATE TABLE backup_policies (
+  group_public_key TEXT PRIMARY KEY,
+  recipients TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  signed_at INTEGER NOT NULL,
+  requester TEXT NOT NULL,
+  set_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE backups (
+  group_public_key TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  recipients TEXT NOT NULL,
+  wrapped TEXT NOT NULL CHECK (wrapped LIKE '-----BEGIN AGE ENCRYPTED FILE-----%'),
+  wrapped_sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+`;
+
 /** A refresh result waiting for every holder's confirmation (see REFRESH_TABLES). */
 export interface StagedRefresh {
   sessionId: string;
@@ -104,6 +133,7 @@ function nodeMigrations(reseal: (db: Db) => void): Migration[] {
     { version: 1, description: 'the tables', up: (db) => db.exec(SEALED_SECRETS_SCHEMA + REGISTRY_SCHEMA + ROSTER_SCHEMA + AUDIT_SCHEMA + NODE_TABLES) },
     { version: 2, description: 'every share sealed again, bound to its governing columns', up: reseal },
     { version: 3, description: 'refreshes staged until every holder confirmed; tombstones say why', up: (db) => db.exec(REFRESH_TABLES) },
+    { version: 4, description: 'backup policies (the signed calls) and the latest backup of each share', up: (db) => db.exec(BACKUP_TABLES) },
   ];
 }
 

@@ -4,6 +4,7 @@ import { registerAgeCommands } from './age.js';
 import { registerApiKeyCommands } from './apikeys.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
+import { registerBackupCommands } from './backups.js';
 import { CHECK_FAILED_EXIT } from './check-failed.js';
 import { DEV_ENV_FILE } from './connection.js';
 import { registerKeyCommands } from './keys.js';
@@ -57,6 +58,7 @@ export function registerOperatorCommands(program: Command): void {
   registerNodeCommands(program);
   registerAgeCommands(program);
   registerShareCommands(program);
+  registerBackupCommands(program);
   registerApiKeyCommands(program);
   registerApprovalCommands(program);
   registerAuditCommands(program);

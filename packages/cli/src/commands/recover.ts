@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { recoverFromWrappedShares } from '../offline/recover.js';
 import { checkSecretDestination, writeSecretHex } from '../offline/secret-output.js';
 import { globalOptions } from './context.js';
-import { collect, readInput } from './options.js';
+import { collect, integer, readInput } from './options.js';
 import { keyValues } from './render.js';
 import { readIdentities, withIdentityOptions } from './secret-inputs.js';
 
@@ -16,6 +16,7 @@ export function registerRecoverCommand(program: Command): void {
     .option('--exporter-key <hex>', 'also require each share to be exported by this node signing key; repeat for more', collect)
     .requiredOption('-o, --output <file>', 'where to write the group secret scalar, as hex (a new file, mode 0600; - for a pipe, never a terminal)')
     .option('--force', 'replace the -o file if it exists')
+    .option('--epoch <n>', "the key's current epoch (wr backups list shows it): shares of an older epoch are refused (SHARE_STALE)", integer(0))
     .addHelpText(
       'after',
       [
@@ -31,7 +32,7 @@ export function registerRecoverCommand(program: Command): void {
     .action(
       async (
         files: string[],
-        opts: { identity?: string[]; passphraseFile?: string; exporterKey?: string[]; output: string; force?: boolean },
+        opts: { identity?: string[]; passphraseFile?: string; exporterKey?: string[]; output: string; force?: boolean; epoch?: number },
         cmd: Command,
       ) => {
         checkSecretDestination(opts.output, opts.force ?? false, process.stdout.isTTY === true);
@@ -42,6 +43,7 @@ export function registerRecoverCommand(program: Command): void {
             files.map((f) => ({ name: f, bytes: readInput(f, 'files') })),
             identities,
             opts.exporterKey ?? [],
+            opts.epoch !== undefined ? { currentEpoch: opts.epoch } : {},
           );
         } finally {
           identities.forEach((i) => i.destroy());
@@ -63,6 +65,7 @@ export function registerRecoverCommand(program: Command): void {
                 keyValues(
                   [
                     ['scheme', report.scheme],
+                    ['epoch', `${report.epoch}${opts.epoch === undefined ? ' (pass --epoch N to refuse shares older than the key)' : ''}`],
                     ['group public key', report.groupPublicKey],
                     ['proof', 'secret × G equals the group public key'],
                     ['written to', opts.output === '-' ? 'stdout (hex)' : `${opts.output} (hex, mode 0600)`],

@@ -12,6 +12,8 @@ export interface RecoveredKey {
   groupPublicKey: string;
   minSigners: number;
   maxSigners: number;
+  /** The share epoch of every file (0 when made, one more after each refresh). */
+  epoch: number;
   /** The shares the key was rebuilt from: file, participant identifier, where it was exported. */
   used: { file: string; identifier: string; source: { nodeId: string; keyId: string } }[];
   /** Files holding a participant already used (the same share twice). */
@@ -40,12 +42,50 @@ async function openFile(f: WrappedShareFile, identities: Secret<string>[], trust
 }
 
 /**
+ * Shares of two epochs never combine (a refresh re-randomises every share), so
+ * a mix is refused by name before any algebra, and so is a set older than the
+ * key's current epoch when the caller knows it (`wr backups list` shows it):
+ * SHARE_STALE, naming the epochs and the files.
+ */
+function checkEpochs(opened: { file: string; env: OpenedEnvelope }[], currentEpoch: number | undefined): void {
+  const byEpoch = new Map<number, string[]>();
+  for (const o of opened) byEpoch.set(o.env.epoch, [...(byEpoch.get(o.env.epoch) ?? []), o.file]);
+  const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
+  if (epochs.length > 1) {
+    const newest = epochs[epochs.length - 1]!;
+    throw new WrError(
+      'SHARE_STALE',
+      `these wrapped shares are of different epochs (${epochs.map((e) => `epoch ${e}: ${byEpoch.get(e)!.join(', ')}`).join('; ')}); ` +
+        `shares of different epochs do not combine: pass threshold-many shares of epoch ${newest} only (wr backups list --out-dir writes the latest set)`,
+      { param: 'files' },
+    );
+  }
+  const epoch = epochs[0]!;
+  if (currentEpoch !== undefined && epoch < currentEpoch) {
+    throw new WrError(
+      'SHARE_STALE',
+      `these wrapped shares are of epoch ${epoch}, but the key is at epoch ${currentEpoch}: they were replaced by a refresh; ` +
+        `recover from the latest backups (wr backups list PUBLIC_KEY --out-dir DIR)`,
+      { param: 'files' },
+    );
+  }
+  if (currentEpoch !== undefined && epoch > currentEpoch) {
+    throw new WrError('INVALID_ARGUMENT', `these wrapped shares are of epoch ${epoch}, newer than the --epoch ${currentEpoch} given`, { param: 'epoch' });
+  }
+}
+
+/**
  * Rebuilds a key's group secret, offline, from threshold-many wrapped shares
  * of it. Every share is fully checked (signature, key algebra) and the result
  * is proven by secret × G = group public key (recoverGroupSecret). Signing
  * shares are destroyed before this returns.
  */
-export async function recoverFromWrappedShares(files: WrappedShareFile[], identities: Secret<string>[], trustedExporterKeys?: string[]): Promise<RecoveredKey> {
+export async function recoverFromWrappedShares(
+  files: WrappedShareFile[],
+  identities: Secret<string>[],
+  trustedExporterKeys?: string[],
+  opts: { currentEpoch?: number } = {},
+): Promise<RecoveredKey> {
   const opened: { file: string; env: OpenedEnvelope }[] = [];
   try {
     for (const f of files) opened.push({ file: f.name, env: await openFile(f, identities, trustedExporterKeys) });
@@ -60,6 +100,7 @@ export async function recoverFromWrappedShares(files: WrappedShareFile[], identi
         );
       }
     }
+    checkEpochs(opened, opts.currentEpoch);
     const distinct = new Map<string, { file: string; env: OpenedEnvelope }>();
     const duplicates: string[] = [];
     for (const o of opened) {
@@ -81,6 +122,7 @@ export async function recoverFromWrappedShares(files: WrappedShareFile[], identi
       groupPublicKey: key.groupPublicKey,
       minSigners: key.minSigners,
       maxSigners: key.maxSigners,
+      epoch: first.env.epoch,
       used: used.map((o) => ({ file: o.file, identifier: o.env.secret.identifier, source: { ...o.env.source } })),
       duplicates,
       secret,

@@ -17,6 +17,7 @@ import {
   type SecretRefreshState,
 } from '@wr/crypto';
 import { measured } from '@wr/server';
+import { refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
 import type { ShareRow } from '../store.js';
@@ -245,13 +246,17 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       // Committed already (a retried commit): the share is at the confirmed epoch.
       const row = store.byGroupKey(b.publicKey);
       const mine = b.confirmations.find((c) => c.nodeId === config.nodeId);
-      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) return refreshed(row);
+      if (row && mine && row.identifier === mine.identifier && row.epoch === mine.epoch) {
+        await refreshBackups(ctx, row.groupPublicKey);
+        return refreshed(row);
+      }
       throw new WrError('NOT_FOUND', `no refresh staged for session ${b.sessionId} on ${config.nodeId}`);
     }
     const row = store.get(staged.keyId)!;
     if (row.groupPublicKey !== b.publicKey) throw new WrError('INVALID_ARGUMENT', `publicKey: session ${b.sessionId} refreshes another key`);
     checkConfirmations(b.sessionId, row.groupPublicKey, staged.participants, b.confirmations, staged);
     const done = store.commitRefresh(b.sessionId);
+    await refreshBackups(ctx, done.groupPublicKey);
     ctx.log.append(staged.requester, 'key.refresh', {
       keyId: done.keyId,
       sessionId: b.sessionId,

@@ -14,6 +14,7 @@ import {
   type SchemeName,
   type SigningCommitments,
 } from '@wr/crypto';
+import { refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import type { DkgSession, SignSession } from '../sessions.js';
 import { heavyStep, route } from './route.js';
@@ -119,6 +120,7 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const row = store.bySession(req.body.sessionId);
     if (!row) throw new WrError('NOT_FOUND', `no share from DKG session ${req.body.sessionId} on ${config.nodeId}`);
     store.commit(row.keyId);
+    await refreshBackups(ctx, row.groupPublicKey);
     const receipt = receiptFor(ctx, {
       kind: 'key',
       nodeId: config.nodeId,

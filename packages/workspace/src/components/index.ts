@@ -1,5 +1,6 @@
 import { adminComponents } from './admin.js';
 import { approvalComponents } from './approvals.js';
+import { backupComponents } from './backups.js';
 import { keyComponents } from './keys.js';
 import { lifecycleComponents } from './lifecycle.js';
 import { nodeComponents } from './nodes.js';
@@ -11,6 +12,7 @@ export const handlers: Handlers = {
   ...nodeComponents,
   ...keyComponents,
   ...lifecycleComponents,
+  ...backupComponents,
   ...shareComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
