@@ -176,6 +176,23 @@ export const COMPONENTS = {
     params: T.Object({ publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }) }, strict),
     result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
   }),
+  RESHARE_KEY: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary:
+      'Moves a key to a new set of nodes and/or a new threshold, with the same group public key: a quorum of the current holders deals ' +
+      "Lagrange-weighted sub-shares to the new holders, who check them against the dealers' commitments. Once every new holder confirmed, " +
+      'the new shares are committed at the next epoch and the old ones retired (wrapped copies of them are refused with SHARE_STALE).',
+    params: T.Object(
+      {
+        publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }),
+        threshold: T.Integer({ minimum: 2, maximum: LIMITS.maxParticipants }),
+        nodeIds: T.Array(NodeId, { minItems: 2, maxItems: LIMITS.maxParticipants, uniqueItems: true }),
+      },
+      strict,
+    ),
+    result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
+  }),
   SIGN: component({
     scope: 'keys:sign',
     mutating: false,

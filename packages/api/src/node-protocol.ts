@@ -54,6 +54,24 @@ export const RefreshConfirmation = T.Object(
 export type RefreshConfirmation = Static<typeof RefreshConfirmation>;
 const RefreshConfirmations = T.Array(RefreshConfirmation, { minItems: 2, maxItems: 16 });
 
+const ReshareParticipants = T.Array(T.Object({ nodeId: NodeId, identifier: T.String({ maxLength: 128 }) }, strict), { minItems: 2, maxItems: 16 });
+
+/**
+ * A dealer's part of a reshare: its commitment (signed as a lifecycle broadcast)
+ * and its signed statement of what it deals (see packages/node/src/routes/reshare.ts).
+ */
+export const ReshareDealing = T.Object(
+  {
+    nodeId: NodeId,
+    commitment: T.Object({}, { additionalProperties: true }),
+    signature: Ed25519Signature,
+    exportable: T.Boolean(),
+    statement: Ed25519Signature,
+  },
+  strict,
+);
+export type ReshareDealing = Static<typeof ReshareDealing>;
+
 interface Op {
   method: 'GET' | 'POST';
   path: string;
@@ -207,6 +225,43 @@ export const NODE_OPS = {
     path: '/v1/refresh/notice',
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
     response: T.Object({ recorded: T.Boolean() }),
+  }),
+  // Resharing (RESHARE_KEY): round 1 at every old and new holder (each checks the caller's signed call; dealers deal),
+  // round 2 at the new holders (verify, stage, confirm), commit at the new holders and then retire at the old ones.
+  reshareRound1: op({
+    method: 'POST',
+    path: '/v1/reshare/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        // The key's current public package: a new holder checks it against the signed publicKey and the dealers' signatures.
+        publicPackage: T.String({ maxLength: 64 * 1024 }),
+        dealers: ReshareParticipants,
+        holders: ReshareParticipants,
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ dealing: T.Optional(ReshareDealing), sealed: Messages }),
+  }),
+  reshareRound2: op({
+    method: 'POST',
+    path: '/v1/reshare/round2',
+    body: T.Object({ sessionId: SessionId, dealings: T.Array(ReshareDealing, { maxItems: 16 }), sealed: Messages }, strict),
+    response: RefreshConfirmation,
+  }),
+  reshareCommit: op({
+    method: 'POST',
+    path: '/v1/reshare/commit',
+    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    response: T.Object({ retired: T.Boolean(), share: T.Optional(T.Composite([ShareInfo, T.Object({ receipt: Receipt })])) }),
+  }),
+  reshareAbort: op({
+    method: 'POST',
+    path: '/v1/reshare/abort',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Object({ aborted: T.Boolean() }),
   }),
   signRound1: op({
     method: 'POST',

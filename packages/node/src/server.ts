@@ -9,6 +9,7 @@ import { loadKeyring } from './keyring.js';
 import { SessionStore } from './sessions.js';
 import { ShareStore } from './store.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
+import { reshareRoutes } from './routes/reshare.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
@@ -86,6 +87,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   lifecycleRoutes(http.app, ctx);
+  reshareRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();

@@ -3,6 +3,7 @@ import { approvalComponents } from './approvals.js';
 import { keyComponents } from './keys.js';
 import { lifecycleComponents } from './lifecycle.js';
 import { nodeComponents } from './nodes.js';
+import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
 
@@ -11,6 +12,7 @@ export const handlers: Handlers = {
   ...nodeComponents,
   ...keyComponents,
   ...lifecycleComponents,
+  ...reshareComponents,
   ...shareComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
@@ -18,3 +20,4 @@ export const handlers: Handlers = {
 };
 export { abortDkg, retryPendingAborts } from './keys.js';
 export { retryPendingRefreshCommits } from './lifecycle.js';
+export { retryPendingReshareCommits } from './reshare.js';

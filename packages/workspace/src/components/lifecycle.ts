@@ -18,7 +18,11 @@ interface ConfirmedRefresh {
  * The nodes that hold a share of the key, by asking every node. Every identifier
  * of the key's package must be held by exactly one node that answered.
  */
-async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
+export async function holdersOf(
+  ws: WorkspaceContext,
+  publicKey: string,
+  requestId: string,
+): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
   const found = await Promise.allSettled(
     [...ws.network.clients.values()].map(async (client) => ({ client, share: await client.call('findShare', { params: { publicKey } }, requestId) })),
   );
@@ -88,7 +92,9 @@ export async function retryPendingRefreshCommits(ws: WorkspaceContext): Promise<
   const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
   for (const r of rows) {
     // A call in flight may commit the same session meanwhile: a node commits once and answers a repeat the same.
-    await commitRefresh(ws, undefined, r.session_id, JSON.parse(r.result) as ConfirmedRefresh).catch(() => undefined);
+    const confirmed = JSON.parse(r.result) as ConfirmedRefresh & { kind?: string };
+    if (confirmed.kind === 'reshare') continue; // see retryPendingReshareCommits
+    await commitRefresh(ws, undefined, r.session_id, confirmed).catch(() => undefined);
   }
 }
 
