@@ -201,3 +201,68 @@ test('a new holder down midway: the reshare fails, nothing is retired or half ma
   const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
   await signs('frost-ed25519', key.publicKey, [r.shares[0]!.keyId, r.shares[2]!.keyId]);
 });
+
+test('REPAIR_KEY_SHARE: a deleted share is rebuilt on a fresh node from two helpers, signs, and is refused where it would break the rules', async () => {
+  const c = net.client;
+  const key = await createKey('frost-secp256k1');
+  const lost = key.shares[0]!;
+  assert.equal((await c.call(ComponentModule.DELETE_KEY_SHARE, { keyId: lost.keyId }).promise()).deleted, true);
+  // Not onto a node that holds a share of the key, nor a participant that is not lost.
+  await assert.rejects(once().call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-2' }).promise(), {
+    code: 'CONFLICT',
+  });
+  await assert.rejects(
+    once().call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: key.shares[1]!.identifier, nodeId: 'node-5' }).promise(),
+    { code: 'CONFLICT' },
+  );
+  const r = await c.call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-5' }).promise();
+  assert.equal(r.nodeId, 'node-5');
+  assert.equal(r.identifier, lost.identifier);
+  assert.equal(r.receipt?.nodeId, 'node-5');
+  const info = await c.call(ComponentModule.GET_KEY, { keyId: r.keyId }).promise();
+  assert.deepEqual([info.publicKey, info.epoch, info.threshold], [key.publicKey, 0, 2]);
+  await signs('frost-secp256k1', key.publicKey, [r.keyId, key.shares[2]!.keyId]);
+  // Held again (on node-5), it is not lost: a second repair is refused. A caller without the scope is refused by every node.
+  await assert.rejects(once().call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-1' }).promise(), {
+    code: 'CONFLICT',
+  });
+  const reader = generateApiKey();
+  await c.call(ComponentModule.CREATE_API_KEY, { name: 'repair-reader', scopes: ['keys:read'], publicKey: reader.publicKey }).promise();
+  const params = { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-4' };
+  const auth = new ApiKey(reader.apiKey).sign('REPAIR_KEY_SHARE', JSON.stringify(params), `idem-${Math.random()}`);
+  const publicPackage = (await asRelay('node-2', `/v1/keys/${key.publicKey}/share`)).json['publicPackage'];
+  const helpers = key.shares.slice(1).map((s) => ({ nodeId: s.nodeId, identifier: s.identifier }));
+  for (const nodeId of ['node-2', 'node-4'])
+    refused(
+      await asRelay(nodeId, '/v1/repair/round1', {
+        sessionId: session(),
+        publicPackage,
+        helpers,
+        participant: { nodeId: 'node-4', identifier: lost.identifier },
+        auth,
+      }),
+      'PERMISSION_DENIED',
+      nodeId,
+    );
+  // Logged on the workspace and on the node that got it.
+  const { events } = await c.call(ComponentModule.LIST_AUDIT_EVENTS, {}).promise();
+  assert.ok(events.some((e) => e.action === 'key.repair' && e.details['keyId'] === r.keyId));
+  const log = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-5' }).promise()).events;
+  assert.ok(log.some((e) => e.action === 'key.repair' && e.details['keyId'] === r.keyId && e.actor === c.apiKeyId));
+});
+
+test('REPAIR_KEY_SHARE after a reshare: the lost share of the new epoch is rebuilt, and the new set signs with it', async () => {
+  const key = await createKey('frost-ed25519');
+  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
+  const lost = r.shares[2]!;
+  await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: lost.keyId }).promise();
+  // node-4 deleted it at this epoch: its tombstone refuses it back.
+  await assert.rejects(once().call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-4' }).promise(), {
+    code: 'SHARE_RETIRED',
+  });
+  const repaired = await net.client
+    .call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-5' })
+    .promise();
+  assert.equal((await net.client.call(ComponentModule.GET_KEY, { keyId: repaired.keyId }).promise()).epoch, 1);
+  await signs('frost-ed25519', key.publicKey, [repaired.keyId, r.shares[0]!.keyId]);
+});

@@ -193,6 +193,22 @@ export const COMPONENTS = {
     ),
     result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
   }),
+  REPAIR_KEY_SHARE: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary:
+      'Rebuilds a lost share (its identifier) on a node that holds no share of the key, from a quorum of the other holders; ' +
+      'no helper learns the share, and the node checks it against its verifying share before storing it.',
+    params: T.Object(
+      {
+        publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }),
+        identifier: T.String({ pattern: '^[0-9a-f]{2,128}$', description: 'the FROST identifier of the lost share, hex' }),
+        nodeId: NodeId,
+      },
+      strict,
+    ),
+    result: T.Object({ keyId: T.String(), nodeId: T.String(), identifier: T.String(), receipt: T.Optional(Receipt) }, strict),
+  }),
   SIGN: component({
     scope: 'keys:sign',
     mutating: false,

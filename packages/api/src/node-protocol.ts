@@ -72,6 +72,10 @@ export const ReshareDealing = T.Object(
 );
 export type ReshareDealing = Static<typeof ReshareDealing>;
 
+/** A repair helper's signed statement of the package, epoch and participants it helps with (see packages/node/src/routes/repair.ts). */
+export const RepairStatement = T.Object({ nodeId: NodeId, epoch: T.Integer({ minimum: 0 }), exportable: T.Boolean(), signature: Ed25519Signature }, strict);
+export type RepairStatement = Static<typeof RepairStatement>;
+
 interface Op {
   method: 'GET' | 'POST';
   path: string;
@@ -260,6 +264,43 @@ export const NODE_OPS = {
   reshareAbort: op({
     method: 'POST',
     path: '/v1/reshare/abort',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Object({ aborted: T.Boolean() }),
+  }),
+  // Repairing a lost share (REPAIR_KEY_SHARE): round 1 at every helper and the target (each checks the caller's signed call;
+  // helpers split their weighted share into deltas sealed to each other), round 2 at the helpers (sigma sealed to the
+  // target), round 3 at the target (sum, check against the verifying share, store).
+  repairRound1: op({
+    method: 'POST',
+    path: '/v1/repair/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        publicPackage: T.String({ maxLength: 64 * 1024 }),
+        helpers: ReshareParticipants,
+        participant: T.Object({ nodeId: NodeId, identifier: T.String({ maxLength: 128 }) }, strict),
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ statement: T.Optional(RepairStatement), sealed: Messages }),
+  }),
+  repairRound2: op({
+    method: 'POST',
+    path: '/v1/repair/round2',
+    body: T.Object({ sessionId: SessionId, sealed: Messages }, strict),
+    response: T.Object({ sealed: Messages }),
+  }),
+  repairRound3: op({
+    method: 'POST',
+    path: '/v1/repair/round3',
+    body: T.Object({ sessionId: SessionId, statements: T.Array(RepairStatement, { maxItems: 16 }), sealed: Messages }, strict),
+    response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
+  }),
+  repairAbort: op({
+    method: 'POST',
+    path: '/v1/repair/abort',
     body: T.Object({ sessionId: SessionId }, strict),
     response: T.Object({ aborted: T.Boolean() }),
   }),

@@ -117,7 +117,7 @@ function retryAfterMs(header: string | null, now = Date.now()): number | undefin
 }
 
 /** The components whose answers carry node receipts, which the client checks when it knows the admin key. */
-const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY', 'RESHARE_KEY'] as const;
+const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY', 'RESHARE_KEY', 'REPAIR_KEY_SHARE'] as const;
 type Receipted = (typeof RECEIPTED)[number];
 
 /**
@@ -286,6 +286,11 @@ export class WorkspaceClient {
           epoch: result.epoch,
           threshold: params.threshold,
         });
+    } else if (component === 'REPAIR_KEY_SHARE') {
+      const [params, result] = [p as ComponentParams<'REPAIR_KEY_SHARE'>, r as ComponentResult<'REPAIR_KEY_SHARE'>];
+      if (result.nodeId !== params.nodeId || result.identifier !== params.identifier)
+        throw new WorkspaceError('UNAUTHENTICATED', 'REPAIR_KEY_SHARE: the answer is about another share or node');
+      check(result.receipt, { kind: 'repair', nodeId: params.nodeId, keyId: result.keyId, publicKey: params.publicKey, identifier: params.identifier });
     } else {
       const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARE'>, r as ComponentResult<'IMPORT_KEY_SHARE'>];
       if (params.nodeId !== undefined && params.nodeId !== result.nodeId)

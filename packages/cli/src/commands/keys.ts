@@ -162,6 +162,17 @@ export function registerKeyCommands(program: Command): void {
     });
 
   keys
+    .command('repair')
+    .description('rebuild a lost share (its identifier) on a node that holds none of the key, from a quorum of the other holders (REPAIR_KEY_SHARE)')
+    .argument('<publicKey>', 'the group public key, hex')
+    .requiredOption('--identifier <hex>', 'the FROST identifier of the lost share')
+    .requiredOption('--node <id>', 'the node to rebuild it on')
+    .action(async (publicKey: string, opts: { identifier: string; node: string }, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.REPAIR_KEY_SHARE, { publicKey, identifier: opts.identifier, nodeId: opts.node }).promise();
+      printResult(cmd, result, () => `repaired participant ${result.identifier} of ${publicKey} on ${result.nodeId} as ${result.keyId}\n`);
+    });
+
+  keys
     .command('delete')
     .description('delete one key share from its node, for good (DELETE_KEY_SHARE)')
     .argument('<keyId>', 'a key share id, key_...')

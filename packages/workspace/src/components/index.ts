@@ -3,6 +3,7 @@ import { approvalComponents } from './approvals.js';
 import { keyComponents } from './keys.js';
 import { lifecycleComponents } from './lifecycle.js';
 import { nodeComponents } from './nodes.js';
+import { repairComponents } from './repair.js';
 import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
@@ -13,6 +14,7 @@ export const handlers: Handlers = {
   ...keyComponents,
   ...lifecycleComponents,
   ...reshareComponents,
+  ...repairComponents,
   ...shareComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
