@@ -63,6 +63,7 @@ for (const scheme of ['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] 
     const key = await createKey(scheme);
     const oldFor1 = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[0]!.keyId, ageRecipient: await recipientOf('node-1') }).promise();
     const oldFor2 = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[1]!.keyId, ageRecipient: await recipientOf('node-2') }).promise();
+    const oldFor5 = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[2]!.keyId, ageRecipient: await recipientOf('node-5') }).promise();
 
     const started = Date.now();
     const params = { publicKey: key.publicKey, threshold: 3, nodeIds: ['node-2', 'node-3', 'node-4'] };
@@ -105,6 +106,10 @@ for (const scheme of ['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'] 
       code: 'SHARE_STALE',
     });
     await assert.rejects(c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: oldFor2.wrappedKeyShare, nodeId: 'node-2' }).promise(), {
+      code: 'SHARE_STALE',
+    });
+    // node-5 took no part: it learned of the reshare, and refuses an old copy too.
+    await assert.rejects(c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: oldFor5.wrappedKeyShare, nodeId: 'node-5' }).promise(), {
       code: 'SHARE_STALE',
     });
 

@@ -261,6 +261,13 @@ export const NODE_OPS = {
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
     response: T.Object({ retired: T.Boolean(), share: T.Optional(T.Composite([ShareInfo, T.Object({ receipt: Receipt })])) }),
   }),
+  // Nodes that took no part learn of the reshare, so that they too refuse older wrapped copies (SHARE_STALE).
+  reshareNotice: op({
+    method: 'POST',
+    path: '/v1/reshare/notice',
+    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    response: T.Object({ recorded: T.Boolean() }),
+  }),
   reshareAbort: op({
     method: 'POST',
     path: '/v1/reshare/abort',

@@ -289,6 +289,17 @@ export class ShareStore {
         const tomb = this.db
           .prepare('SELECT epoch, reason FROM tombstones WHERE group_public_key = ? AND identifier = ?')
           .get(share.groupPublicKey, share.identifier) as { epoch: number; reason: TombstoneReason } | undefined;
+        // A refresh or reshare of the key past this epoch makes every share of it stale, whatever its identifier.
+        const moved = this.db
+          .prepare("SELECT max(epoch) AS epoch FROM tombstones WHERE group_public_key = ? AND reason IN ('refreshed', 'reshared')")
+          .get(share.groupPublicKey) as { epoch: number | null };
+        if (moved.epoch !== null && share.epoch <= moved.epoch && !(tomb && tomb.reason === 'deleted' && share.epoch <= tomb.epoch)) {
+          throw new WrError(
+            'SHARE_STALE',
+            `key ${share.groupPublicKey} was refreshed or reshared past epoch ${moved.epoch}: this copy of participant ${share.identifier} ` +
+              `is of epoch ${share.epoch} and no longer combines with the current shares`,
+          );
+        }
         if (tomb && share.epoch <= tomb.epoch && tomb.reason !== 'deleted') {
           throw new WrError(
             'SHARE_STALE',
@@ -513,6 +524,11 @@ export class ShareStore {
         return row;
       })
       .immediate();
+  }
+
+  /** Records that a key was reshared past `fromEpoch` (a node that took no part learns it too). */
+  recordReshared(groupPublicKey: string, identifiers: string[], fromEpoch: number): void {
+    this.db.transaction(() => this.#tombstone(groupPublicKey, identifiers, fromEpoch, 'reshared')).immediate();
   }
 
   /** Records that a key was refreshed past `fromEpoch` (a node that holds none of its shares learns it too). */

@@ -99,6 +99,8 @@ export function reshareConfirmationBytes(sessionId: string, publicKey: string, c
  *                  deletes its own. Either way the old identifiers are tombstoned
  *                  (reason 'reshared': old wrapped copies give SHARE_STALE).
  *   reshareAbort   drops the round state and anything staged: the old shares stay.
+ *   reshareNotice  a node that took no part records that older wrapped copies
+ *                  are stale, on the new holders' signed confirmations.
  */
 export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, http, authorizer, config } = ctx;
@@ -379,6 +381,24 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const details = { sessionId: b.sessionId, publicKey: staged.groupPublicKey, identifier: staged.identifier, epoch: staged.epoch, keyId: staged.keyId };
     ctx.log.append(staged.requester, done ? 'key.reshare' : 'key.reshare-retire', done ? { ...details, threshold: done.minSigners } : details);
     return done ? { retired: false, share: committed(done) } : { retired: true };
+  });
+
+  // Public facts signed by roster nodes: at least two new holders' confirmations of the same result. Any relay may send them.
+  route(app, 'reshareNotice', async (req) => {
+    const b = req.body;
+    const first = b.confirmations[0]!;
+    const ids = new Set(b.confirmations.map((c) => c.identifier));
+    if (ids.size !== b.confirmations.length || new Set(b.confirmations.map((c) => c.nodeId)).size !== b.confirmations.length)
+      throw new WrError('INVALID_ARGUMENT', 'confirmations: a node or identifier is repeated', { param: 'confirmations' });
+    for (const c of b.confirmations) {
+      if (!verifyRaw(hexBytes(rosterNode(c.nodeId).signingKey, 32)!, reshareConfirmationBytes(b.sessionId, b.publicKey, c), hexBytes(c.signature, 64)!))
+        throw new WrError('PERMISSION_DENIED', `the confirmation of ${c.nodeId} is not signed by its node`);
+      if (c.epoch !== first.epoch || c.confirmation !== first.confirmation) throw new WrError('PERMISSION_DENIED', 'the confirmations are not of one result');
+    }
+    if (store.byGroupKey(b.publicKey)) return { recorded: false };
+    store.recordReshared(b.publicKey, [...ids], first.epoch - 1);
+    ctx.log.append('workspace', 'key.reshare-notice', { publicKey: b.publicKey, epoch: first.epoch, sessionId: b.sessionId });
+    return { recorded: true };
   });
 
   // The workspace gave up on a reshare: drop the round state and anything staged; the old shares keep working.

@@ -48,6 +48,9 @@ async function commitReshare(ws: WorkspaceContext, requestId: string | undefined
     ws.network.remember(s.keyId, h.nodeId, c.publicKey, s.identifier);
     return { nodeId: h.nodeId, keyId: s.keyId, identifier: s.identifier, receipt: s.receipt };
   });
+  // The nodes that took no part learn that older copies are stale.
+  const touched = new Set([...c.holders.map((h) => h.nodeId), ...c.leaving.map((l) => l.nodeId)]);
+  await Promise.allSettled([...ws.network.clients.values()].filter((n) => !touched.has(n.nodeId)).map((n) => n.call('reshareNotice', { body }, requestId)));
   return { publicKey: c.publicKey, epoch: c.epoch, shares };
 }
 
