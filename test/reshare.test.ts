@@ -8,12 +8,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey } from 'caller-sdk';
 import { getScheme, type SchemeName } from '@wr/crypto';
 import { fromHex } from '@wr/common';
 import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { PausingProxy } from './support/crash-proxy.js';
 
 let net: TestNetwork;
 let admin: ApiKey;
@@ -270,4 +271,36 @@ test('REPAIR_KEY_SHARE after a reshare: the lost share of the new epoch is rebui
     .promise();
   assert.equal((await net.client.call(ComponentModule.GET_KEY, { keyId: repaired.keyId }).promise()).epoch, 1);
   await signs('frost-ed25519', key.publicKey, [repaired.keyId, r.shares[0]!.keyId]);
+});
+
+test("a leaving holder's commit lost after every new holder confirmed: the call fails as retryable, the sweep retires it, a retry answers", async () => {
+  const proxy = await PausingProxy.start(net.nodes.get('node-1')!.url);
+  const configFile = join(net.dir, 'workspace', 'config.json');
+  const route = async (url: string) => {
+    await net.killWorkspace();
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
+    config.nodes.find((n) => n.nodeId === 'node-1')!.url = url;
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    await net.startWorkspace();
+  };
+  try {
+    await route(proxy.url);
+    const key = await createKey('frost-ed25519');
+    const params = { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] };
+    const lost = proxy.hold(/^\/v1\/reshare\/commit$/, 'before');
+    const first = once().call(ComponentModule.RESHARE_KEY, params, { idempotencyKey: 'reshare-midway' }).promise();
+    (await lost).drop();
+    await assert.rejects(first, { code: 'NODE_UNAVAILABLE' });
+    // The new holders committed; node-1 still holds its old share until the sweep retires it.
+    const until = Date.now() + 10_000;
+    while ((await asRelay('node-1', `/v1/shares/${key.shares[0]!.keyId}`)).status === 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await asRelay('node-1', `/v1/shares/${key.shares[0]!.keyId}`)).status, 404, 'the sweep retired node-1');
+    const retried = await net.client.call(ComponentModule.RESHARE_KEY, params, { idempotencyKey: 'reshare-midway' }).promise();
+    assert.equal(retried.epoch, 1);
+    await signs('frost-ed25519', key.publicKey, [retried.shares[0]!.keyId, retried.shares[2]!.keyId]);
+  } finally {
+    proxy.clearHolds();
+    await route(net.nodes.get('node-1')!.url);
+    await proxy.close();
+  }
 });
