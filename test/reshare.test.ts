@@ -188,24 +188,40 @@ test('nodes refuse a reshare signed without the scope, to a node outside the ros
   await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[1]!.keyId]);
 });
 
-test('a new holder down midway: the reshare fails, nothing is retired or half made, and the old shares sign', async () => {
-  const key = await createKey('frost-ed25519');
-  await net.killNode('node-4');
+/** Points the workspace at `url` for `nodeId` (a proxy, or the node again). */
+async function routeWorkspace(nodeId: string, url: string): Promise<void> {
+  const configFile = join(net.dir, 'workspace', 'config.json');
+  await net.killWorkspace();
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
+  config.nodes.find((n) => n.nodeId === nodeId)!.url = url;
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  await net.startWorkspace();
+}
+
+test('a new holder lost midway (its round 2, or its answer): the reshare aborts, nothing is retired or half made, the old shares sign', async () => {
+  const proxy = await PausingProxy.start(net.nodes.get('node-4')!.url);
   try {
-    const client = once();
-    await assert.rejects(
-      client.call(ComponentModule.RESHARE_KEY, { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise(),
-      { code: 'NODE_UNAVAILABLE' },
-    );
+    await routeWorkspace('node-4', proxy.url);
+    const key = await createKey('frost-ed25519');
+    const params = { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] };
+    for (const point of ['before', 'after'] as const) {
+      const lost = proxy.hold(/^\/v1\/reshare\/round2$/, point);
+      const failed = once().call(ComponentModule.RESHARE_KEY, params).promise();
+      (await lost).drop();
+      await assert.rejects(failed, { code: 'NODE_UNAVAILABLE' }, point);
+      for (const s of key.shares) assert.equal((await net.client.call(ComponentModule.GET_KEY, { keyId: s.keyId }).promise()).epoch, 0, point);
+      await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[2]!.keyId]);
+      refused(await asRelay('node-4', `/v1/keys/${key.publicKey}/share`), 'NOT_FOUND', `${point}: node-4 holds no half-made share`);
+    }
+    assert.ok(proxy.seen.includes('/v1/reshare/abort'), 'the workspace aborted on node-4 too');
+    // Afterwards the reshare goes through.
+    const r = await net.client.call(ComponentModule.RESHARE_KEY, params).promise();
+    await signs('frost-ed25519', key.publicKey, [r.shares[0]!.keyId, r.shares[2]!.keyId]);
   } finally {
-    await net.startNode('node-4');
+    proxy.clearHolds();
+    await routeWorkspace('node-4', net.nodes.get('node-4')!.url);
+    await proxy.close();
   }
-  for (const s of key.shares) assert.equal((await net.client.call(ComponentModule.GET_KEY, { keyId: s.keyId }).promise()).epoch, 0);
-  await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[2]!.keyId]);
-  refused(await asRelay('node-4', `/v1/keys/${key.publicKey}/share`), 'NOT_FOUND', 'node-4 holds no half-made share');
-  // Afterwards the reshare goes through.
-  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
-  await signs('frost-ed25519', key.publicKey, [r.shares[0]!.keyId, r.shares[2]!.keyId]);
 });
 
 test('REPAIR_KEY_SHARE: a deleted share is rebuilt on a fresh node from two helpers, signs, and is refused where it would break the rules', async () => {
@@ -275,16 +291,8 @@ test('REPAIR_KEY_SHARE after a reshare: the lost share of the new epoch is rebui
 
 test("a leaving holder's commit lost after every new holder confirmed: the call fails as retryable, the sweep retires it, a retry answers", async () => {
   const proxy = await PausingProxy.start(net.nodes.get('node-1')!.url);
-  const configFile = join(net.dir, 'workspace', 'config.json');
-  const route = async (url: string) => {
-    await net.killWorkspace();
-    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
-    config.nodes.find((n) => n.nodeId === 'node-1')!.url = url;
-    writeFileSync(configFile, JSON.stringify(config, null, 2));
-    await net.startWorkspace();
-  };
   try {
-    await route(proxy.url);
+    await routeWorkspace('node-1', proxy.url);
     const key = await createKey('frost-ed25519');
     const params = { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] };
     const lost = proxy.hold(/^\/v1\/reshare\/commit$/, 'before');
@@ -300,7 +308,24 @@ test("a leaving holder's commit lost after every new holder confirmed: the call 
     await signs('frost-ed25519', key.publicKey, [retried.shares[0]!.keyId, retried.shares[2]!.keyId]);
   } finally {
     proxy.clearHolds();
-    await route(net.nodes.get('node-1')!.url);
+    await routeWorkspace('node-1', net.nodes.get('node-1')!.url);
     await proxy.close();
   }
+});
+
+test('a key with a lost share is reshared by a quorum of the rest; the lost participant stays retired', async () => {
+  const key = await createKey('frost-ed25519');
+  await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: key.shares[0]!.keyId }).promise();
+  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-5'] }).promise();
+  assert.equal(r.epoch, 1);
+  await signs('frost-ed25519', key.publicKey, [r.shares[0]!.keyId, r.shares[2]!.keyId]);
+  // Fewer shares than the threshold left: refused, nothing changed.
+  const small = await createKey('frost-ed25519');
+  for (const s of small.shares.slice(0, 2)) await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: s.keyId }).promise();
+  await assert.rejects(
+    once()
+      .call(ComponentModule.RESHARE_KEY, { publicKey: small.publicKey, threshold: 2, nodeIds: ['node-3', 'node-4'] })
+      .promise(),
+    { code: 'CONFLICT' },
+  );
 });

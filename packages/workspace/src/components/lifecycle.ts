@@ -18,11 +18,7 @@ interface ConfirmedRefresh {
  * The nodes that hold a share of the key, by asking every node. Every identifier
  * of the key's package must be held by exactly one node that answered.
  */
-export async function holdersOf(
-  ws: WorkspaceContext,
-  publicKey: string,
-  requestId: string,
-): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
+async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
   const found = await Promise.allSettled(
     [...ws.network.clients.values()].map(async (client) => ({ client, share: await client.call('findShare', { params: { publicKey } }, requestId) })),
   );

@@ -1,9 +1,9 @@
-import type { ComponentResult, RefreshConfirmation } from '@wr/api';
+import type { ComponentResult, NodeOpResponse, RefreshConfirmation } from '@wr/api';
 import { WrError } from '@wr/common';
 import { decodePublicKeyPackage, identifierFor, type SchemeName } from '@wr/crypto';
 import { signedBody, type WorkspaceContext } from '../context.js';
+import type { NodeClient } from '../node-client.js';
 import { allSettledOrThrow } from './keys.js';
-import { holdersOf } from './lifecycle.js';
 import type { Handlers } from './types.js';
 
 type ReshareResult = ComponentResult<'RESHARE_KEY'>;
@@ -63,6 +63,44 @@ export async function retryPendingReshareCommits(ws: WorkspaceContext): Promise<
   }
 }
 
+/**
+ * The nodes that hold a share of the key, by asking every node (as a refresh's
+ * holdersOf), except that a share no node holds while every node answered is
+ * lost, not missing: a quorum of the others can still reshare the key. A node
+ * that does not answer may hold an old share that would then not be retired:
+ * the reshare waits for it.
+ */
+async function oldHolders(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
+  const found = await Promise.allSettled(
+    [...ws.network.clients.values()].map(async (client) => ({ client, share: await client.call('findShare', { params: { publicKey } }, requestId) })),
+  );
+  const holders = found.flatMap((f) => (f.status === 'fulfilled' ? [f.value] : []));
+  const failed = found.filter((f) => f.status === 'rejected' && !(f.reason instanceof WrError && f.reason.code === 'NOT_FOUND'));
+  if (failed.length) {
+    throw new WrError(
+      'NODE_UNAVAILABLE',
+      `${failed.length} node(s) did not answer, and may hold a share of ${publicKey} to retire: retry when every node is up`,
+      {
+        retryable: true,
+      },
+    );
+  }
+  if (holders.length === 0) throw new WrError('NOT_FOUND', `publicKey: no node holds a share of ${publicKey}`, { param: 'publicKey' });
+  const held = holders.map((h) => h.share.identifier);
+  if (new Set(held).size !== held.length) {
+    throw new WrError(
+      'CONFLICT',
+      `two nodes hold the same participant of ${publicKey} (a copy left by a migration?): delete the copy left behind, then reshare`,
+    );
+  }
+  if (new Set(holders.map((h) => h.share.publicPackage)).size !== 1) {
+    throw new WrError('NODE_UNAVAILABLE', `the holders of ${publicKey} are at different epochs: an earlier change is still being committed; retry shortly`, {
+      retryable: true,
+    });
+  }
+  return holders;
+}
+
 export const reshareComponents: Pick<Handlers, 'RESHARE_KEY'> = {
   /**
    * Resharing, relayed like a refresh (see the node's routes/reshare.ts): round
@@ -84,9 +122,11 @@ export const reshareComponents: Pick<Handlers, 'RESHARE_KEY'> = {
     }
     if (p.threshold > p.nodeIds.length) throw new WrError('INVALID_ARGUMENT', 'threshold: more than the number of nodes', { param: 'threshold' });
     const newClients = p.nodeIds.map((nodeId) => ws.network.client(nodeId, 'nodeIds'));
-    const old = await holdersOf(ws, p.publicKey, call.requestId);
+    const old = await oldHolders(ws, p.publicKey, call.requestId);
     const publicPackage = old[0]!.share.publicPackage;
     const pub = decodePublicKeyPackage(publicPackage);
+    if (old.length < pub.minSigners)
+      throw new WrError('CONFLICT', `only ${old.length} shares of ${p.publicKey} are left, fewer than its threshold ${pub.minSigners}: it cannot be reshared`);
     const staying = (nodeId: string) => p.nodeIds.includes(nodeId);
     // Dealers: a quorum of the old holders, those that stay first (fewer nodes touch the old shares).
     const dealers = [...old]
