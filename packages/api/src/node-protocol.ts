@@ -258,7 +258,18 @@ export const NODE_OPS = {
   reshareCommit: op({
     method: 'POST',
     path: '/v1/reshare/commit',
-    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        publicKey: GroupPublicKey,
+        confirmations: RefreshConfirmations,
+        // For a leaving holder: every new holder's receipt that it committed (a 'reshare' receipt); it retires only on them.
+        committed: T.Optional(
+          T.Array(T.Object({ nodeId: NodeId, keyId: KeyId, identifier: T.String({ maxLength: 128 }), receipt: Receipt }, strict), { maxItems: 16 }),
+        ),
+      },
+      strict,
+    ),
     response: T.Object({ retired: T.Boolean(), share: T.Optional(T.Composite([ShareInfo, T.Object({ receipt: Receipt })])) }),
   }),
   // Nodes that took no part learn of the reshare, so that they too refuse older wrapped copies (SHARE_STALE).

@@ -196,3 +196,34 @@ test('the signed reshare statement and confirmation bytes are unchanged (golden)
     ['wr/reshare-confirmation/v1', ses, 'cd'.repeat(32), 'node-2', '02', '3', 'ab'.repeat(32)].join('\n'),
   );
 });
+
+test('a leaving holder retires its share only on every new holder receipt that it committed', async () => {
+  const sessionId = session();
+  const holders = ids().slice(1);
+  const auth = sign('RESHARE_KEY', { publicKey, threshold: 2, nodeIds: ['node-2', 'node-3'] });
+  const publicPackage = nodes[0]!.ctx.store.get(shares[0]!.keyId)!.publicPackage;
+  const r1 = await all((i) => ok(post(i, '/v1/reshare/round1', { sessionId, publicPackage, dealers: ids(), holders, auth })));
+  const dealings = r1.map((r) => r['dealing'] as Json);
+  const sealed = r1.flatMap((r) => r['sealed'] as Json[]);
+  const confirmations = await Promise.all(
+    [1, 2].map((i) => ok(post(i, '/v1/reshare/round2', { sessionId, dealings, sealed: sealed.filter((s) => s['to'] === shares[i]!.identifier) }))),
+  );
+  const body = { sessionId, publicKey, confirmations };
+  // Confirmed, but no new holder committed yet: node-1 keeps its share.
+  assert.equal((await post(0, '/v1/reshare/commit', body)).json.error?.code, 'PERMISSION_DENIED');
+  const done = await Promise.all([1, 2].map((i) => ok(post(i, '/v1/reshare/commit', body))));
+  const committed = done.map((d) => {
+    const s = d['share'] as Json;
+    return { nodeId: s['receipt'] && (s['receipt'] as Json)['nodeId'], keyId: s['keyId'], identifier: s['identifier'], receipt: s['receipt'] };
+  });
+  // A receipt of one holder passed off as the other's is refused.
+  const swapped = committed.map((c, i) =>
+    i === 1 ? { ...c, receipt: { ...(c.receipt as Json), signature: (committed[0]!.receipt as Json)['signature'] } } : c,
+  );
+  assert.equal((await post(0, '/v1/reshare/commit', { ...body, committed: swapped })).json.error?.code, 'PERMISSION_DENIED');
+  assert.ok(nodes[0]!.ctx.store.get(shares[0]!.keyId), 'node-1 still holds its share');
+  assert.equal((await ok(post(0, '/v1/reshare/commit', { ...body, committed })))['retired'], true);
+  assert.equal(nodes[0]!.ctx.store.get(shares[0]!.keyId), undefined);
+  // A retried retire answers the same.
+  assert.equal((await ok(post(0, '/v1/reshare/commit', { ...body, committed })))['retired'], true);
+});

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sha256Hex, type RefreshConfirmation, type ReshareDealing, type RosterNode } from '@wr/api';
+import { receiptMessage, sha256Hex, type RefreshConfirmation, type ReshareDealing, type RosterNode } from '@wr/api';
 import { WrError, hexBytes, newKeyId, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import {
   ShareInvalidError,
@@ -217,7 +217,8 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
           scheme: row.scheme,
           groupPublicKey: row.groupPublicKey,
           identifier: row.identifier,
-          minSigners: row.minSigners,
+          // The new threshold, which the new holders' commit receipts must name.
+          minSigners: params.threshold,
           maxSigners: row.maxSigners,
           origin: row.origin,
           exportable: row.exportable,
@@ -376,6 +377,30 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
         throw new WrError('PERMISSION_DENIED', `the confirmation of ${p.nodeId} is not signed by its node`);
       if (c.epoch !== expect.epoch || c.confirmation !== expect.confirmation)
         throw new ShareInvalidError('reshare-confirmation', `reshare: ${p.nodeId} finished with another result; abort this session`, [p.identifier]);
+    }
+    if (staged.role === 'retire') {
+      // The old share goes only once every new holder has committed its new one: each one's signed receipt says so.
+      for (const p of staged.holders) {
+        const c = b.committed?.find((x) => x.nodeId === p.nodeId && x.identifier === p.identifier);
+        const facts = {
+          kind: 'reshare' as const,
+          nodeId: p.nodeId,
+          keyId: c?.keyId ?? '',
+          publicKey: b.publicKey,
+          identifier: p.identifier,
+          epoch: staged.epoch,
+          threshold: staged.minSigners,
+        };
+        if (
+          !c ||
+          c.receipt.nodeId !== p.nodeId ||
+          !verifyRaw(hexBytes(rosterNode(p.nodeId).signingKey, 32)!, receiptMessage(facts), hexBytes(c.receipt.signature, 64)!)
+        )
+          throw new WrError(
+            'PERMISSION_DENIED',
+            `no receipt from ${p.nodeId} that it committed its new share: this node keeps its old one until every new holder did`,
+          );
+      }
     }
     const done = store.commitReshare(b.sessionId);
     const details = { sessionId: b.sessionId, publicKey: staged.groupPublicKey, identifier: staged.identifier, epoch: staged.epoch, keyId: staged.keyId };

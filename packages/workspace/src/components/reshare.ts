@@ -38,9 +38,6 @@ async function commitReshare(ws: WorkspaceContext, requestId: string | undefined
     );
   };
   const committed = await allSettledOrThrow(c.holders.map((h) => ws.network.client(h.nodeId).call('reshareCommit', { body }, requestId))).catch(retry);
-  await allSettledOrThrow(c.leaving.map((l) => ws.network.client(l.nodeId).call('reshareCommit', { body }, requestId))).catch(retry);
-  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
-  for (const l of c.leaving) ws.network.forget(l.keyId);
   const shares = c.holders.map((h, i) => {
     const s = committed[i]!.share;
     if (!s) throw new WrError('INTERNAL', `${h.nodeId} retired its share instead of committing the new one`);
@@ -48,6 +45,12 @@ async function commitReshare(ws: WorkspaceContext, requestId: string | undefined
     ws.network.remember(s.keyId, h.nodeId, c.publicKey, s.identifier);
     return { nodeId: h.nodeId, keyId: s.keyId, identifier: s.identifier, receipt: s.receipt };
   });
+  // The leaving holders retire their shares on the new holders' receipts that they committed.
+  await allSettledOrThrow(c.leaving.map((l) => ws.network.client(l.nodeId).call('reshareCommit', { body: { ...body, committed: shares } }, requestId))).catch(
+    retry,
+  );
+  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
+  for (const l of c.leaving) ws.network.forget(l.keyId);
   // The nodes that took no part learn that older copies are stale.
   const touched = new Set([...c.holders.map((h) => h.nodeId), ...c.leaving.map((l) => l.nodeId)]);
   await Promise.allSettled([...ws.network.clients.values()].filter((n) => !touched.has(n.nodeId)).map((n) => n.call('reshareNotice', { body }, requestId)));
