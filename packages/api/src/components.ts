@@ -47,7 +47,7 @@ export const KeyInfo = T.Object(
     maxSigners: T.Integer(),
     origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
     exportable: T.Boolean(),
-    epoch: T.Integer({ description: 'the share epoch: 0 when made, one more after each REFRESH_KEY' }),
+    epoch: T.Integer({ description: 'the share epoch: 0 when made, one more after each REFRESH_KEY or RESHARE_KEY' }),
     createdAt: Timestamp,
   },
   strict,
