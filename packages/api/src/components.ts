@@ -47,7 +47,7 @@ export const KeyInfo = T.Object(
     maxSigners: T.Integer(),
     origin: T.Union([T.Literal('generated'), T.Literal('imported')]),
     exportable: T.Boolean(),
-    epoch: T.Integer({ description: 'the share epoch: 0 when made, one more after each REFRESH_KEY' }),
+    epoch: T.Integer({ description: 'the share epoch: 0 when made, one more after each REFRESH_KEY or RESHARE_KEY' }),
     createdAt: Timestamp,
   },
   strict,
@@ -232,6 +232,39 @@ export const COMPONENTS = {
       },
       strict,
     ),
+  }),
+  RESHARE_KEY: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary:
+      'Moves a key to a new set of nodes and/or a new threshold, with the same group public key: a quorum of the current holders deals ' +
+      "Lagrange-weighted sub-shares to the new holders, who check them against the dealers' commitments. Once every new holder confirmed, " +
+      'the new shares are committed at the next epoch and the old ones retired (wrapped copies of them are refused with SHARE_STALE).',
+    params: T.Object(
+      {
+        publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }),
+        threshold: T.Integer({ minimum: 2, maximum: LIMITS.maxParticipants }),
+        nodeIds: T.Array(NodeId, { minItems: 2, maxItems: LIMITS.maxParticipants, uniqueItems: true }),
+      },
+      strict,
+    ),
+    result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
+  }),
+  REPAIR_KEY_SHARE: component({
+    scope: 'keys:create',
+    mutating: true,
+    summary:
+      'Rebuilds a lost share (its identifier) on a node that holds no share of the key, from a quorum of the other holders; ' +
+      'no helper learns the share, and the node checks it against its verifying share before storing it.',
+    params: T.Object(
+      {
+        publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }),
+        identifier: T.String({ pattern: '^[0-9a-f]{2,128}$', description: 'the FROST identifier of the lost share, hex' }),
+        nodeId: NodeId,
+      },
+      strict,
+    ),
+    result: T.Object({ keyId: T.String(), nodeId: T.String(), identifier: T.String(), receipt: T.Optional(Receipt) }, strict),
   }),
   SIGN: component({
     scope: 'keys:sign',

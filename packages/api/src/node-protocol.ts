@@ -65,6 +65,27 @@ const NodeBackup = T.Object({
 });
 /** A holder's share epoch, its backup policy's recipients, and its latest backup if it made one. */
 const NodeBackups = T.Object({ epoch: T.Integer(), recipients: T.Array(T.String()), backup: T.Optional(NodeBackup) });
+const ReshareParticipants = T.Array(T.Object({ nodeId: NodeId, identifier: T.String({ maxLength: 128 }) }, strict), { minItems: 2, maxItems: 16 });
+
+/**
+ * A dealer's part of a reshare: its commitment (signed as a lifecycle broadcast)
+ * and its signed statement of what it deals (see packages/node/src/routes/reshare.ts).
+ */
+export const ReshareDealing = T.Object(
+  {
+    nodeId: NodeId,
+    commitment: T.Object({}, { additionalProperties: true }),
+    signature: Ed25519Signature,
+    exportable: T.Boolean(),
+    statement: Ed25519Signature,
+  },
+  strict,
+);
+export type ReshareDealing = Static<typeof ReshareDealing>;
+
+/** A repair helper's signed statement of the package, epoch and participants it helps with (see packages/node/src/routes/repair.ts). */
+export const RepairStatement = T.Object({ nodeId: NodeId, epoch: T.Integer({ minimum: 0 }), exportable: T.Boolean(), signature: Ed25519Signature }, strict);
+export type RepairStatement = Static<typeof RepairStatement>;
 
 interface Op {
   method: 'GET' | 'POST';
@@ -233,6 +254,98 @@ export const NODE_OPS = {
     path: '/v1/keys/:publicKey/backups',
     params: T.Object({ publicKey: GroupPublicKey }, strict),
     response: NodeBackups,
+  }),
+  // Resharing (RESHARE_KEY): round 1 at every old and new holder (each checks the caller's signed call; dealers deal),
+  // round 2 at the new holders (verify, stage, confirm), commit at the new holders and then retire at the old ones.
+  reshareRound1: op({
+    method: 'POST',
+    path: '/v1/reshare/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        // The key's current public package: a new holder checks it against the signed publicKey and the dealers' signatures.
+        publicPackage: T.String({ maxLength: 64 * 1024 }),
+        dealers: ReshareParticipants,
+        holders: ReshareParticipants,
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ dealing: T.Optional(ReshareDealing), sealed: Messages }),
+  }),
+  reshareRound2: op({
+    method: 'POST',
+    path: '/v1/reshare/round2',
+    body: T.Object({ sessionId: SessionId, dealings: T.Array(ReshareDealing, { maxItems: 16 }), sealed: Messages }, strict),
+    response: RefreshConfirmation,
+  }),
+  reshareCommit: op({
+    method: 'POST',
+    path: '/v1/reshare/commit',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        publicKey: GroupPublicKey,
+        confirmations: RefreshConfirmations,
+        // For a leaving holder: every new holder's receipt that it committed (a 'reshare' receipt); it retires only on them.
+        committed: T.Optional(
+          T.Array(T.Object({ nodeId: NodeId, keyId: KeyId, identifier: T.String({ maxLength: 128 }), receipt: Receipt }, strict), { maxItems: 16 }),
+        ),
+      },
+      strict,
+    ),
+    response: T.Object({ retired: T.Boolean(), share: T.Optional(T.Composite([ShareInfo, T.Object({ receipt: Receipt })])) }),
+  }),
+  // Nodes that took no part learn of the reshare, so that they too refuse older wrapped copies (SHARE_STALE).
+  reshareNotice: op({
+    method: 'POST',
+    path: '/v1/reshare/notice',
+    body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
+    response: T.Object({ recorded: T.Boolean() }),
+  }),
+  reshareAbort: op({
+    method: 'POST',
+    path: '/v1/reshare/abort',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Object({ aborted: T.Boolean() }),
+  }),
+  // Repairing a lost share (REPAIR_KEY_SHARE): round 1 at every helper and the target (each checks the caller's signed call;
+  // helpers split their weighted share into deltas sealed to each other), round 2 at the helpers (sigma sealed to the
+  // target), round 3 at the target (sum, check against the verifying share, store).
+  repairRound1: op({
+    method: 'POST',
+    path: '/v1/repair/round1',
+    body: T.Object(
+      {
+        sessionId: SessionId,
+        publicPackage: T.String({ maxLength: 64 * 1024 }),
+        helpers: ReshareParticipants,
+        participant: T.Object({ nodeId: NodeId, identifier: T.String({ maxLength: 128 }) }, strict),
+        auth: CallerAuth,
+        approvals: T.Optional(Approvals),
+      },
+      strict,
+    ),
+    response: T.Object({ statement: T.Optional(RepairStatement), sealed: Messages }),
+  }),
+  repairRound2: op({
+    method: 'POST',
+    path: '/v1/repair/round2',
+    body: T.Object({ sessionId: SessionId, sealed: Messages }, strict),
+    response: T.Object({ sealed: Messages }),
+  }),
+  repairRound3: op({
+    method: 'POST',
+    path: '/v1/repair/round3',
+    body: T.Object({ sessionId: SessionId, statements: T.Array(RepairStatement, { maxItems: 16 }), sealed: Messages }, strict),
+    response: T.Composite([ShareInfo, T.Object({ receipt: Receipt })]),
+  }),
+  repairAbort: op({
+    method: 'POST',
+    path: '/v1/repair/abort',
+    body: T.Object({ sessionId: SessionId }, strict),
+    response: T.Object({ aborted: T.Boolean() }),
   }),
   signRound1: op({
     method: 'POST',

@@ -30,7 +30,9 @@ export type ReceiptFacts =
     }
   | { kind: 'export'; nodeId: string; keyId: string; recipients: string[]; wrappedSha256: string }
   | { kind: 'import'; nodeId: string; keyId: string; publicKey: string; identifier: string }
-  | { kind: 'refresh'; nodeId: string; keyId: string; publicKey: string; identifier: string; epoch: number };
+  | { kind: 'refresh'; nodeId: string; keyId: string; publicKey: string; identifier: string; epoch: number }
+  | { kind: 'repair'; nodeId: string; keyId: string; publicKey: string; identifier: string }
+  | { kind: 'reshare'; nodeId: string; keyId: string; publicKey: string; identifier: string; epoch: number; threshold: number };
 
 /** The bytes a node signs for a receipt: its facts, as canonical JSON. */
 export function receiptMessage(facts: ReceiptFacts): Uint8Array {

@@ -118,7 +118,7 @@ function retryAfterMs(header: string | null, now = Date.now()): number | undefin
 }
 
 /** The components whose answers carry node receipts, which the client checks when it knows the admin key. */
-const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY'] as const;
+const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY', 'RESHARE_KEY', 'REPAIR_KEY_SHARE'] as const;
 type Receipted = (typeof RECEIPTED)[number];
 
 /**
@@ -276,6 +276,25 @@ export class WorkspaceClient {
       if (result.publicKey !== params.publicKey) throw new WorkspaceError('UNAUTHENTICATED', 'REFRESH_KEY: the answer is about another key');
       for (const s of result.shares)
         check(s.receipt, { kind: 'refresh', nodeId: s.nodeId, keyId: s.keyId, publicKey: params.publicKey, identifier: s.identifier, epoch: result.epoch });
+    } else if (component === 'RESHARE_KEY') {
+      const [params, result] = [p as ComponentParams<'RESHARE_KEY'>, r as ComponentResult<'RESHARE_KEY'>];
+      if (result.publicKey !== params.publicKey || [...result.shares.map((s) => s.nodeId)].sort().join() !== [...params.nodeIds].sort().join())
+        throw new WorkspaceError('UNAUTHENTICATED', 'RESHARE_KEY: the answer is about another key or other nodes');
+      for (const s of result.shares)
+        check(s.receipt, {
+          kind: 'reshare',
+          nodeId: s.nodeId,
+          keyId: s.keyId,
+          publicKey: params.publicKey,
+          identifier: s.identifier,
+          epoch: result.epoch,
+          threshold: params.threshold,
+        });
+    } else if (component === 'REPAIR_KEY_SHARE') {
+      const [params, result] = [p as ComponentParams<'REPAIR_KEY_SHARE'>, r as ComponentResult<'REPAIR_KEY_SHARE'>];
+      if (result.nodeId !== params.nodeId || result.identifier !== params.identifier)
+        throw new WorkspaceError('UNAUTHENTICATED', 'REPAIR_KEY_SHARE: the answer is about another share or node');
+      check(result.receipt, { kind: 'repair', nodeId: params.nodeId, keyId: result.keyId, publicKey: params.publicKey, identifier: params.identifier });
     } else {
       const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARE'>, r as ComponentResult<'IMPORT_KEY_SHARE'>];
       if (params.nodeId !== undefined && params.nodeId !== result.nodeId)

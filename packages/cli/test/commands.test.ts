@@ -138,6 +138,22 @@ describe('wr operator commands', () => {
     assert.match(refreshed.stdout, /NODE\s+KEY ID\s+IDENTIFIER/);
     const again = await wrJson<{ publicKey: string; epoch: number; shares: { keyId: string }[] }>(['keys', 'refresh', fresh.publicKey], { env });
     assert.deepEqual([again.publicKey, again.epoch, again.shares.map((x) => x.keyId).sort()], [fresh.publicKey, 2, fresh.shares.map((x) => x.keyId).sort()]);
+
+    // wr keys reshare: to other nodes and another threshold, same key; wr keys repair: a deleted share rebuilt on another node.
+    const reshared = await wr(['keys', 'reshare', fresh.publicKey, '--threshold', '2', '--nodes', 'node-2,node-3,node-4'], { env });
+    assert.equal(reshared.code, 0, reshared.stderr);
+    assert.match(reshared.stdout, new RegExp(`^reshared key ${fresh.publicKey}\n  2-of-3 at epoch 3`));
+    const moved = await wrJson<{ epoch: number; shares: { nodeId: string; keyId: string; identifier: string }[] }>(
+      ['keys', 'reshare', fresh.publicKey, '--threshold', '2', '--nodes', 'node-2,node-3,node-4'],
+      { env },
+    );
+    assert.deepEqual([moved.epoch, moved.shares.map((x) => x.nodeId)], [4, ['node-2', 'node-3', 'node-4']]);
+    await wrJson(['keys', 'delete', moved.shares[2]!.keyId], { env });
+    const repaired = await wrJson<{ keyId: string; nodeId: string; identifier: string }>(
+      ['keys', 'repair', fresh.publicKey, '--identifier', moved.shares[2]!.identifier, '--node', 'node-1'],
+      { env },
+    );
+    assert.deepEqual([repaired.nodeId, repaired.identifier], ['node-1', moved.shares[2]!.identifier]);
   });
 
   it('exports to -r and -R recipients, imports from a file and stdin, rewraps', async () => {

@@ -9,6 +9,8 @@ import { loadKeyring } from './keyring.js';
 import { SessionStore } from './sessions.js';
 import { ShareStore } from './store.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
+import { repairRoutes } from './routes/repair.js';
+import { reshareRoutes } from './routes/reshare.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
 import { identityRoutes } from './routes/identities.js';
@@ -88,6 +90,8 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   protocolRoutes(http.app, ctx);
   lifecycleRoutes(http.app, ctx);
   backupRoutes(http.app, ctx);
+  reshareRoutes(http.app, ctx);
+  repairRoutes(http.app, ctx);
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();

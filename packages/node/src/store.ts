@@ -108,6 +108,80 @@ CREATE TABLE backups (
 ) STRICT;
 `;
 
+/**
+ * Version 5. A reshare (RESHARE_KEY) is staged on every node it touches: a new
+ * holder's share waits in reshare_staged (role 'hold', sealed exactly as its row
+ * will be), an old holder that leaves the key waits to retire its share (role
+ * 'retire', no share). The commit swaps in, inserts or retires in one
+ * transaction and tombstones every old identifier at the old epoch (reason
+ * 'reshared': old wrapped copies give SHARE_STALE). Tombstones are rebuilt to
+ * allow that reason.
+ */
+const RESHARE_TABLES = `
+CREATE TABLE reshare_staged (
+  session_id TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('hold', 'retire')),
+  key_id TEXT NOT NULL,
+  new_row INTEGER NOT NULL,
+  scheme TEXT NOT NULL,
+  group_public_key TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  min_signers INTEGER NOT NULL,
+  max_signers INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  exportable INTEGER NOT NULL,
+  from_epoch INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  public_package TEXT NOT NULL,
+  sealed_share BLOB,
+  confirmation TEXT,
+  holders TEXT NOT NULL,
+  old_identifiers TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE tombstones_v4 (
+  group_public_key TEXT NOT NULL,
+  identifier TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  deleted_at TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT 'deleted' CHECK (reason IN ('deleted', 'refreshed', 'reshared')),
+  PRIMARY KEY (group_public_key, identifier)
+) STRICT;
+INSERT INTO tombstones_v4 (group_public_key, identifier, epoch, deleted_at, reason)
+  SELECT group_public_key, identifier, epoch, deleted_at, reason FROM tombstones;
+DROP TABLE tombstones;
+ALTER TABLE tombstones_v4 RENAME TO tombstones;
+`;
+
+/**
+ * A reshare waiting for every new holder's confirmation (see RESHARE_TABLES).
+ * For role 'retire' the share fields describe the old row; `confirmation` is empty.
+ */
+export interface StagedReshare {
+  sessionId: string;
+  role: 'hold' | 'retire';
+  /** The share's key id: the old row's, or a new one (`newRow`) for a node that held none. */
+  keyId: string;
+  newRow: boolean;
+  scheme: string;
+  groupPublicKey: string;
+  identifier: string;
+  minSigners: number;
+  maxSigners: number;
+  origin: 'generated' | 'imported';
+  exportable: boolean;
+  fromEpoch: number;
+  epoch: number;
+  publicPackage: string;
+  confirmation: string;
+  /** Every new holder: its node and identifier. */
+  holders: { nodeId: string; identifier: string }[];
+  /** Every identifier of the key before the reshare: tombstoned at fromEpoch on commit. */
+  oldIdentifiers: string[];
+  requester: string;
+}
+
 /** A refresh result waiting for every holder's confirmation (see REFRESH_TABLES). */
 export interface StagedRefresh {
   sessionId: string;
@@ -134,8 +208,11 @@ function nodeMigrations(reseal: (db: Db) => void): Migration[] {
     { version: 2, description: 'every share sealed again, bound to its governing columns', up: reseal },
     { version: 3, description: 'refreshes staged until every holder confirmed; tombstones say why', up: (db) => db.exec(REFRESH_TABLES) },
     { version: 4, description: 'backup policies (the signed calls) and the latest backup of each share', up: (db) => db.exec(BACKUP_TABLES) },
+    { version: 5, description: 'reshares staged until every new holder confirmed; tombstones may say reshared', up: (db) => db.exec(RESHARE_TABLES) },
   ];
 }
+
+type TombstoneReason = 'deleted' | 'refreshed' | 'reshared';
 
 export interface ShareRow {
   keyId: string;
@@ -241,11 +318,22 @@ export class ShareStore {
         }
         const tomb = this.db
           .prepare('SELECT epoch, reason FROM tombstones WHERE group_public_key = ? AND identifier = ?')
-          .get(share.groupPublicKey, share.identifier) as { epoch: number; reason: 'deleted' | 'refreshed' } | undefined;
-        if (tomb && share.epoch <= tomb.epoch && tomb.reason === 'refreshed') {
+          .get(share.groupPublicKey, share.identifier) as { epoch: number; reason: TombstoneReason } | undefined;
+        // A refresh or reshare of the key past this epoch makes every share of it stale, whatever its identifier.
+        const moved = this.db
+          .prepare("SELECT max(epoch) AS epoch FROM tombstones WHERE group_public_key = ? AND reason IN ('refreshed', 'reshared')")
+          .get(share.groupPublicKey) as { epoch: number | null };
+        if (moved.epoch !== null && share.epoch <= moved.epoch && !(tomb && tomb.reason === 'deleted' && share.epoch <= tomb.epoch)) {
           throw new WrError(
             'SHARE_STALE',
-            `key ${share.groupPublicKey} was refreshed past epoch ${tomb.epoch}: this copy of participant ${share.identifier} ` +
+            `key ${share.groupPublicKey} was refreshed or reshared past epoch ${moved.epoch}: this copy of participant ${share.identifier} ` +
+              `is of epoch ${share.epoch} and no longer combines with the current shares`,
+          );
+        }
+        if (tomb && share.epoch <= tomb.epoch && tomb.reason !== 'deleted') {
+          throw new WrError(
+            'SHARE_STALE',
+            `key ${share.groupPublicKey} was ${tomb.reason} past epoch ${tomb.epoch}: this copy of participant ${share.identifier} ` +
               `is of epoch ${share.epoch} and no longer combines with the current shares`,
           );
         }
@@ -468,12 +556,151 @@ export class ShareStore {
       .immediate();
   }
 
+  /** Records that a key was reshared past `fromEpoch` (a node that took no part learns it too). */
+  recordReshared(groupPublicKey: string, identifiers: string[], fromEpoch: number): void {
+    this.db.transaction(() => this.#tombstone(groupPublicKey, identifiers, fromEpoch, 'reshared')).immediate();
+  }
+
   /** Records that a key was refreshed past `fromEpoch` (a node that holds none of its shares learns it too). */
   recordRefreshed(groupPublicKey: string, identifiers: string[], fromEpoch: number): void {
     this.db.transaction(() => this.#tombstone(groupPublicKey, identifiers, fromEpoch, 'refreshed')).immediate();
   }
 
-  #tombstone(groupPublicKey: string, identifiers: string[], epoch: number, reason: 'deleted' | 'refreshed'): void {
+  /** Stages one side of a reshare on this node (any other staged reshare of the same key goes); `signingShare` for role 'hold' only. */
+  stageReshare(staged: StagedReshare, signingShare?: Secret<Uint8Array>): void {
+    const sealed = signingShare && this.#sealer.seal(signingShare.expose(), shareAad(staged));
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM reshare_staged WHERE group_public_key = ?').run(staged.groupPublicKey);
+        this.db
+          .prepare(
+            `INSERT INTO reshare_staged (session_id, role, key_id, new_row, scheme, group_public_key, identifier, min_signers, max_signers, origin,
+               exportable, from_epoch, epoch, public_package, sealed_share, confirmation, holders, old_identifiers, requester, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            staged.sessionId,
+            staged.role,
+            staged.keyId,
+            staged.newRow ? 1 : 0,
+            staged.scheme,
+            staged.groupPublicKey,
+            staged.identifier,
+            staged.minSigners,
+            staged.maxSigners,
+            staged.origin,
+            staged.exportable ? 1 : 0,
+            staged.fromEpoch,
+            staged.epoch,
+            staged.publicPackage,
+            sealed ?? null,
+            staged.confirmation,
+            JSON.stringify(staged.holders),
+            JSON.stringify(staged.oldIdentifiers),
+            staged.requester,
+            new Date().toISOString(),
+          );
+      })
+      .immediate();
+  }
+
+  reshareStaged(sessionId: string): StagedReshare | undefined {
+    const r = this.db.prepare('SELECT * FROM reshare_staged WHERE session_id = ?').get(sessionId) as Record<string, unknown> | undefined;
+    return (
+      r && {
+        sessionId,
+        role: r['role'] as 'hold' | 'retire',
+        keyId: r['key_id'] as string,
+        newRow: r['new_row'] === 1,
+        scheme: r['scheme'] as string,
+        groupPublicKey: r['group_public_key'] as string,
+        identifier: r['identifier'] as string,
+        minSigners: r['min_signers'] as number,
+        maxSigners: r['max_signers'] as number,
+        origin: r['origin'] as 'generated' | 'imported',
+        exportable: r['exportable'] === 1,
+        fromEpoch: r['from_epoch'] as number,
+        epoch: r['epoch'] as number,
+        publicPackage: r['public_package'] as string,
+        confirmation: (r['confirmation'] as string | null) ?? '',
+        holders: JSON.parse(r['holders'] as string) as StagedReshare['holders'],
+        oldIdentifiers: JSON.parse(r['old_identifiers'] as string) as string[],
+        requester: r['requester'] as string,
+      }
+    );
+  }
+
+  dropReshareStaged(sessionId: string): boolean {
+    return this.db.prepare('DELETE FROM reshare_staged WHERE session_id = ?').run(sessionId).changes === 1;
+  }
+
+  /**
+   * Commits this node's side of a reshare, in one transaction: a staying holder's
+   * row takes the new share, package, threshold and epoch; a new holder's row is
+   * inserted; a leaving holder's row is deleted. Every old identifier is
+   * tombstoned at the old epoch (reason 'reshared'). Returns the new row, or
+   * undefined for a retired share. Refused if the share moved on meanwhile.
+   */
+  commitReshare(sessionId: string): ShareRow | undefined {
+    return this.db
+      .transaction(() => {
+        const s = this.reshareStaged(sessionId);
+        if (!s) throw new WrError('NOT_FOUND', `no reshare staged for session ${sessionId}`);
+        const drop = () => this.db.prepare('DELETE FROM reshare_staged WHERE session_id = ?').run(sessionId);
+        const moved = () => {
+          drop();
+          return new WrError('CONFLICT', `this node's share of ${s.groupPublicKey} is no longer at epoch ${s.fromEpoch}: another change came first`);
+        };
+        const sealed = (this.db.prepare('SELECT sealed_share FROM reshare_staged WHERE session_id = ?').get(sessionId) as { sealed_share: Buffer | null })
+          .sealed_share;
+        if (s.role === 'retire') {
+          if (this.db.prepare('DELETE FROM shares WHERE key_id = ? AND epoch = ?').run(s.keyId, s.fromEpoch).changes !== 1) throw moved();
+        } else if (!s.newRow) {
+          const r = this.db
+            .prepare('UPDATE shares SET public_package = ?, epoch = ?, sealed_share = ?, min_signers = ?, max_signers = ? WHERE key_id = ? AND epoch = ?')
+            .run(s.publicPackage, s.epoch, sealed, s.minSigners, s.maxSigners, s.keyId, s.fromEpoch);
+          if (r.changes !== 1) throw moved();
+        } else {
+          if (this.byGroupKey(s.groupPublicKey)) throw moved();
+          const tomb = this.db.prepare('SELECT epoch FROM tombstones WHERE group_public_key = ? AND identifier = ?').get(s.groupPublicKey, s.identifier) as
+            { epoch: number } | undefined;
+          if (tomb && tomb.epoch >= s.epoch) throw moved();
+          this.db
+            .prepare(
+              `INSERT INTO shares (key_id, scheme, group_public_key, identifier, min_signers, max_signers,` +
+                ` public_package, sealed_share, origin, exportable, epoch, dkg_session, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+            )
+            .run(
+              s.keyId,
+              s.scheme,
+              s.groupPublicKey,
+              s.identifier,
+              s.minSigners,
+              s.maxSigners,
+              s.publicPackage,
+              sealed,
+              s.origin,
+              s.exportable ? 1 : 0,
+              s.epoch,
+              new Date().toISOString(),
+            );
+        }
+        this.#tombstone(s.groupPublicKey, s.oldIdentifiers, s.fromEpoch, 'reshared');
+        drop();
+        return s.role === 'retire' ? undefined : this.get(s.keyId);
+      })
+      .immediate();
+  }
+
+  /** Whether this node tombstoned some identifier of the key at `epoch` or later, for `reason`. */
+  tombstonedSince(groupPublicKey: string, epoch: number, reason: TombstoneReason): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM tombstones WHERE group_public_key = ? AND epoch >= ? AND reason = ? LIMIT 1').get(groupPublicKey, epoch, reason) !==
+      undefined
+    );
+  }
+
+  #tombstone(groupPublicKey: string, identifiers: string[], epoch: number, reason: TombstoneReason): void {
     // A deletion is never downgraded to a refresh: the newer epoch wins, and a deleted share stays deleted.
     const put = this.db.prepare(
       `INSERT INTO tombstones (group_public_key, identifier, epoch, deleted_at, reason) VALUES (?, ?, ?, ?, ?)

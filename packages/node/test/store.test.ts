@@ -139,7 +139,7 @@ test('every governing column is bound into the seal: a changed row does not open
   }
 });
 
-test('a version 1 file is sealed again under version 2 on open (then migrated to 3 and 4), and its shares still open', () => {
+test('a version 1 file is sealed again under version 2 on open (then migrated to 3, 4 and 5), and its shares still open', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wr-store-'));
   const key = masterKey();
   try {
@@ -150,12 +150,14 @@ test('a version 1 file is sealed again under version 2 on open (then migrated to
     const row = store.get(keyId)!;
     const v1 = new Sealer(key, 'node').seal(new Uint8Array(32).fill(7), `share ${keyId} ${row.groupPublicKey} ${row.identifier}`);
     store.db.prepare('UPDATE shares SET sealed_share = ? WHERE key_id = ?').run(v1, keyId);
-    // And without what versions 3 and 4 add.
-    store.db.exec('DROP TABLE backups; DROP TABLE backup_policies; DROP TABLE refresh_staged; ALTER TABLE tombstones DROP COLUMN reason;');
+    // And without what versions 3, 4 and 5 add.
+    store.db.exec(
+      'DROP TABLE backups; DROP TABLE backup_policies; DROP TABLE refresh_staged; DROP TABLE reshare_staged; ALTER TABLE tombstones DROP COLUMN reason;',
+    );
     store.db.pragma('user_version = 0');
     store.close();
     store = new ShareStore(file, key);
-    assert.equal(store.db.pragma('user_version', { simple: true }), 4);
+    assert.equal(store.db.pragma('user_version', { simple: true }), 5);
     assert.deepEqual([...store.signingShare(store.get(keyId)!).expose()], new Array(32).fill(7));
     store.close();
   } finally {
@@ -190,13 +192,16 @@ test('an unversioned node.db, made by hand with the old tables, is migrated to v
 
     const store = new ShareStore(file, key);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), 4);
+      assert.equal(store.db.pragma('user_version', { simple: true }), 5);
       const tables = new Set((store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
       for (const t of [
         'used_calls',
         'dkg_pending',
         'tombstones',
         'refresh_staged',
+        'reshare_staged',
+        'backup_policies',
+        'backups',
         'roster',
         'api_key_registry',
         'network_policy',

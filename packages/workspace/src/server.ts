@@ -17,7 +17,7 @@ import {
   type DrainResult,
 } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
-import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits } from './components/index.js';
+import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits, retryPendingReshareCommits } from './components/index.js';
 import type { Handler } from './components/types.js';
 import { DEFAULT_CALL_LIMITS, type WorkspaceConfig } from './config.js';
 import type { WorkspaceContext } from './context.js';
@@ -177,6 +177,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
     void ws.network.pushRoster().catch(() => undefined);
     void retryPendingAborts(ws).catch(() => undefined);
     void retryPendingRefreshCommits(ws).catch(() => undefined);
+    void retryPendingReshareCommits(ws).catch(() => undefined);
     void ws.network.syncRegistry().catch(() => undefined);
   };
   let abortSweep: NodeJS.Timeout | undefined;

@@ -141,6 +141,38 @@ export function registerKeyCommands(program: Command): void {
     });
 
   keys
+    .command('reshare')
+    .description('move a key to other nodes and/or another threshold: same public key, new shares at the next epoch; the old shares are retired (RESHARE_KEY)')
+    .argument('<publicKey>', 'the group public key, hex')
+    .requiredOption('--threshold <n>', 'the new threshold', (v) => Number.parseInt(v, 10))
+    .requiredOption('--nodes <ids>', 'the new holders, comma-separated node ids', (v) => v.split(',').map((s) => s.trim()))
+    .action(async (publicKey: string, opts: { threshold: number; nodes: string[] }, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.RESHARE_KEY, { publicKey, threshold: opts.threshold, nodeIds: opts.nodes }).promise();
+      printResult(cmd, result, () =>
+        [
+          `reshared key ${result.publicKey}`,
+          `  ${opts.threshold}-of-${result.shares.length} at epoch ${result.epoch}; older shares and wrapped copies are refused (SHARE_STALE)`,
+          '',
+          table(
+            ['NODE', 'KEY ID', 'IDENTIFIER'],
+            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
+          ),
+        ].join('\n'),
+      );
+    });
+
+  keys
+    .command('repair')
+    .description('rebuild a lost share (its identifier) on a node that holds none of the key, from a quorum of the other holders (REPAIR_KEY_SHARE)')
+    .argument('<publicKey>', 'the group public key, hex')
+    .requiredOption('--identifier <hex>', 'the FROST identifier of the lost share')
+    .requiredOption('--node <id>', 'the node to rebuild it on')
+    .action(async (publicKey: string, opts: { identifier: string; node: string }, cmd: Command) => {
+      const result = await clientFor(cmd).call(ComponentModule.REPAIR_KEY_SHARE, { publicKey, identifier: opts.identifier, nodeId: opts.node }).promise();
+      printResult(cmd, result, () => `repaired participant ${result.identifier} of ${publicKey} on ${result.nodeId} as ${result.keyId}\n`);
+    });
+
+  keys
     .command('delete')
     .description('delete one key share from its node, for good (DELETE_KEY_SHARE)')
     .argument('<keyId>', 'a key share id, key_...')

@@ -4,6 +4,8 @@ import { backupComponents } from './backups.js';
 import { keyComponents } from './keys.js';
 import { lifecycleComponents } from './lifecycle.js';
 import { nodeComponents } from './nodes.js';
+import { repairComponents } from './repair.js';
+import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
 
@@ -13,6 +15,8 @@ export const handlers: Handlers = {
   ...keyComponents,
   ...lifecycleComponents,
   ...backupComponents,
+  ...reshareComponents,
+  ...repairComponents,
   ...shareComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
@@ -20,3 +24,4 @@ export const handlers: Handlers = {
 };
 export { abortDkg, retryPendingAborts } from './keys.js';
 export { retryPendingRefreshCommits } from './lifecycle.js';
+export { retryPendingReshareCommits } from './reshare.js';

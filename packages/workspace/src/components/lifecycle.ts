@@ -88,7 +88,9 @@ export async function retryPendingRefreshCommits(ws: WorkspaceContext): Promise<
   const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
   for (const r of rows) {
     // A call in flight may commit the same session meanwhile: a node commits once and answers a repeat the same.
-    await commitRefresh(ws, undefined, r.session_id, JSON.parse(r.result) as ConfirmedRefresh).catch(() => undefined);
+    const confirmed = JSON.parse(r.result) as ConfirmedRefresh & { kind?: string };
+    if (confirmed.kind === 'reshare') continue; // see retryPendingReshareCommits
+    await commitRefresh(ws, undefined, r.session_id, confirmed).catch(() => undefined);
   }
 }
 
