@@ -156,6 +156,24 @@ test('after REFRESH_KEY the backups are at epoch 1 by themselves; wr recover ref
   }
 });
 
+test('after RESHARE_KEY to a new threshold on the same holders, the backups are at epoch 1 by themselves', async () => {
+  const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [x25519.recipient] }).promise();
+  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: k.publicKey, threshold: 3, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  assert.equal(r.epoch, 1);
+  const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.equal(after.epoch, 1);
+  assert.deepEqual(after.backups.map((b) => [b.nodeId, b.epoch]).sort(), [
+    ['node-1', 1],
+    ['node-2', 1],
+    ['node-3', 1],
+  ]);
+  const env = openEnvelope(await unwrap(after.backups[0]!.wrappedKeyShare, { identities: [x25519.identity] }));
+  assert.equal(env.epoch, 1);
+  assert.equal(env.public.minSigners, 3, 'the backup holds the reshared share');
+  env.secret.signingShare.destroy();
+});
+
 test('a node takes a policy only as the caller signed it: no scope, an altered body, another key, a replay are refused', async () => {
   const attacker = (await generateIdentity('x25519')).recipient;
   const path = `/v1/keys/${key.publicKey}/backup-policy`;
