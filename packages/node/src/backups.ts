@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { sha256Hex, type CallerAuth, type NodeOpResponse } from '@wr/api';
 import { recipientKind } from '@wr/age';
 import { WrError } from '@wr/common';
-import { decodePublicKeyPackage, sealEnvelope, wrapShare } from '@wr/crypto';
 import { ApiKeyRegistry, type Db } from '@wr/server';
 import type { NodeContext } from './context.js';
 import { route } from './routes/route.js';
-import { receiptFor, requireCommitted } from './routes/shares.js';
+import { receiptFor, requireCommitted, wrapOwnShare } from './routes/shares.js';
 
 interface PolicyRow {
   recipients: string;
@@ -109,7 +108,7 @@ export async function resumeBackups(ctx: NodeContext): Promise<void> {
 }
 
 async function exportBackup(ctx: NodeContext, groupPublicKey: string): Promise<void> {
-  const { store, keyring, config } = ctx;
+  const { store } = ctx;
   const policy = policyOf(store.db, groupPublicKey);
   const row = store.byGroupKey(groupPublicKey);
   if (!policy || !row || store.isPending(row.keyId)) return;
@@ -120,24 +119,7 @@ async function exportBackup(ctx: NodeContext, groupPublicKey: string): Promise<v
   if (!policyStillAuthorised(ctx, policy)) {
     throw new WrError('PERMISSION_DENIED', `the backup policy of ${groupPublicKey} was signed by ${policy.requester}, which is revoked or lost the scope`);
   }
-  const signingShare = store.signingShare(row);
-  const envelope = sealEnvelope(
-    {
-      public: decodePublicKeyPackage(row.publicPackage),
-      secret: { identifier: row.identifier, signingShare },
-      source: { nodeId: config.nodeId, keyId: row.keyId },
-      epoch: row.epoch,
-      exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    },
-    keyring.signingKey,
-  );
-  let wrapped: string;
-  try {
-    wrapped = await wrapShare(envelope, recipients);
-  } finally {
-    envelope.destroy();
-    signingShare.destroy();
-  }
+  const wrapped = await wrapOwnShare(ctx, row, recipients);
   // One statement, under a check that the share did not move on meanwhile and no newer backup came first: a crash leaves the old row or the new.
   const written = store.db
     .transaction(() => {

@@ -1,4 +1,4 @@
-import { openRoster, type Roster, type SignedRoster } from '@wr/api';
+import { openRoster, type Roster, type RosterNode, type SignedRoster } from '@wr/api';
 import { WrError } from '@wr/common';
 import type { Db } from '@wr/server';
 import type { Keyring } from './keyring.js';
@@ -54,6 +54,13 @@ export class NodeRoster {
         retryable: true,
       });
     return this.#roster;
+  }
+
+  /** A node of the roster, or PERMISSION_DENIED: this node runs a protocol (it `doing`, as in 'refreshes') only with roster nodes. */
+  node(nodeId: string, doing: string): RosterNode {
+    const n = this.get().nodes.find((r) => r.nodeId === nodeId);
+    if (!n) throw new WrError('PERMISSION_DENIED', `${nodeId} is not a node of the roster: this node ${doing} only with roster nodes`);
+    return n;
   }
 
   /** The signing keys of every node in the roster: the only exporters an import trusts. */

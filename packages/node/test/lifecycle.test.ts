@@ -15,7 +15,7 @@ import { apiKeyIdOf, callMessage, rosterMessage, type CallerAuth, type Roster } 
 import { Secret, publicKeyOfSeed, signRaw, toHex } from '@wr/common';
 import { decodePublicKeyPackage } from '@wr/crypto';
 import { buildNode } from '../src/server.js';
-import { refreshConfirmationBytes } from '../src/routes/lifecycle.js';
+import { confirmationBytes } from '../src/routes/lifecycle.js';
 import type { NodeContext } from '../src/context.js';
 
 const seed = new Secret(new Uint8Array(randomBytes(32)));
@@ -176,7 +176,7 @@ test('a held-back or forged confirmation commits nothing; a later session replac
 test('the signed confirmation bytes are unchanged (golden)', () => {
   const c = { nodeId: 'node-2', identifier: '02'.padStart(64, '0'), epoch: 3, confirmation: 'ab'.repeat(32) };
   assert.equal(
-    Buffer.from(refreshConfirmationBytes('ses_' + '0'.repeat(26), 'cd'.repeat(32), c)).toString('utf8'),
+    Buffer.from(confirmationBytes('refresh', 'ses_' + '0'.repeat(26), 'cd'.repeat(32), c)).toString('utf8'),
     ['wr/refresh-confirmation/v1', 'ses_' + '0'.repeat(26), 'cd'.repeat(32), 'node-2', '02'.padStart(64, '0'), '3', 'ab'.repeat(32)].join('\n'),
   );
 });

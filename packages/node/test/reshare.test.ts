@@ -16,7 +16,8 @@ import { apiKeyIdOf, callMessage, rosterMessage, type CallerAuth, type Roster } 
 import { Secret, publicKeyOfSeed, signRaw, toHex } from '@wr/common';
 import { decodePublicKeyPackage, signLifecycleBroadcast, type ReshareCommitment } from '@wr/crypto';
 import { buildNode } from '../src/server.js';
-import { reshareConfirmationBytes, reshareStatementBytes } from '../src/routes/reshare.js';
+import { confirmationBytes } from '../src/routes/lifecycle.js';
+import { reshareStatementBytes } from '../src/routes/reshare.js';
 import type { NodeContext } from '../src/context.js';
 
 const seed = new Secret(new Uint8Array(randomBytes(32)));
@@ -192,7 +193,7 @@ test('the signed reshare statement and confirmation bytes are unchanged (golden)
   );
   const c = { nodeId: 'node-2', identifier: '02', epoch: 3, confirmation: 'ab'.repeat(32) };
   assert.equal(
-    Buffer.from(reshareConfirmationBytes(ses, 'cd'.repeat(32), c)).toString('utf8'),
+    Buffer.from(confirmationBytes('reshare', ses, 'cd'.repeat(32), c)).toString('utf8'),
     ['wr/reshare-confirmation/v1', ses, 'cd'.repeat(32), 'node-2', '02', '3', 'ab'.repeat(32)].join('\n'),
   );
 });

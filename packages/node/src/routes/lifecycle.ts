@@ -36,14 +36,19 @@ interface RefreshSession {
 }
 
 /**
- * What a holder signs when its refresh round 2 is done: the session, the key,
- * its node and identifier, the new epoch and the confirmation digest
- * (refreshRound2's `confirmation`: a hash of the new public package). Lines of
- * text that cannot hold a newline (every field is checked by its schema or
- * against the key's package first).
+ * What a holder signs when its round 2 of a refresh or a reshare is done, each
+ * protocol under its own domain: the session, the key, its node and identifier,
+ * the new epoch and the confirmation digest (round 2's `confirmation`: a hash
+ * of the new public package). Lines of text that cannot hold a newline (every
+ * field is checked by its schema or against the key's package first).
  */
-export function refreshConfirmationBytes(sessionId: string, publicKey: string, c: Omit<RefreshConfirmation, 'signature'>): Uint8Array {
-  return utf8(['wr/refresh-confirmation/v1', sessionId, publicKey, c.nodeId, c.identifier, String(c.epoch), c.confirmation].join('\n'));
+export function confirmationBytes(
+  protocol: 'refresh' | 'reshare',
+  sessionId: string,
+  publicKey: string,
+  c: Omit<RefreshConfirmation, 'signature'>,
+): Uint8Array {
+  return utf8([`wr/${protocol}-confirmation/v1`, sessionId, publicKey, c.nodeId, c.identifier, String(c.epoch), c.confirmation].join('\n'));
 }
 
 /**
@@ -72,11 +77,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const sessions = new SessionStore<RefreshSession>(5 * 60_000);
   app.addHook('onClose', async () => sessions.close());
 
-  const rosterNode = (nodeId: string): RosterNode => {
-    const n = ctx.roster.get().nodes.find((r) => r.nodeId === nodeId);
-    if (!n) throw new WrError('PERMISSION_DENIED', `${nodeId} is not a node of the roster: this node refreshes only with roster nodes`);
-    return n;
-  };
+  const rosterNode = (nodeId: string) => ctx.roster.node(nodeId, 'refreshes');
 
   // The share at its new epoch, with this node's receipt: the caller can check every holder moved, whatever the relay says.
   const refreshed = (row: ShareRow) => ({
@@ -206,7 +207,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             result.secret.signingShare,
           );
-          const signature = toHex(signRaw(keyring.signingKey, refreshConfirmationBytes(b.sessionId, row.groupPublicKey, confirmation)));
+          const signature = toHex(signRaw(keyring.signingKey, confirmationBytes('refresh', b.sessionId, row.groupPublicKey, confirmation)));
           return { ...confirmation, signature };
         } finally {
           result.secret.signingShare.destroy();
@@ -230,7 +231,7 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const c = confirmations.find((x) => x.nodeId === p.nodeId && x.identifier === p.identifier);
       if (!c) throw new WrError('PERMISSION_DENIED', `no confirmation from ${p.nodeId} (participant ${p.identifier}): every holder must confirm first`);
       const key = hexBytes(rosterNode(p.nodeId).signingKey, 32)!;
-      if (!verifyRaw(key, refreshConfirmationBytes(sessionId, publicKey, c), hexBytes(c.signature, 64)!)) {
+      if (!verifyRaw(key, confirmationBytes('refresh', sessionId, publicKey, c), hexBytes(c.signature, 64)!)) {
         throw new WrError('PERMISSION_DENIED', `the confirmation of ${p.nodeId} is not signed by its node`);
       }
       if (c.epoch !== expect.epoch || c.confirmation !== expect.confirmation) {

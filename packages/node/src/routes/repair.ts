@@ -89,11 +89,7 @@ export function repairRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const sessions = new SessionStore<RepairSession>(5 * 60_000);
   app.addHook('onClose', async () => sessions.close());
 
-  const rosterNode = (nodeId: string): RosterNode => {
-    const n = ctx.roster.get().nodes.find((r) => r.nodeId === nodeId);
-    if (!n) throw new WrError('PERMISSION_DENIED', `${nodeId} is not a node of the roster: this node repairs only with roster nodes`);
-    return n;
-  };
+  const rosterNode = (nodeId: string) => ctx.roster.node(nodeId, 'repairs');
   const lost = (sessionId: string) =>
     new WrError(
       'NODE_UNAVAILABLE',

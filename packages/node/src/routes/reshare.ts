@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { receiptMessage, sha256Hex, type RefreshConfirmation, type ReshareDealing, type RosterNode } from '@wr/api';
+import { receiptMessage, sha256Hex, type ReshareDealing, type RosterNode } from '@wr/api';
 import { WrError, hexBytes, newKeyId, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import {
   ShareInvalidError,
@@ -22,6 +22,7 @@ import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
 import type { ShareRow } from '../store.js';
 import { route } from './route.js';
+import { confirmationBytes } from './lifecycle.js';
 import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
 type Participant = RosterNode & { identifier: string };
@@ -74,11 +75,6 @@ export function reshareStatementBytes(
   );
 }
 
-/** What a new holder signs when its reshare round 2 is done (as refreshConfirmationBytes, under its own domain). */
-export function reshareConfirmationBytes(sessionId: string, publicKey: string, c: Omit<RefreshConfirmation, 'signature'>): Uint8Array {
-  return utf8(['wr/reshare-confirmation/v1', sessionId, publicKey, c.nodeId, c.identifier, String(c.epoch), c.confirmation].join('\n'));
-}
-
 /**
  * Resharing a key to new holders and/or a new threshold (RESHARE_KEY), with the
  * workspace as relay:
@@ -108,11 +104,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const sessions = new SessionStore<ReshareSession>(5 * 60_000);
   app.addHook('onClose', async () => sessions.close());
 
-  const rosterNode = (nodeId: string): RosterNode => {
-    const n = ctx.roster.get().nodes.find((r) => r.nodeId === nodeId);
-    if (!n) throw new WrError('PERMISSION_DENIED', `${nodeId} is not a node of the roster: this node reshares only with roster nodes`);
-    return n;
-  };
+  const rosterNode = (nodeId: string) => ctx.roster.node(nodeId, 'reshares');
   const distinct = (ps: { nodeId: string; identifier: string }[], what: string) => {
     if (new Set(ps.map((p) => p.nodeId)).size !== ps.length || new Set(ps.map((p) => p.identifier)).size !== ps.length)
       throw new WrError('PERMISSION_DENIED', `the relay named a node or an identifier twice among the ${what}`);
@@ -343,7 +335,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             result.secret.signingShare,
           );
-          const signature = toHex(signRaw(keyring.signingKey, reshareConfirmationBytes(b.sessionId, session.publicKey, confirmation)));
+          const signature = toHex(signRaw(keyring.signingKey, confirmationBytes('reshare', b.sessionId, session.publicKey, confirmation)));
           return { ...confirmation, signature };
         } finally {
           result.secret.signingShare.destroy();
@@ -374,7 +366,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     for (const p of staged.holders) {
       const c = b.confirmations.find((x) => x.nodeId === p.nodeId && x.identifier === p.identifier);
       if (!c) throw new WrError('PERMISSION_DENIED', `no confirmation from ${p.nodeId} (participant ${p.identifier}): every new holder must confirm first`);
-      if (!verifyRaw(hexBytes(rosterNode(p.nodeId).signingKey, 32)!, reshareConfirmationBytes(b.sessionId, b.publicKey, c), hexBytes(c.signature, 64)!))
+      if (!verifyRaw(hexBytes(rosterNode(p.nodeId).signingKey, 32)!, confirmationBytes('reshare', b.sessionId, b.publicKey, c), hexBytes(c.signature, 64)!))
         throw new WrError('PERMISSION_DENIED', `the confirmation of ${p.nodeId} is not signed by its node`);
       if (c.epoch !== expect.epoch || c.confirmation !== expect.confirmation)
         throw new ShareInvalidError('reshare-confirmation', `reshare: ${p.nodeId} finished with another result; abort this session`, [p.identifier]);
@@ -419,7 +411,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
     if (ids.size !== b.confirmations.length || new Set(b.confirmations.map((c) => c.nodeId)).size !== b.confirmations.length)
       throw new WrError('INVALID_ARGUMENT', 'confirmations: a node or identifier is repeated', { param: 'confirmations' });
     for (const c of b.confirmations) {
-      if (!verifyRaw(hexBytes(rosterNode(c.nodeId).signingKey, 32)!, reshareConfirmationBytes(b.sessionId, b.publicKey, c), hexBytes(c.signature, 64)!))
+      if (!verifyRaw(hexBytes(rosterNode(c.nodeId).signingKey, 32)!, confirmationBytes('reshare', b.sessionId, b.publicKey, c), hexBytes(c.signature, 64)!))
         throw new WrError('PERMISSION_DENIED', `the confirmation of ${c.nodeId} is not signed by its node`);
       if (c.epoch !== first.epoch || c.confirmation !== first.confirmation) throw new WrError('PERMISSION_DENIED', 'the confirmations are not of one result');
     }

@@ -40,6 +40,30 @@ export function receiptFor(ctx: NodeContext, facts: ReceiptFacts): Receipt {
   return { nodeId: facts.nodeId, signature: toHex(signRaw(ctx.keyring.signingKey, receiptMessage(facts))) };
 }
 
+/**
+ * This node's share, sealed in an envelope it signs (with the share's epoch)
+ * and wrapped in age to `recipients`: what an export and a backup hand out.
+ * The plaintext share and envelope are destroyed before it returns.
+ */
+export async function wrapOwnShare(ctx: NodeContext, row: ShareRow, recipients: string[]): Promise<string> {
+  const signingShare = ctx.store.signingShare(row);
+  const envelope = sealEnvelope(
+    {
+      public: decodePublicKeyPackage(row.publicPackage),
+      secret: { identifier: row.identifier, signingShare },
+      source: { nodeId: ctx.config.nodeId, keyId: row.keyId },
+      epoch: row.epoch,
+      exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
+    ctx.keyring.signingKey,
+  );
+  try {
+    return await wrapShare(envelope, recipients);
+  } finally {
+    envelope.destroy();
+    signingShare.destroy();
+  }
+}
 export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, config, http, authorizer } = ctx;
 
@@ -90,34 +114,18 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const row = mustGet(req.params.keyId);
       requireCommitted(ctx, row.keyId);
       if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
-      const signingShare = store.signingShare(row);
-      const envelope = sealEnvelope(
-        {
-          public: decodePublicKeyPackage(row.publicPackage),
-          secret: { identifier: row.identifier, signingShare },
-          source: { nodeId: config.nodeId, keyId: row.keyId },
-          epoch: row.epoch,
-          exportedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        },
-        keyring.signingKey,
-      );
-      try {
-        const wrappedKeyShare = await wrapShare(envelope, recipients);
-        ctx.log.append(caller.apiKeyId, 'share.export', {
-          ...(approvedBy && { approvedBy }),
-          keyId: row.keyId,
-          publicKey: row.groupPublicKey,
-          identifier: row.identifier,
-          recipients,
-        });
-        return {
-          wrappedKeyShare,
-          receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }),
-        };
-      } finally {
-        envelope.destroy();
-        signingShare.destroy();
-      }
+      const wrappedKeyShare = await wrapOwnShare(ctx, row, recipients);
+      ctx.log.append(caller.apiKeyId, 'share.export', {
+        ...(approvedBy && { approvedBy }),
+        keyId: row.keyId,
+        publicKey: row.groupPublicKey,
+        identifier: row.identifier,
+        recipients,
+      });
+      return {
+        wrappedKeyShare,
+        receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }),
+      };
     }),
   );
 
