@@ -15,6 +15,7 @@ import { generateIdentity, unwrap, type GeneratedIdentity } from '@wr/age';
 import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { openEnvelope } from '@wr/crypto';
 import { ROOT, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { asRelay as relay } from './support/raw.js';
 
 let net: TestNetwork;
 let admin: ApiKey;
@@ -38,16 +39,7 @@ after(async () => {
   await net?.cleanup();
 });
 
-/** A call straight to a node with the workspace's credential: what a relay (honest or not) can send. */
-async function asRelay(nodeId: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
-  const res = await fetch(net.nodes.get(nodeId)!.url + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
+const asRelay = (nodeId: string, path: string, body?: unknown) => relay(net, nodeId, path, body);
 
 const refused = (r: { status: number; json: Json }, code: string, what: string) => {
   assert.ok(r.status >= 400, `${what}: the node did it`);

@@ -13,6 +13,7 @@ import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type Componen
 import { getScheme, type SchemeName } from '@wr/crypto';
 import { fromHex } from '@wr/common';
 import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { asRelay as relay } from './support/raw.js';
 import { PausingProxy } from './support/crash-proxy.js';
 
 let net: TestNetwork;
@@ -28,16 +29,7 @@ after(async () => {
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string } };
 
-/** A call straight to a node with the workspace's credential: what a relay (honest or not) can send. */
-async function asRelay(nodeId: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
-  const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
-  const res = await fetch(net.nodes.get(nodeId)!.url + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, json: (await res.json()) as Json };
-}
+const asRelay = (nodeId: string, path: string, body?: unknown) => relay(net, nodeId, path, body);
 
 const ok = (r: { status: number; json: Json }, what: string) => {
   assert.equal(r.status, 200, `${what}: ${JSON.stringify(r.json.error)}`);

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { ApiKey, signedHeaders } from 'caller-sdk';
 
 /** The headers that sign a raw call with an API key, as the SDK would. */
@@ -75,4 +77,17 @@ export function endlessUpload(url: string, headers: Record<string, string>, give
       else resolve({ statusLine, openMs: Date.now() - started });
     });
   });
+}
+
+export type NodeAnswer = { status: number; json: Record<string, unknown> & { error?: { code: string; message: string } } };
+
+/** A call straight to a node of `net` with the workspace's credential: what a relay (honest or not) can send. */
+export async function asRelay(net: { dir: string; nodes: Map<string, { url: string }> }, nodeId: string, path: string, body?: unknown): Promise<NodeAnswer> {
+  const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
+  const res = await fetch(net.nodes.get(nodeId)!.url + path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as NodeAnswer['json'] };
 }
