@@ -1,14 +1,20 @@
 /**
- * Workflows on the real network: the seed's canvas as the `export-import-key-share`
- * template gives a keyId that signs with an original share; the transfer step
- * waits out of band and the run resumes by its id without repeating a step;
- * `wr workflow run` shows each step and hands the blob over through a file.
+ * Workflows on the real network, with their durable records in the workspace:
+ * the seed's canvas as the `export-import-key-share` template waits at the
+ * transfer and finishes when the blob is handed in, giving a keyId that signs
+ * with an original share; `wr workflow run|resume|list|show` drive and show a
+ * run; a run whose workspace is SIGKILLed mid-step completes exactly once (the
+ * SDK retries under the same idempotency keys); a step the policy holds for
+ * approvals makes the run wait until an admin approves; and the record never
+ * holds a secret input nor share material.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ComponentModule, type ComponentResult, type StepEvent } from 'caller-sdk';
+import { generateIdentity, unwrap } from '@wr/age';
+import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult, type StepEvent } from 'caller-sdk';
 import { ROOT, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
@@ -20,54 +26,214 @@ before(async () => {
 });
 after(() => net?.cleanup());
 
-const imports = async () =>
-  (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { limit: 1000 }).promise()).events.filter((e) => e.action === 'share.import').length;
+const importsOf = async (publicKey: string) =>
+  (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { limit: 1000 }).promise()).events.filter(
+    (e) => e.action === 'share.import' && e.details['publicKey'] === publicKey && e.details['alreadyPresent'] === false,
+  ).length;
 
-test('the seed canvas waits at the transfer, resumes by run id with every step once, and the new share signs', async () => {
+const sharesOn = async (nodeId: string, publicKey: string) =>
+  (await net.client.call(ComponentModule.LIST_KEYS, { nodeId, limit: 1000 }).promise()).keys.filter((k) => k.publicKey === publicKey);
+
+const wr = (...args: string[]) =>
+  spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), 'workflow', ...args], {
+    env: { ...process.env, WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey },
+    encoding: 'utf8',
+    cwd: net.home,
+  });
+
+test('the seed canvas: recorded, waits at the transfer, finishes when the blob is handed in, and the new share signs', async () => {
   const events: StepEvent[] = [];
   const source = key.shares[0]!;
-  const first = await net.client.workflows.run('export-import-key-share', { keyId: source.keyId }, { runId: 'seed-1', onStep: (e) => events.push(e) });
+  const handle = net.client.workflows.run('export-import-key-share', { keyId: source.keyId }, { runId: 'seed-1', onStep: (e) => events.push(e) });
+  assert.equal(handle.runId, 'seed-1');
+  const first = await handle;
   assert.equal(first.status, 'waiting');
-  assert.ok(first.status === 'waiting' && first.blob.startsWith('-----BEGIN AGE ENCRYPTED FILE-----'));
+  assert.ok(first.status === 'waiting' && first.blob?.startsWith('-----BEGIN AGE ENCRYPTED FILE-----'));
   assert.deepEqual(
     events.filter((e) => e.status !== 'running').map((e) => `${e.stepId}:${e.status}`),
     ['recipient:done', 'backupIdentity:done', 'export:done', 'transfer:waiting'],
   );
-  const before = await imports();
-  const blob = first.status === 'waiting' ? first.blob : '';
-  const done = await net.client.workflows.run('export-import-key-share', { keyId: source.keyId }, { runId: 'seed-1', transfers: { transfer: blob } });
+  const waiting = await handle.get();
+  assert.equal(waiting.status, 'waiting');
+  assert.equal(waiting.waitingAt, 'transfer');
+  assert.equal(waiting.createdBy, net.client.apiKeyId);
+  assert.deepEqual(
+    waiting.steps.map((s) => `${s.stepId}:${s.component}:${s.status}`),
+    [
+      'recipient:GET_NODE_RECIPIENT_KEY:done',
+      'backupIdentity:GENERATE_AGE_ENCRYPTION:done',
+      'export:EXPORT_KEY_SHARE:done',
+      'transfer:transfer:waiting',
+      'import:IMPORT_KEY_SHARE:pending',
+    ],
+  );
+
+  const before = await importsOf(key.publicKey);
+  const blob = first.status === 'waiting' ? first.blob! : '';
+  const done = await net.client.workflows.resume('seed-1', { blob });
   assert.equal(done.status, 'completed');
   const outputs = done.status === 'completed' ? done.outputs : {};
   assert.match(String(outputs['keyId']), /^key_[0-9a-z]{26}$/);
   assert.equal(outputs['nodeId'], net.defaultTargetNode);
   assert.match(String(outputs['backupPublicKey']), /^age1/);
-  assert.equal(await imports(), before + 1, 'one import');
+  assert.equal(await importsOf(key.publicKey), before + 1, 'one import');
 
-  // Resumed again: every step replays; nothing runs twice.
-  const again = await net.client.workflows.run('export-import-key-share', { keyId: source.keyId }, { runId: 'seed-1', transfers: { transfer: blob } });
+  const record = await net.client.workflows.get('seed-1');
+  assert.equal(record.status, 'completed');
+  assert.deepEqual(record.outputs, outputs, 'the workspace resolves the outputs from its record');
+  assert.ok(record.steps.every((s) => s.status === 'done'));
+
+  // Run again by its id: every step replays; nothing runs twice, and the record stays completed.
+  const again = await net.client.workflows.run('export-import-key-share', { keyId: source.keyId }, { runId: 'seed-1' });
   assert.deepEqual(again.status === 'completed' && again.outputs, outputs);
-  assert.equal(await imports(), before + 1, 'still one import');
+  assert.equal(await importsOf(key.publicKey), before + 1, 'still one import');
+  assert.equal((await net.client.workflows.get('seed-1')).status, 'completed');
+  // The same runId with another request is refused.
+  await assert.rejects(net.client.workflows.run('export-import-key-share', { keyId: key.shares[1]!.keyId }, { runId: 'seed-1' }).result(), {
+    code: 'CONFLICT',
+  });
 
   const sig = await net.client.call(ComponentModule.SIGN, { keyIds: [String(outputs['keyId']), key.shares[1]!.keyId], message: 'c0ffee' }).promise();
   assert.equal(sig.publicKey, key.publicKey, 'the moved share signs with an original one');
 });
 
-test('wr workflow run shows each step, writes the waiting blob to a file, and completes when it is handed in', async () => {
+test('wr workflow run shows each step and waits; resume --blob finishes it; list and show report it', async () => {
   const other = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
-  const env = { ...process.env, WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey, WR_ADMIN_PUBLIC_KEY: net.adminPublicKey };
-  const wr = (...args: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), 'workflow', ...args], { env, encoding: 'utf8', cwd: net.home });
   const keyId = other.shares[0]!.keyId;
   const first = wr('run', 'export-import-key-share', '--input', `keyId=${keyId}`, '--run-id', 'cli-1');
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stderr, /ok +recipient +GET_NODE_RECIPIENT_KEY\n.*ok +export +EXPORT_KEY_SHARE\nwaiting transfer/s);
-  assert.match(first.stdout, /run cli-1 waits at transfer: its blob .* is in cli-1\.transfer\.age/);
-  const second = wr('run', 'export-import-key-share', '--input', `keyId=${keyId}`, '--run-id', 'cli-1', '--blob', 'transfer=cli-1.transfer.age', '--json');
+  assert.match(
+    first.stdout,
+    /run cli-1 waits at transfer: its blob .* is in cli-1\.transfer\.age\nhand it in with: wr workflow resume cli-1 --blob cli-1\.transfer\.age/,
+  );
+
+  const shown = wr('show', 'cli-1');
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /run cli-1 +export-import-key-share +waiting at transfer/);
+  assert.match(shown.stdout, /export +EXPORT_KEY_SHARE +done/);
+  assert.match(shown.stdout, /import +IMPORT_KEY_SHARE +pending/);
+
+  const second = wr('resume', 'cli-1', '--blob', 'cli-1.transfer.age', '--json');
   assert.equal(second.status, 0, second.stderr);
   const out = JSON.parse(second.stdout) as { status: string; outputs: { keyId: string } };
   assert.equal(out.status, 'completed');
   assert.match(out.outputs.keyId, /^key_/);
+
+  const listed = wr('list');
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, /cli-1 +export-import-key-share +completed/);
+  const json = JSON.parse(wr('list', '--status', 'completed', '--json').stdout) as { runs: { runId: string }[] };
+  assert.equal(json.runs[0]!.runId, 'cli-1', 'newest first');
+  assert.match(wr('show', 'cli-1').stdout, /completed[\s\S]*outputs[\s\S]*keyId +key_/);
+
+  const unknown = wr('show', 'no-such-run');
+  assert.notEqual(unknown.status, 0);
+  assert.match(unknown.stderr, /NOT_FOUND: runId: no workflow run no-such-run/);
   const bad = wr('run', 'export-import-key-share', '--input', 'keyId=key_x', '--input', 'colour=red');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /INVALID_ARGUMENT: inputs\.colour/);
+});
+
+test('a run whose workspace is SIGKILLed mid-step resumes under the same idempotency keys and imports exactly once', async () => {
+  const victim = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
+  const target = net.defaultTargetNode;
+  assert.equal((await sharesOn(target, victim.publicKey)).length, 0);
+  const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, retryWindowMs: 60_000, timeoutMs: 10_000 });
+  let restarted: Promise<void> | undefined;
+  const run = client.workflows.run(
+    'export-import-key-share',
+    { keyId: victim.shares[0]!.keyId, targetNodeId: target },
+    {
+      runId: 'killed-1',
+      onStep: (e) => {
+        // The import is on its way to the node when the workspace dies.
+        if (e.stepId === 'import' && e.status === 'running' && !restarted) {
+          restarted = (async () => {
+            await new Promise((r) => setTimeout(r, 15));
+            await net.killWorkspace('SIGKILL');
+            await net.startWorkspace();
+          })();
+        }
+      },
+    },
+  );
+  const result = await run;
+  await restarted;
+  assert.ok(restarted, 'the workspace was killed during the import step');
+  assert.equal(result.status, 'completed');
+  const held = await sharesOn(target, victim.publicKey);
+  assert.equal(held.length, 1, `${target} holds exactly one imported share`);
+  assert.equal(held[0]!.keyId, result.status === 'completed' ? result.outputs.keyId : '');
+  assert.equal(await importsOf(victim.publicKey), 1, 'the audit log shows one import');
+  const record = await client.workflows.get('killed-1');
+  assert.equal(record.status, 'completed');
+  assert.equal(record.steps.find((s) => s.stepId === 'import')!.status, 'done');
+  assert.equal(record.outputs?.['keyId'], held[0]!.keyId);
+});
+
+test('a step the policy holds for approvals makes the run wait; once approved, resume takes its result and completes', async () => {
+  const approver = generateApiKey();
+  await net.client.call(ComponentModule.CREATE_API_KEY, { name: 'approver', scopes: ['admin'], publicKey: approver.publicKey }).promise();
+  await net.client.call(ComponentModule.SET_POLICY, { approvals: [{ component: 'EXPORT_KEY_SHARE', approvals: 1 }] }).promise();
+  try {
+    const escrow = await generateIdentity('x25519');
+    const first = await net.client.workflows.run('backup-to-escrow', { keyId: key.shares[2]!.keyId, escrowRecipient: escrow.recipient }, { runId: 'held-1' });
+    assert.equal(first.status, 'waiting');
+    const approvalRequestId = first.status === 'waiting' ? first.approvalRequestId! : '';
+    assert.match(approvalRequestId, /^apr_[0-9a-f]{64}$/);
+    const waiting = await net.client.workflows.get('held-1');
+    assert.deepEqual([waiting.status, waiting.waitingAt, waiting.approvalRequestId], ['waiting', 'export', approvalRequestId]);
+
+    // Not approved yet: resuming still waits.
+    const still = await net.client.workflows.resume('held-1');
+    assert.equal(still.status, 'waiting');
+
+    await new WorkspaceClient({ apiKey: approver.apiKey, baseUrl: net.baseUrl }).call(ComponentModule.APPROVE_REQUEST, { approvalRequestId }).promise();
+    const done = await net.client.workflows.resume('held-1');
+    assert.equal(done.status, 'completed');
+    const wrapped = done.status === 'completed' ? String(done.outputs['wrappedKeyShare']) : '';
+    const envelope = JSON.parse(new TextDecoder().decode(await unwrap(wrapped, { identities: [escrow.identity.expose()] }))) as { identifier: string };
+    assert.equal(envelope.identifier, key.shares[2]!.identifier, 'the approved export is the run’s output');
+    const record = await net.client.workflows.get('held-1');
+    assert.equal(record.status, 'completed');
+    assert.equal(record.steps[0]!.approvalRequestId, approvalRequestId);
+  } finally {
+    await net.client.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
+  }
+});
+
+test('the run record never holds a secret input nor share material', async () => {
+  const old = await generateIdentity('x25519');
+  const fresh = await generateIdentity('x25519');
+  const exported = await net.client.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: key.shares[1]!.keyId, ageRecipient: old.recipient }).promise();
+  const inputs = { wrappedKeyShare: exported.wrappedKeyShare, ageIdentity: old.identity.expose(), newRecipient: fresh.recipient };
+  await assert.rejects(
+    net.client.call(ComponentModule.CREATE_WORKFLOW_RUN, { template: 'rewrap-for-identity-rotation', inputs, runId: 'leaky' }).promise(),
+    { code: 'INVALID_ARGUMENT', param: 'inputs.ageIdentity' },
+    'the workspace refuses a secret input',
+  );
+  const done = await net.client.workflows.run('rewrap-for-identity-rotation', inputs, { runId: 'rewrap-1' });
+  assert.equal(done.status, 'completed');
+  const record = await net.client.workflows.get('rewrap-1');
+  assert.deepEqual(Object.keys(record.inputs).sort(), ['newRecipient', 'wrappedKeyShare']);
+  assert.equal(record.status, 'completed');
+
+  const rewrapped = done.status === 'completed' ? done.outputs.rewrappedKeyShare : '';
+  const share = JSON.parse(new TextDecoder().decode(await unwrap(rewrapped, { identities: [fresh.identity.expose()] }))) as { signingShare: string };
+  assert.match(share.signingShare, /^[0-9a-f]{64}$/);
+  const dbFile = join(net.home, '.wr', 'workspace', 'workspace.db');
+  const bytes = Buffer.concat([dbFile, `${dbFile}-wal`].filter(existsSync).map((f) => readFileSync(f)));
+  assert.ok(bytes.length > 0);
+  const secretBody = old.identity.expose().replace(/^AGE-SECRET-KEY-1/, '');
+  for (const [what, secret] of [
+    ['the age identity', old.identity.expose()],
+    ['the age identity, lower case', old.identity.expose().toLowerCase()],
+    ['the identity body', secretBody],
+    ['the signing share, hex', share.signingShare],
+    ['the signing share, bytes', Buffer.from(share.signingShare, 'hex')],
+  ] as const) {
+    assert.equal(bytes.indexOf(secret), -1, `workspace.db holds ${what}`);
+  }
+  assert.notEqual(bytes.indexOf('rewrap-1'), -1, 'the scan reads the run record');
 });

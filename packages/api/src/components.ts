@@ -9,6 +9,7 @@ import { SCHEME_NAMES, type SchemeName } from '@wr/common';
 import { Ed25519PublicKey, Hex, KeyId, NodeId } from './fields.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
+import { WorkflowDefinition } from './workflow-definition.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -90,6 +91,9 @@ export const SCOPES = [
   'nodes:read',
   'age:generate',
   'age:rewrap',
+  'workflows:create',
+  'workflows:read',
+  'workflows:run',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -154,6 +158,63 @@ const ApprovalRequest = T.Object(
   },
   strict,
 );
+
+const RunId = T.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'names a workflow run: letters, digits, _ and -, up to 64' });
+const RunStatus = T.Union([T.Literal('running'), T.Literal('waiting'), T.Literal('completed'), T.Literal('failed')]);
+const StepError = T.Object({ code: T.String(), message: T.String(), hint: T.Optional(T.String()) }, strict);
+
+/** One step of a run, as the workspace recorded it while it relayed the step's call. */
+export const WorkflowRunStep = T.Object(
+  {
+    stepId: T.String(),
+    component: T.String({ description: "the step's component, or 'transfer'" }),
+    status: T.Union([T.Literal('pending'), T.Literal('running'), T.Literal('done'), T.Literal('waiting'), T.Literal('failed')]),
+    error: T.Optional(StepError),
+    approvalRequestId: T.Optional(T.String({ description: 'the step waits for (or ran through) this approval request' })),
+    blob: T.Optional(T.String({ description: 'a transfer step: the blob handed in or passed on (age ciphertext)' })),
+  },
+  strict,
+);
+
+/**
+ * The durable record of a workflow run. The caller's client drives the run (each step is a call it signs); the
+ * workspace records each step as it relays it, under the idempotency key wf.<runId>.<stepId> from the run's creator.
+ */
+export const WorkflowRun = T.Object(
+  {
+    runId: T.String(),
+    workflow: T.String({ description: "the definition's name" }),
+    definition: WorkflowDefinition,
+    inputs: T.Record(T.String(), T.Unknown(), { description: 'the inputs, secret ones left out' }),
+    status: RunStatus,
+    createdBy: T.String({ description: 'the API key id that created the run; only its calls move the run' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    waitingAt: T.Optional(T.String({ description: 'the step the run waits at: a transfer without its blob, or an approval' })),
+    approvalRequestId: T.Optional(T.String()),
+    failedAt: T.Optional(T.String()),
+    error: T.Optional(T.Object({ code: T.String(), message: T.String() }, strict)),
+    steps: T.Array(WorkflowRunStep),
+    outputs: T.Optional(T.Record(T.String(), T.Unknown())),
+  },
+  strict,
+);
+export type WorkflowRun = Static<typeof WorkflowRun>;
+
+export const WorkflowRunSummary = T.Object(
+  {
+    runId: T.String(),
+    workflow: T.String(),
+    status: RunStatus,
+    createdBy: T.String(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    waitingAt: T.Optional(T.String()),
+    failedAt: T.Optional(T.String()),
+  },
+  strict,
+);
+export type WorkflowRunSummary = Static<typeof WorkflowRunSummary>;
 
 function component<P extends TSchema, R extends TSchema>(def: { scope: Scope; mutating: boolean; summary: string; params: P; result: R }) {
   return def;
@@ -454,6 +515,45 @@ export const COMPONENTS = {
       strict,
     ),
     result: T.Object({ requests: T.Array(ApprovalRequest), nextCursor: NextCursor }, strict),
+  }),
+  CREATE_WORKFLOW_RUN: component({
+    scope: 'workflows:create',
+    mutating: true,
+    summary:
+      'Records a workflow run (a template by name, or a definition), checked with its inputs; secret inputs are never sent. ' +
+      'The same runId with the same request answers the same run; with another request, CONFLICT. The caller then runs its steps ' +
+      'as its own signed calls (idempotency key wf.<runId>.<stepId>), and the workspace records each as it relays it.',
+    params: T.Object(
+      {
+        template: T.Optional(T.String({ maxLength: 64 })),
+        definition: T.Optional(WorkflowDefinition),
+        inputs: T.Record(T.String(), T.Unknown()),
+        runId: T.Optional(RunId),
+      },
+      strict,
+    ),
+    result: WorkflowRun,
+  }),
+  GET_WORKFLOW_RUN: component({
+    scope: 'workflows:read',
+    mutating: false,
+    summary: 'One workflow run: each step and its status, where it waits or failed, and its outputs once completed.',
+    params: T.Object({ runId: RunId }, strict),
+    result: WorkflowRun,
+  }),
+  LIST_WORKFLOW_RUNS: component({
+    scope: 'workflows:read',
+    mutating: false,
+    summary: 'Workflow runs, newest first, a page at a time; optionally only those with one status.',
+    params: T.Object({ limit: PageLimit, cursor: T.Optional(T.String({ pattern: '^[1-9][0-9]{0,15}$' })), status: T.Optional(RunStatus) }, strict),
+    result: T.Object({ runs: T.Array(WorkflowRunSummary), nextCursor: NextCursor }, strict),
+  }),
+  RESUME_WORKFLOW_RUN: component({
+    scope: 'workflows:run',
+    mutating: true,
+    summary: 'Hands in the blob (age ciphertext) a waiting transfer step carries; the run goes on when its creator runs the next steps.',
+    params: T.Object({ runId: RunId, stepId: T.String({ pattern: '^[a-z][a-zA-Z0-9-]{0,63}$' }), blob: WrappedShare }, strict),
+    result: WorkflowRun,
   }),
   LIST_AUDIT_EVENTS: component({
     scope: 'admin',

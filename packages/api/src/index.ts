@@ -4,3 +4,4 @@ export * from './roster.js';
 export * from './node-protocol.js';
 export * from './receipts.js';
 export * from './error-body.js';
+export * from './workflow-definition.js';

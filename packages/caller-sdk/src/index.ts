@@ -22,7 +22,9 @@ export {
   type ComponentResult,
   type SchemeName,
   type Scope,
+  type WorkflowRun,
+  type WorkflowRunSummary,
 } from '@wr/api';
 export { ERROR_CODES, type ErrorCode } from '@wr/common';
-export { Workflows, type WorkflowRunOptions } from './workflows.js';
-export { TEMPLATES, validateWorkflow, type RunResult, type StepEvent, type WorkflowDefinition } from '@wr/workflow';
+export { Workflows, type WorkflowRunHandle, type WorkflowRunOptions, type WorkflowResumeOptions } from './workflows.js';
+export { TEMPLATES, validateWorkflow, type RunResult, type StepEvent, type TemplateName, type TemplateTypes, type WorkflowDefinition } from '@wr/workflow';

@@ -1,49 +1,7 @@
-/**
- * A workflow definition is data: steps that each call one component, with
- * every param bound to a workflow input, a constant or an earlier step's
- * output; the edges of the canvas follow from those bindings. A transfer step
- * carries a blob out of band: it waits until the blob is handed in, or passes
- * it on at once when its `passOnIf` binding holds a value.
- */
-import { Type as T, type Static } from '@sinclair/typebox';
+/** The definition's schema lives in @wr/api (the workspace validates run records with it); this is the engine's view of it. */
+import type { TransferStep, WorkflowDefinition } from '@wr/api';
 
-const strict = { additionalProperties: false } as const;
-const Name = T.String({ pattern: '^[a-z][a-zA-Z0-9-]{0,63}$' });
-
-export const Binding = T.Union([T.Object({ const: T.Unknown() }, strict), T.Object({ input: Name }, strict), T.Object({ step: Name, output: Name }, strict)]);
-export type Binding = Static<typeof Binding>;
-
-export const WorkflowInput = T.Object(
-  {
-    type: T.Union([T.Literal('string'), T.Literal('integer'), T.Literal('boolean')]),
-    optional: T.Optional(T.Boolean()),
-    description: T.Optional(T.String({ maxLength: 500 })),
-  },
-  strict,
-);
-export type WorkflowInput = Static<typeof WorkflowInput>;
-
-export const ComponentStep = T.Object({ id: Name, component: T.String({ pattern: '^[A-Z][A-Z0-9_]{0,63}$' }), params: T.Record(Name, Binding) }, strict);
-export type ComponentStep = Static<typeof ComponentStep>;
-
-/** Its one output is `blob`: what was handed in, or what it passed on. */
-export const TransferStep = T.Object(
-  { id: Name, transfer: Binding, passOnIf: T.Optional(Binding), description: T.Optional(T.String({ maxLength: 500 })) },
-  strict,
-);
-export type TransferStep = Static<typeof TransferStep>;
-
-export const WorkflowDefinition = T.Object(
-  {
-    name: Name,
-    description: T.Optional(T.String({ maxLength: 1000 })),
-    inputs: T.Record(Name, WorkflowInput),
-    steps: T.Array(T.Union([ComponentStep, TransferStep]), { minItems: 1, maxItems: 32 }),
-    outputs: T.Record(Name, Binding),
-  },
-  strict,
-);
-export type WorkflowDefinition = Static<typeof WorkflowDefinition>;
+export { Binding, ComponentStep, TransferStep, WorkflowDefinition, WorkflowInput } from '@wr/api';
 export type Step = WorkflowDefinition['steps'][number];
 
 export const isTransfer = (s: Step): s is TransferStep => 'transfer' in s;

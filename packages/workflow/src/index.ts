@@ -1,4 +1,6 @@
 export { Binding, ComponentStep, TransferStep, WorkflowDefinition, WorkflowInput, isTransfer, type Step } from './definition.js';
 export { validateWorkflow } from './validate.js';
-export { runWorkflow, stepIdempotencyKey, type RunOptions, type RunResult, type StepEvent, type StepStatus } from './run.js';
-export { TEMPLATES } from './templates.js';
+export { checkInputs, recordedInputs } from './inputs.js';
+export { keptResult, neededOutputs, runState, type RunState, type StepRecord } from './record.js';
+export { runWorkflow, stepIdempotencyKey, StepWaitsForApproval, type RunOptions, type RunResult, type StepEvent, type StepStatus } from './run.js';
+export { TEMPLATES, type TemplateName, type TemplateTypes } from './templates.js';

@@ -4,12 +4,14 @@
  * one on its own), with an idempotency key made of the run id and the step
  * id. Running the same run id again therefore replays the steps already done
  * and goes on from the first that is not: after a crash, a kill or a transfer
- * that waited, the run resumes and no step runs twice.
+ * that waited, the run resumes and no step runs twice. A step held for
+ * approvals makes the run wait at it (`call` throws StepWaitsForApproval).
  */
 import type { ComponentName } from '@wr/api';
 import { WrError } from '@wr/common';
 
-import { isTransfer, type Binding, type WorkflowDefinition } from './definition.js';
+import { isTransfer, type Binding } from './definition.js';
+import { checkInputs } from './inputs.js';
 import { validateWorkflow } from './validate.js';
 
 export type StepStatus = 'running' | 'done' | 'waiting' | 'failed';
@@ -19,12 +21,21 @@ export interface StepEvent {
   component: string | 'transfer';
   status: StepStatus;
   error?: { code: string; message: string };
+  /** A step that waits for approvals: the approval request. */
+  approvalRequestId?: string;
+}
+
+/** Thrown by `call` when the step's call is held for approvals: the run waits at the step. */
+export class StepWaitsForApproval extends Error {
+  constructor(readonly approvalRequestId: string) {
+    super(`the step waits for approvals of ${approvalRequestId}`);
+  }
 }
 
 export interface RunOptions {
   /** Names the run: the same id resumes it. Letters, digits, `_` and `-`, up to 64. */
   runId: string;
-  /** One signed call of a component with this idempotency key; its result. */
+  /** One signed call of a component with this idempotency key; its result. Throws StepWaitsForApproval when the call waits for approvals. */
   call(component: ComponentName, params: Record<string, unknown>, idempotencyKey: string): Promise<Record<string, unknown>>;
   /** Blobs handed in to transfer steps that wait, by step id. */
   transfers?: Record<string, string>;
@@ -32,32 +43,15 @@ export interface RunOptions {
   onStep?(event: StepEvent): void;
 }
 
-export type RunResult =
-  | { runId: string; status: 'completed'; outputs: Record<string, unknown>; steps: Record<string, Record<string, unknown>> }
-  | { runId: string; status: 'waiting'; waitingAt: string; blob: string; steps: Record<string, Record<string, unknown>> };
+/** A run waits at a transfer (with the blob it carries, to move out of band) or at an approval (with the request). */
+export type RunResult<O = Record<string, unknown>> =
+  | { runId: string; status: 'completed'; outputs: O; steps: Record<string, Record<string, unknown>> }
+  | { runId: string; status: 'waiting'; waitingAt: string; blob?: string; approvalRequestId?: string; steps: Record<string, Record<string, unknown>> };
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The idempotency key of one step of one run. */
 export const stepIdempotencyKey = (runId: string, stepId: string) => `wf.${runId}.${stepId}`;
-
-function checkInputs(def: WorkflowDefinition, inputs: Record<string, unknown>): void {
-  for (const name of Object.keys(inputs)) {
-    if (!def.inputs[name]) throw new WrError('INVALID_ARGUMENT', `inputs.${name}: ${def.name} takes no input ${name}`, { param: `inputs.${name}` });
-  }
-  for (const [name, spec] of Object.entries(def.inputs)) {
-    const v = inputs[name];
-    if (v === undefined) {
-      if (!spec.optional) throw new WrError('INVALID_ARGUMENT', `inputs.${name}: ${def.name} needs it`, { param: `inputs.${name}` });
-      continue;
-    }
-    const ok = spec.type === 'integer' ? Number.isSafeInteger(v) : typeof v === spec.type;
-    if (!ok)
-      throw new WrError('INVALID_ARGUMENT', `inputs.${name}: must be ${spec.type === 'integer' ? 'an integer' : `a ${spec.type}`}`, {
-        param: `inputs.${name}`,
-      });
-  }
-}
 
 /** Runs (or resumes) `definition` with `inputs`; each step reports through onStep. */
 export async function runWorkflow(definition: unknown, inputs: Record<string, unknown>, opts: RunOptions): Promise<RunResult> {
@@ -89,6 +83,11 @@ export async function runWorkflow(definition: unknown, inputs: Record<string, un
     try {
       steps[step.id] = await opts.call(step.component as ComponentName, params, stepIdempotencyKey(opts.runId, step.id));
     } catch (err) {
+      if (err instanceof StepWaitsForApproval) {
+        const { approvalRequestId } = err;
+        opts.onStep?.({ stepId: step.id, component: step.component, status: 'waiting', approvalRequestId });
+        return { runId: opts.runId, status: 'waiting', waitingAt: step.id, approvalRequestId, steps };
+      }
       const e = err as { code?: string; message?: string };
       opts.onStep?.({ stepId: step.id, component: step.component, status: 'failed', error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } });
       throw err;

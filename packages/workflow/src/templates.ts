@@ -38,7 +38,11 @@ const backupToEscrow: WorkflowDefinition = {
 const rewrap: WorkflowDefinition = {
   name: 'rewrap-for-identity-rotation',
   description: 'Re-encrypt a wrapped share from an old age identity to a new recipient, inside a node.',
-  inputs: { wrappedKeyShare: { type: 'string' }, ageIdentity: { type: 'string' }, newRecipient: { type: 'string' } },
+  inputs: {
+    wrappedKeyShare: { type: 'string' },
+    ageIdentity: { type: 'string', secret: true, description: 'the old age identity (AGE-SECRET-KEY-1...): kept by the client, never recorded' },
+    newRecipient: { type: 'string' },
+  },
   steps: [
     {
       id: 'rewrap',
@@ -69,3 +73,15 @@ const migrateNode: WorkflowDefinition = {
 export const TEMPLATES: Readonly<Record<string, WorkflowDefinition>> = Object.freeze(
   Object.fromEntries([exportImport, backupToEscrow, rewrap, migrateNode].map((d) => [d.name, d])),
 );
+
+/** The inputs and outputs of each built-in template: `workflows.run('migrate-node', ...)` is typed by them. */
+export interface TemplateTypes {
+  'export-import-key-share': {
+    inputs: { keyId: string; targetNodeId?: string };
+    outputs: { keyId: string; nodeId: string; backupPublicKey: string; backupEncryptedPrivateKey: string };
+  };
+  'backup-to-escrow': { inputs: { keyId: string; escrowRecipient: string }; outputs: { wrappedKeyShare: string } };
+  'rewrap-for-identity-rotation': { inputs: { wrappedKeyShare: string; ageIdentity: string; newRecipient: string }; outputs: { rewrappedKeyShare: string } };
+  'migrate-node': { inputs: { keyId: string; targetNodeId: string }; outputs: { keyId: string; nodeId: string } };
+}
+export type TemplateName = keyof TemplateTypes;

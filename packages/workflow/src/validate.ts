@@ -3,7 +3,8 @@
  * order against the component schemas of @wr/api. A binding must name a
  * declared input or an output of an earlier step (a later one, or the step
  * itself, would be a cycle), and carry a value of the kind the param takes.
- * Each problem is INVALID_ARGUMENT naming the step.
+ * A secret input may feed a step's params only (never a transfer nor an output,
+ * which the run record keeps). Each problem is INVALID_ARGUMENT naming the step.
  */
 import { Type as T, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -52,6 +53,8 @@ export function validateWorkflow(def: unknown): WorkflowDefinition {
     if ('input' in b) {
       const input = def.inputs[b.input];
       if (!input) throw fail(where, `input ${b.input} is not declared in inputs`);
+      if (input.secret && !where.includes('.params.'))
+        throw fail(where, `input ${b.input} is secret: only a step's params may use it (the run record never holds it)`);
       return new Set([input.type]);
     }
     const outputs = outputsOf.get(b.step);

@@ -7,7 +7,20 @@ import { describe, it } from 'node:test';
 
 import { WrError } from '@wr/common';
 
-import { TEMPLATES, runWorkflow, stepIdempotencyKey, validateWorkflow, type StepEvent, type WorkflowDefinition } from '../src/index.js';
+import {
+  StepWaitsForApproval,
+  TEMPLATES,
+  checkInputs,
+  keptResult,
+  neededOutputs,
+  recordedInputs,
+  runState,
+  runWorkflow,
+  stepIdempotencyKey,
+  validateWorkflow,
+  type StepEvent,
+  type WorkflowDefinition,
+} from '../src/index.js';
 
 const seed = TEMPLATES['export-import-key-share']!;
 const copy = (d: WorkflowDefinition): WorkflowDefinition => JSON.parse(JSON.stringify(d)) as WorkflowDefinition;
@@ -59,6 +72,21 @@ describe('validateWorkflow', () => {
     const missing = copy(seed);
     delete (missing.steps[2] as { params: Record<string, unknown> }).params['keyId'];
     refused(missing, /^steps\.export$/, /needs param keyId/);
+  });
+
+  it('refuses a secret input anywhere the run record would keep it: a transfer, a passOnIf, an output', () => {
+    const rewrap = TEMPLATES['rewrap-for-identity-rotation']!;
+    assert.equal(rewrap.inputs['ageIdentity']!.secret, true, 'the rewrap template keeps its identity out of the record');
+    const out = copy(rewrap);
+    out.outputs['leak'] = { input: 'ageIdentity' };
+    refused(out, /^outputs\.leak$/, /input ageIdentity is secret/);
+    const carried = copy(seed);
+    carried.inputs['blob'] = { type: 'string', secret: true };
+    (carried.steps[3] as { transfer: unknown }).transfer = { input: 'blob' };
+    refused(carried, /^steps\.transfer\.transfer$/, /input blob is secret/);
+    const passOn = copy(seed);
+    passOn.inputs['targetNodeId']!.secret = true;
+    refused(passOn, /^steps\.transfer\.passOnIf$/, /input targetNodeId is secret/);
   });
 
   it('refuses a malformed definition, naming the field', () => {
@@ -136,5 +164,85 @@ describe('runWorkflow', () => {
       status: 'failed',
       error: { code: 'NOT_FOUND', message: 'no such key share' },
     });
+  });
+});
+
+describe('run records', () => {
+  it('keep only the step outputs a binding uses', () => {
+    const needed = neededOutputs(seed);
+    assert.deepEqual([...needed.get('recipient')!].sort(), ['nodeId', 'recipientKey']);
+    assert.deepEqual([...needed.get('export')!], ['wrappedKeyShare']);
+    assert.deepEqual(keptResult(seed, 'recipient', { nodeId: 'node-4', recipientKey: 'age1x', roster: { big: true } }), {
+      nodeId: 'node-4',
+      recipientKey: 'age1x',
+    });
+    assert.deepEqual(keptResult(seed, 'export', { wrappedKeyShare: 'w', receipt: { sig: 'r' } }), { wrappedKeyShare: 'w' });
+  });
+
+  it('say where a run stands: running, waiting at a transfer, failed at a step, completed with outputs', () => {
+    assert.equal(runState(seed, { keyId: 'k' }, {}).status, 'running');
+    const upToExport = {
+      recipient: { status: 'done' as const, result: { nodeId: 'node-4', recipientKey: 'age1t' } },
+      backupIdentity: { status: 'done' as const, result: { publicKey: 'age1b', encryptedPrivateKey: 'e' } },
+      export: { status: 'done' as const, result: { wrappedKeyShare: 'w' } },
+    };
+    const waiting = runState(seed, { keyId: 'k' }, upToExport);
+    assert.equal(waiting.status, 'waiting');
+    assert.equal(waiting.waitingAt, 'transfer');
+    assert.deepEqual(
+      waiting.steps.map((s) => `${s.stepId}:${s.status}`),
+      ['recipient:done', 'backupIdentity:done', 'export:done', 'transfer:waiting', 'import:pending'],
+    );
+    // Given a target node, the transfer passes the blob on by itself.
+    assert.equal(runState(seed, { keyId: 'k', targetNodeId: 'node-4' }, upToExport).status, 'running');
+    const failed = runState(
+      seed,
+      { keyId: 'k' },
+      {
+        ...upToExport,
+        transfer: { status: 'done', result: { blob: 'w' } },
+        import: { status: 'failed', error: { code: 'SHARE_STALE', message: 'stale' } },
+      },
+    );
+    assert.deepEqual([failed.status, failed.failedAt, failed.error], ['failed', 'import', { code: 'SHARE_STALE', message: 'stale' }]);
+    const approval = runState(seed, { keyId: 'k' }, { ...upToExport, export: { status: 'waiting', approvalRequestId: 'apr_1' } });
+    assert.deepEqual([approval.status, approval.waitingAt, approval.approvalRequestId], ['waiting', 'export', 'apr_1']);
+    const completed = runState(
+      seed,
+      { keyId: 'k' },
+      {
+        ...upToExport,
+        transfer: { status: 'done', result: { blob: 'w' } },
+        import: { status: 'done', result: { keyId: 'key_new', nodeId: 'node-4' } },
+      },
+    );
+    assert.equal(completed.status, 'completed');
+    assert.deepEqual(completed.outputs, { keyId: 'key_new', nodeId: 'node-4', backupPublicKey: 'age1b', backupEncryptedPrivateKey: 'e' });
+    assert.equal(completed.steps[3]!.blob, 'w');
+  });
+
+  it('never take a secret input: the client keeps it', () => {
+    const rewrap = TEMPLATES['rewrap-for-identity-rotation']!;
+    const all = { wrappedKeyShare: 'w', ageIdentity: 'AGE-SECRET-KEY-1XYZ', newRecipient: 'age1n' };
+    assert.deepEqual(recordedInputs(rewrap, all), { wrappedKeyShare: 'w', newRecipient: 'age1n' });
+    checkInputs(rewrap, recordedInputs(rewrap, all), { recorded: true });
+    assert.throws(() => checkInputs(rewrap, all, { recorded: true }), { code: 'INVALID_ARGUMENT', param: 'inputs.ageIdentity' });
+    assert.throws(() => checkInputs(rewrap, { wrappedKeyShare: 'w' }, { recorded: true }), { param: 'inputs.newRecipient' });
+  });
+
+  it('a step held for approvals makes the run wait at it with the request', async () => {
+    const r = recorder(answers);
+    const events: StepEvent[] = [];
+    const call = async (component: string, params: Record<string, unknown>, key: string) => {
+      if (component === 'EXPORT_KEY_SHARE') throw new StepWaitsForApproval('apr_7');
+      return r.call(component, params, key);
+    };
+    const result = await runWorkflow(seed, { keyId: 'k' }, { runId: 'run-5', call, onStep: (e) => events.push(e) });
+    assert.deepEqual(
+      { status: result.status, waitingAt: result.status === 'waiting' && result.waitingAt, approval: result.status === 'waiting' && result.approvalRequestId },
+      { status: 'waiting', waitingAt: 'export', approval: 'apr_7' },
+    );
+    assert.deepEqual(events.at(-1), { stepId: 'export', component: 'EXPORT_KEY_SHARE', status: 'waiting', approvalRequestId: 'apr_7' });
+    assert.deepEqual(r.ran, ['GET_NODE_RECIPIENT_KEY', 'GENERATE_AGE_ENCRYPTION'], 'nothing after the held step ran');
   });
 });

@@ -2,6 +2,7 @@ import type { CallerAuth } from '@wr/api';
 import type { Admission, ApiKeyRegistry, AuditLog, Caller, Db, HttpServer } from '@wr/server';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
+import type { WorkflowRuns } from './workflow-runs.js';
 
 export interface WorkspaceContext {
   config: WorkspaceConfig;
@@ -12,6 +13,8 @@ export interface WorkspaceContext {
   audit: AuditLog;
   /** The bound on SIGN and CREATE_KEY calls (config.callLimits). */
   calls: Admission;
+  /** The durable records of workflow runs. */
+  workflowRuns: WorkflowRuns;
 }
 
 /** What a component handler gets for one call. */

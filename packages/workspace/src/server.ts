@@ -17,7 +17,7 @@ import {
   type DrainResult,
 } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
-import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits, retryPendingReshareCommits } from './components/index.js';
+import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits, retryPendingReshareCommits, workflowStepOf } from './components/index.js';
 import type { Handler } from './components/types.js';
 import { DEFAULT_CALL_LIMITS, type WorkspaceConfig } from './config.js';
 import type { WorkspaceContext } from './context.js';
@@ -25,6 +25,7 @@ import { Idempotency } from './idempotency.js';
 import { Network } from './network.js';
 import { openApiDocument } from './openapi.js';
 import { openWorkspaceDb } from './store.js';
+import { WorkflowRuns } from './workflow-runs.js';
 import type { Db } from '@wr/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -96,6 +97,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
       registry: new ApiKeyRegistry(db, config.adminPublicKey),
       audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
       calls,
+      workflowRuns: new WorkflowRuns(db, config.masterKey),
     };
   } catch (err) {
     db.close();
@@ -140,17 +142,33 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
         const auth = req.callerAuth!;
         const key = auth.idempotencyKey || undefined;
         const bounded = BOUNDED_CALLS.has(name);
+        // A step of a workflow run this caller created: the run's record follows the call.
+        const step = await workflowStepOf(ws, caller.apiKeyId, key, name);
         const execute = async () => {
-          const run = (sessionId: string) => handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
+          await step?.started();
+          const run = async (sessionId: string) => {
+            try {
+              const result = await handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
+              await step?.ended({ result });
+              return result;
+            } catch (err) {
+              await step?.ended({ error: err });
+              throw err;
+            }
+          };
           if (!def.mutating || key === undefined) return run(newSessionId());
           const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
             name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
           );
           if (!outcome.ok) {
+            await step?.ended({ error: new WrError(outcome.error.code, outcome.error.message) });
             const replayed: ErrorBody = { error: { ...outcome.error, requestId: req.id, replayed: true } };
             return (reply as FastifyReply).status(outcome.status).send(replayed);
           }
-          if (outcome.replayed) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+          if (outcome.replayed) {
+            await step?.ended({ result: outcome.result });
+            void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+          }
           return outcome.result;
         };
         if (!bounded) return measured(http, name, execute);

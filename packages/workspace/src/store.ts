@@ -1,4 +1,5 @@
 import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, migrate, openDatabase, type Db, type Migration } from '@wr/server';
+import { WORKFLOW_RUNS_SCHEMA } from './workflow-runs.js';
 
 /**
  * The workspace's SQLite file: the API-key registry (public keys only) and the
@@ -102,6 +103,7 @@ const MIGRATIONS: Migration[] = [
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;`),
   },
+  { version: 4, description: 'workflow runs, recorded as their steps are relayed', up: (db) => db.exec(WORKFLOW_RUNS_SCHEMA) },
 ];
 
 export function openWorkspaceDb(file: string): Db {

@@ -8,6 +8,7 @@ import { repairComponents } from './repair.js';
 import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
 import type { Handlers } from './types.js';
+import { workflowComponents } from './workflows.js';
 
 /** One handler per component of @wr/api; the type makes a missing one a compile error. */
 export const handlers: Handlers = {
@@ -19,9 +20,11 @@ export const handlers: Handlers = {
   ...repairComponents,
   ...shareComponents,
   ...adminComponents,
+  ...workflowComponents,
   // An approved request runs through the other handlers.
   ...approvalComponents(() => handlers),
 };
 export { abortDkg, retryPendingAborts } from './keys.js';
 export { retryPendingRefreshCommits } from './lifecycle.js';
 export { retryPendingReshareCommits } from './reshare.js';
+export { workflowStepOf } from './workflows.js';
