@@ -13,8 +13,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { generateIdentity, unwrap } from '@wr/age';
-import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult, type StepEvent } from 'caller-sdk';
+import { ComponentModule, TEMPLATES, WorkspaceClient, generateApiKey, type ComponentParams, type ComponentResult, type StepEvent } from 'caller-sdk';
 import { ROOT, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
@@ -29,6 +30,12 @@ after(() => net?.cleanup());
 const importsOf = async (publicKey: string) =>
   (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { limit: 1000 }).promise()).events.filter(
     (e) => e.action === 'share.import' && e.details['publicKey'] === publicKey && e.details['alreadyPresent'] === false,
+  ).length;
+
+/** The imports a node's own audit log records: it logs an import only when it stores a new share. */
+const nodeImportsOf = async (nodeId: string, publicKey: string) =>
+  (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId, limit: 1000 }).promise()).events.filter(
+    (e) => e.action === 'share.import' && e.details['publicKey'] === publicKey,
   ).length;
 
 const sharesOn = async (nodeId: string, publicKey: string) =>
@@ -93,6 +100,16 @@ test('the seed canvas: recorded, waits at the transfer, finishes when the blob i
     code: 'CONFLICT',
   });
 
+  // CREATE_WORKFLOW_RUN checks what it records, naming the step or input at fault.
+  const create = (params: ComponentParams<'CREATE_WORKFLOW_RUN'>) => net.client.call(ComponentModule.CREATE_WORKFLOW_RUN, params).promise();
+  const mismatched = structuredClone(TEMPLATES['export-import-key-share']!);
+  (mismatched.steps[2] as { params: Record<string, unknown> }).params['keyId'] = { const: true };
+  await assert.rejects(create({ definition: mismatched, inputs: { keyId: 'key_x' } }), { code: 'INVALID_ARGUMENT', param: 'steps.export.params.keyId' });
+  await assert.rejects(create({ template: 'export-import-key-share', definition: mismatched, inputs: {} }), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(create({ template: 'export-import-key-share', inputs: { keyId: 7 } }), { code: 'INVALID_ARGUMENT', param: 'inputs.keyId' });
+  await assert.rejects(create({ template: 'no-such-template', inputs: {} }), { code: 'INVALID_ARGUMENT', param: 'template' });
+  await assert.rejects(net.client.workflows.get('no-such-run'), { code: 'NOT_FOUND' });
+
   const sig = await net.client.call(ComponentModule.SIGN, { keyIds: [String(outputs['keyId']), key.shares[1]!.keyId], message: 'c0ffee' }).promise();
   assert.equal(sig.publicKey, key.publicKey, 'the moved share signs with an original one');
 });
@@ -135,11 +152,20 @@ test('wr workflow run shows each step and waits; resume --blob finishes it; list
   assert.match(bad.stderr, /INVALID_ARGUMENT: inputs\.colour/);
 });
 
-test('a run whose workspace is SIGKILLed mid-step resumes under the same idempotency keys and imports exactly once', async () => {
+test('a run whose workspace is SIGKILLed mid-step resumes under the same idempotency keys and imports exactly once', async (t) => {
   const victim = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
   const target = net.defaultTargetNode;
   assert.equal((await sharesOn(target, victim.publicKey)).length, 0);
   const client = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, retryWindowMs: 60_000, timeoutMs: 10_000 });
+  // The workspace dies once its record says the import runs: the call is inside the workspace, on its way to the node.
+  const db = new Database(join(net.home, '.wr', 'workspace', 'workspace.db'), { readonly: true, fileMustExist: true });
+  const importRuns = () => {
+    const row = db.prepare("SELECT steps FROM workflow_runs WHERE run_id = 'killed-1'").get() as { steps: string } | undefined;
+    return row !== undefined && (JSON.parse(row.steps) as Record<string, { status: string }>)['import']?.status === 'running';
+  };
+  let killed = false;
+  let sawRunning = false;
+  let doneAfterKill = false;
   let restarted: Promise<void> | undefined;
   const run = client.workflows.run(
     'export-import-key-share',
@@ -147,25 +173,34 @@ test('a run whose workspace is SIGKILLed mid-step resumes under the same idempot
     {
       runId: 'killed-1',
       onStep: (e) => {
-        // The import is on its way to the node when the workspace dies.
-        if (e.stepId === 'import' && e.status === 'running' && !restarted) {
-          restarted = (async () => {
-            await new Promise((r) => setTimeout(r, 15));
-            await net.killWorkspace('SIGKILL');
-            await net.startWorkspace();
-          })();
-        }
+        if (e.stepId === 'import' && e.status === 'done') doneAfterKill = killed;
+        if (e.stepId !== 'import' || e.status !== 'running' || restarted) return;
+        restarted = (async () => {
+          const until = Date.now() + 5_000;
+          while (!importRuns() && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+          sawRunning = importRuns();
+          killed = true;
+          await net.killWorkspace('SIGKILL');
+          await net.startWorkspace();
+        })();
       },
     },
   );
   const result = await run;
   await restarted;
-  assert.ok(restarted, 'the workspace was killed during the import step');
+  db.close();
+  assert.ok(sawRunning, 'the record said the import ran when the workspace was killed');
+  assert.ok(doneAfterKill, 'the import step ended only after the workspace was killed: it died mid-step');
   assert.equal(result.status, 'completed');
   const held = await sharesOn(target, victim.publicKey);
   assert.equal(held.length, 1, `${target} holds exactly one imported share`);
   assert.equal(held[0]!.keyId, result.status === 'completed' ? result.outputs.keyId : '');
-  assert.equal(await importsOf(victim.publicKey), 1, 'the audit log shows one import');
+  assert.equal(await nodeImportsOf(target, victim.publicKey), 1, `${target}'s audit log shows one import`);
+  const relayed = (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { limit: 1000 }).promise()).events.filter(
+    (e) => e.action === 'share.import' && e.details['publicKey'] === victim.publicKey,
+  );
+  assert.ok(relayed.length >= 1 && relayed.filter((e) => e.details['alreadyPresent'] === false).length <= 1, 'the workspace relayed at most one new import');
+  t.diagnostic(`imports the workspace recorded: ${relayed.map((e) => (e.details['alreadyPresent'] ? 'already present' : 'new')).join(', ')}`);
   const record = await client.workflows.get('killed-1');
   assert.equal(record.status, 'completed');
   assert.equal(record.steps.find((s) => s.stepId === 'import')!.status, 'done');
