@@ -207,6 +207,44 @@ test('a run whose workspace is SIGKILLed mid-step resumes under the same idempot
   assert.equal(record.outputs?.['keyId'], held[0]!.keyId);
 });
 
+test('a step that fails leaves the run failed there with its code; the same runId re-runs from that step and completes', async () => {
+  // A body the component refuses (a malformed keyId) fails the step too, with its code.
+  const escrow = await generateIdentity('x25519');
+  await assert.rejects(net.client.workflows.run('backup-to-escrow', { keyId: 'key_nope', escrowRecipient: escrow.recipient }, { runId: 'bad-1' }).result(), {
+    code: 'INVALID_ARGUMENT',
+  });
+  const bad = await net.client.workflows.get('bad-1');
+  assert.deepEqual([bad.status, bad.failedAt, bad.error?.code], ['failed', 'export', 'INVALID_ARGUMENT']);
+  assert.ok(bad.steps[0]!.error?.hint, 'the step error carries its hint');
+
+  const moving = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2'] }).promise();
+  const inputs = { keyId: moving.shares[0]!.keyId, targetNodeId: 'node-3' };
+  const once = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, retryWindowMs: 0 });
+  await net.killNode('node-3');
+  try {
+    await assert.rejects(once.workflows.run('migrate-node', inputs, { runId: 'retry-1' }).result(), { code: 'NODE_UNAVAILABLE' });
+  } finally {
+    await net.startNode('node-3');
+  }
+  const failed = await net.client.workflows.get('retry-1');
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error?.code, 'NODE_UNAVAILABLE');
+  const at = failed.steps.findIndex((s) => s.stepId === failed.failedAt);
+  assert.ok(at >= 0 && failed.steps.slice(0, at).every((s) => s.status === 'done') && failed.steps.slice(at + 1).every((s) => s.status === 'pending'));
+
+  const events: StepEvent[] = [];
+  const done = await net.client.workflows.run('migrate-node', inputs, { runId: 'retry-1', onStep: (e) => events.push(e) });
+  assert.equal(done.status, 'completed');
+  assert.equal((await net.client.workflows.get('retry-1')).status, 'completed');
+  assert.equal((await sharesOn('node-3', moving.publicKey)).length, 1, 'node-3 holds the moved share once');
+  assert.equal(await nodeImportsOf('node-3', moving.publicKey), 1);
+  assert.equal((await sharesOn('node-1', moving.publicKey)).length, 0, 'the old node no longer holds it');
+  assert.deepEqual(
+    events.filter((e) => e.status === 'done').map((e) => e.stepId),
+    ['recipient', 'export', 'import', 'retire'],
+  );
+});
+
 test('a step the policy holds for approvals makes the run wait; once approved, resume takes its result and completes', async () => {
   const approver = generateApiKey();
   await net.client.call(ComponentModule.CREATE_API_KEY, { name: 'approver', scopes: ['admin'], publicKey: approver.publicKey }).promise();

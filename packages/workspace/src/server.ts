@@ -135,15 +135,19 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
             throw err;
           }
         },
-        preValidation: async (req) => verifyCall(registry, req, name),
+        preValidation: async (req) => {
+          verifyCall(registry, req, name);
+          // A step of a workflow run this caller created: the run's record follows the call, from here (a body refused next fails the step).
+          req.workflowStep = await workflowStepOf(ws, req.caller!.apiKeyId, req.callerAuth!.idempotencyKey || undefined, name);
+        },
+        onError: async (req, _reply, err) => req.workflowStep?.ended({ error: err }),
       },
       async (req, reply) => {
         const caller = req.caller!;
         const auth = req.callerAuth!;
         const key = auth.idempotencyKey || undefined;
         const bounded = BOUNDED_CALLS.has(name);
-        // A step of a workflow run this caller created: the run's record follows the call.
-        const step = await workflowStepOf(ws, caller.apiKeyId, key, name);
+        const step = req.workflowStep;
         const execute = async () => {
           await step?.started();
           const run = async (sessionId: string) => {

@@ -5,7 +5,8 @@
  * knows by its idempotency key wf.<runId>.<stepId> from the run's creator.
  */
 import { LIMITS, type ComponentName, type WorkflowRun } from '@wr/api';
-import { ERROR_CODES, WrError, codeOf, isErrorCode } from '@wr/common';
+import { ERROR_CODES, WrError, isErrorCode } from '@wr/common';
+import { toWrError } from '@wr/server';
 import { TEMPLATES, checkInputs, isTransfer, keptResult, runState, validateWorkflow } from '@wr/workflow';
 import type { WorkspaceContext } from '../context.js';
 import type { StoredRun } from '../workflow-runs.js';
@@ -80,10 +81,17 @@ export const workflowComponents: Pick<Handlers, 'CREATE_WORKFLOW_RUN' | 'GET_WOR
 
 const STEP_KEY = /^wf\.([A-Za-z0-9_-]{1,64})\.([a-z][a-zA-Z0-9-]{0,63})$/;
 
-/** What the relay tells a run about one step's call. */
+/** What the relay tells a run about one step's call; only its first ending counts. */
 export interface StepTracker {
   started(): Promise<void>;
   ended(outcome: { result: unknown } | { error: unknown }): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once the call is verified, when it is a step of a workflow run. */
+    workflowStep?: StepTracker;
+  }
 }
 
 /**
@@ -100,6 +108,7 @@ export async function workflowStepOf(ws: WorkspaceContext, apiKeyId: string, ide
   const viaApproval = component === 'REQUEST_APPROVAL' || component === 'GET_APPROVAL_REQUEST';
   if (component !== step.component && !viaApproval) return undefined;
   const def = run.definition;
+  let ended = false;
 
   const tracker: StepTracker = {
     async started() {
@@ -108,9 +117,12 @@ export async function workflowStepOf(ws: WorkspaceContext, apiKeyId: string, ide
       });
     },
     async ended(outcome) {
+      if (ended) return;
+      ended = true;
+      // As the caller is answered: a refused body (fastify's own error) becomes INVALID_ARGUMENT naming the param.
       const errorOf = (err: unknown) => {
-        const code = codeOf(err);
-        return { code, message: err instanceof WrError ? err.message : 'an internal error occurred', hint: ERROR_CODES[code].hint };
+        const wr = toWrError(err);
+        return { code: wr.code, message: wr.code === 'INTERNAL' ? 'an internal error occurred' : wr.message, hint: ERROR_CODES[wr.code].hint };
       };
       await ws.workflowRuns.updateSteps(runId, (records) => {
         if (records[stepId]?.status === 'done') return; // a replay keeps it done
