@@ -140,7 +140,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
           // A step of a workflow run this caller created: the run's record follows the call, from here (a body refused next fails the step).
           req.workflowStep = await workflowStepOf(ws, req.caller!.apiKeyId, req.callerAuth!.idempotencyKey || undefined, name);
         },
-        onError: async (req, _reply, err) => req.workflowStep?.ended({ error: err }),
+        onError: async (req, _reply, err) => req.workflowStep?.refused(err),
       },
       async (req, reply) => {
         const caller = req.caller!;

@@ -85,6 +85,8 @@ const STEP_KEY = /^wf\.([A-Za-z0-9_-]{1,64})\.([a-z][a-zA-Z0-9-]{0,63})$/;
 export interface StepTracker {
   started(): Promise<void>;
   ended(outcome: { result: unknown } | { error: unknown }): Promise<void>;
+  /** The call was refused before it started (its body, a bound): the step failed with that. Once started, the call's own ending counts. */
+  refused(error: unknown): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -108,10 +110,15 @@ export async function workflowStepOf(ws: WorkspaceContext, apiKeyId: string, ide
   const viaApproval = component === 'REQUEST_APPROVAL' || component === 'GET_APPROVAL_REQUEST';
   if (component !== step.component && !viaApproval) return undefined;
   const def = run.definition;
+  let started = false;
   let ended = false;
 
   const tracker: StepTracker = {
+    async refused(error) {
+      if (!started) await tracker.ended({ error });
+    },
     async started() {
+      started = true;
       await ws.workflowRuns.updateSteps(runId, (records) => {
         if (records[stepId]?.status !== 'done') records[stepId] = { status: 'running' };
       });
