@@ -274,6 +274,13 @@ test('a step the policy holds for approvals makes the run wait; once approved, r
   } finally {
     await net.client.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
   }
+  // Resumed again once the policy is gone: the step's outcome is the approved request's, not a new export.
+  const exports = async () =>
+    (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { limit: 1000 }).promise()).events.filter((e) => e.action === 'share.export').length;
+  const before = await exports();
+  const again = await net.client.workflows.resume('held-1');
+  assert.equal(again.status, 'completed');
+  assert.equal(await exports(), before, 'no second export');
 });
 
 test('the run record never holds a secret input nor share material', async () => {

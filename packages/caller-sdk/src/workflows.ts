@@ -6,6 +6,7 @@ import {
   TEMPLATES,
   recordedInputs,
   runWorkflow,
+  stepIdempotencyKey,
   validateWorkflow,
   type RunResult,
   type StepEvent,
@@ -50,6 +51,10 @@ export interface WorkflowRunHandle<O = Record<string, unknown>> extends PromiseL
 const transfersOf = (run: WorkflowRun): Record<string, string> =>
   Object.fromEntries(run.steps.filter((s) => s.component === 'transfer' && s.blob !== undefined).map((s) => [s.stepId, s.blob!]));
 
+/** The approval request each step went through, by the step's idempotency key: its outcome is asked for, not the call again. */
+const approvalsOf = (run: WorkflowRun): Map<string, string> =>
+  new Map(run.steps.filter((s) => s.approvalRequestId !== undefined).map((s) => [stepIdempotencyKey(run.runId, s.stepId), s.approvalRequestId!]));
+
 /**
  * Workflows, run by this client: every step is a call it signs, so the
  * workspace relays a workflow as it relays any call, and keeps the run's
@@ -89,7 +94,7 @@ export class Workflows {
           runId,
         })
         .promise();
-      return this.#drive<Record<string, unknown>>(def, inputs, runId, { ...transfersOf(run), ...opts.transfers }, opts.onStep);
+      return this.#drive<Record<string, unknown>>(def, inputs, runId, { ...transfersOf(run), ...opts.transfers }, approvalsOf(run), opts.onStep);
     })();
     return this.#handle<Record<string, unknown>>(runId, done);
   }
@@ -113,7 +118,14 @@ export class Workflows {
         if (stepId === undefined) throw new WrError('INVALID_ARGUMENT', `stepId: run ${runId} waits at no step (${run.status})`, { param: 'stepId' });
         run = await this.client.call('RESUME_WORKFLOW_RUN', { runId, stepId, blob: opts.blob }).promise();
       }
-      return this.#drive<Record<string, unknown>>(run.definition, { ...run.inputs, ...opts.secretInputs }, runId, transfersOf(run), opts.onStep);
+      return this.#drive<Record<string, unknown>>(
+        run.definition,
+        { ...run.inputs, ...opts.secretInputs },
+        runId,
+        transfersOf(run),
+        approvalsOf(run),
+        opts.onStep,
+      );
     })();
     return this.#handle<Record<string, unknown>>(runId, done);
   }
@@ -129,27 +141,37 @@ export class Workflows {
     };
   }
 
-  #drive<O>(def: WorkflowDefinition, inputs: Record<string, unknown>, runId: string, transfers: Record<string, string>, onStep?: (e: StepEvent) => void) {
+  #drive<O>(
+    def: WorkflowDefinition,
+    inputs: Record<string, unknown>,
+    runId: string,
+    transfers: Record<string, string>,
+    approvals: Map<string, string>,
+    onStep?: (e: StepEvent) => void,
+  ) {
     return runWorkflow(def, inputs, {
       runId,
       transfers,
-      call: (component, params, idempotencyKey) => this.#step(component, params, idempotencyKey),
+      call: (component, params, idempotencyKey) => this.#step(component, params, idempotencyKey, approvals.get(idempotencyKey)),
       ...(onStep && { onStep }),
     }) as Promise<RunResult<O>>;
   }
 
   /** One step's call; a call the policy holds for approvals is requested, and its outcome taken once approved. */
-  async #step(component: ComponentName, params: Record<string, unknown>, idempotencyKey: string): Promise<Record<string, unknown>> {
-    try {
-      return (await this.client.call(component, params as ComponentParams<typeof component>, { idempotencyKey }).promise()) as Record<string, unknown>;
-    } catch (err) {
-      if (!(err instanceof WrError && err.code === 'APPROVAL_REQUIRED')) throw err;
+  async #step(component: ComponentName, params: Record<string, unknown>, idempotencyKey: string, approvalRequestId?: string): Promise<Record<string, unknown>> {
+    if (approvalRequestId === undefined) {
+      try {
+        return (await this.client.call(component, params as ComponentParams<typeof component>, { idempotencyKey }).promise()) as Record<string, unknown>;
+      } catch (err) {
+        if (!(err instanceof WrError && err.code === 'APPROVAL_REQUIRED')) throw err;
+      }
+      const requested = await this.client
+        .call('REQUEST_APPROVAL', { component: component as ComponentParams<'REQUEST_APPROVAL'>['component'], params }, { idempotencyKey })
+        .promise();
+      approvalRequestId = requested.approvalRequestId;
     }
-    const requested = await this.client
-      .call('REQUEST_APPROVAL', { component: component as ComponentParams<'REQUEST_APPROVAL'>['component'], params }, { idempotencyKey })
-      .promise();
-    // Asked again under the step's key: a replayed request is as it was then, this is as it is now.
-    const now = await this.client.call('GET_APPROVAL_REQUEST', { approvalRequestId: requested.approvalRequestId }, { idempotencyKey }).promise();
+    // Asked under the step's key, so the run's record follows: a replayed request is as it was then, this is as it is now.
+    const now = await this.client.call('GET_APPROVAL_REQUEST', { approvalRequestId }, { idempotencyKey }).promise();
     if (now.status === 'executed') return now.result as Record<string, unknown>;
     if (now.status === 'failed') {
       throw new WorkspaceError(
