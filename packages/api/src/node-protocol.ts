@@ -239,7 +239,8 @@ export const NODE_OPS = {
     method: 'POST',
     path: '/v1/refresh/notice',
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
-    response: T.Object({ recorded: T.Boolean() }),
+    // retired: the keyId of a copy left behind by a migration, which this node deleted (another node holds its identifier now).
+    response: T.Object({ recorded: T.Boolean(), retired: T.Optional(T.String()) }),
   }),
   // Backups (SET_BACKUP_POLICY, LIST_BACKUPS): the policy is the caller's signed call, checked and kept by each holder.
   setBackupPolicy: op({
