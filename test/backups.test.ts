@@ -166,6 +166,42 @@ test('after RESHARE_KEY to a new threshold on the same holders, the backups are 
   env.secret.signingShare.destroy();
 });
 
+test('the backup policy follows the key: after RESHARE_KEY to a new node, it backs up too, and wr recover rebuilds the key from the new set', async () => {
+  const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: k.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
+  assert.equal(r.epoch, 1);
+  const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.equal(after.epoch, 1);
+  assert.deepEqual(after.recipients, [second.recipient]);
+  // node-4 never saw SET_BACKUP_POLICY: it took the policy from the dealers, checked it, and backed its new share up.
+  assert.deepEqual(after.backups.map((b) => [b.nodeId, b.epoch, b.recipients]).sort(), [
+    ['node-2', 1, [second.recipient]],
+    ['node-3', 1, [second.recipient]],
+    ['node-4', 1, [second.recipient]],
+  ]);
+  const log = (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-4' }).promise()).events;
+  assert.ok(log.some((e) => e.action === 'backup.policy' && e.details['publicKey'] === k.publicKey && e.details['handedOn'] === true));
+  const dir = join(net.home, 'reshared');
+  const out = wr('backups', 'list', k.publicKey, '--out-dir', dir);
+  assert.equal(out.status, 0, out.stderr);
+  const rec = wr(
+    'recover',
+    '--json',
+    '-i',
+    identityFile,
+    '--epoch',
+    '1',
+    join(dir, 'node-2-epoch1.age'),
+    join(dir, 'node-4-epoch1.age'),
+    '-o',
+    join(net.home, 'reshared.key'),
+  );
+  assert.equal(rec.status, 0, rec.stderr);
+  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+  assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
+});
+
 test('a node takes a policy only as the caller signed it: no scope, an altered body, another key, a replay are refused', async () => {
   const attacker = (await generateIdentity('x25519')).recipient;
   const path = `/v1/keys/${key.publicKey}/backup-policy`;

@@ -78,6 +78,8 @@ export const ReshareDealing = T.Object(
     signature: Ed25519Signature,
     exportable: T.Boolean(),
     statement: Ed25519Signature,
+    // The key's backup policy the dealer keeps (the signer's SET_BACKUP_POLICY call), which new holders take; its statement signs its digest.
+    backupPolicy: T.Optional(CallerAuth),
   },
   strict,
 );
