@@ -202,6 +202,37 @@ test('the backup policy follows the key: after RESHARE_KEY to a new node, it bac
   assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
 });
 
+test("the backup policy follows the key: a share repaired on a new node takes the helpers' policy and backs up at once", async () => {
+  const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+  const lost = k.shares[0]!;
+  await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: lost.keyId }).promise();
+  const r = await net.client.call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: k.publicKey, identifier: lost.identifier, nodeId: 'node-4' }).promise();
+  const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.deepEqual(after.backups.map((b) => [b.nodeId, b.identifier, b.epoch]).sort(), [
+    ['node-2', k.shares[1]!.identifier, 0],
+    ['node-3', k.shares[2]!.identifier, 0],
+    ['node-4', r.identifier, 0],
+  ]);
+  const dir = join(net.home, 'repaired');
+  assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
+  const rec = wr(
+    'recover',
+    '--json',
+    '-i',
+    identityFile,
+    '--epoch',
+    '0',
+    join(dir, 'node-4-epoch0.age'),
+    join(dir, 'node-3-epoch0.age'),
+    '-o',
+    join(net.home, 'repaired.key'),
+  );
+  assert.equal(rec.status, 0, rec.stderr);
+  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; proven: boolean };
+  assert.deepEqual([report.groupPublicKey, report.proven], [k.publicKey, true]);
+});
+
 test('a node takes a policy only as the caller signed it: no scope, an altered body, another key, a replay are refused', async () => {
   const attacker = (await generateIdentity('x25519')).recipient;
   const path = `/v1/keys/${key.publicKey}/backup-policy`;

@@ -86,7 +86,17 @@ export const ReshareDealing = T.Object(
 export type ReshareDealing = Static<typeof ReshareDealing>;
 
 /** A repair helper's signed statement of the package, epoch and participants it helps with (see packages/node/src/routes/repair.ts). */
-export const RepairStatement = T.Object({ nodeId: NodeId, epoch: T.Integer({ minimum: 0 }), exportable: T.Boolean(), signature: Ed25519Signature }, strict);
+export const RepairStatement = T.Object(
+  {
+    nodeId: NodeId,
+    epoch: T.Integer({ minimum: 0 }),
+    exportable: T.Boolean(),
+    signature: Ed25519Signature,
+    // The key's backup policy the helper keeps, which the repaired share takes; the signature covers its digest.
+    backupPolicy: T.Optional(CallerAuth),
+  },
+  strict,
+);
 export type RepairStatement = Static<typeof RepairStatement>;
 
 interface Op {
