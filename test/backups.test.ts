@@ -233,6 +233,27 @@ test("the backup policy follows the key: a share repaired on a new node takes th
   assert.deepEqual([report.groupPublicKey, report.proven], [k.publicKey, true]);
 });
 
+for (const scheme of ['frost-secp256k1', 'frost-secp256k1-tr'] as const) {
+  test(`${scheme}: a policy keeps the backups at the current epoch through a refresh, and wr recover rebuilds the key from them`, async () => {
+    const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme, threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+    await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+    assert.equal((await net.client.call(ComponentModule.REFRESH_KEY, { publicKey: k.publicKey }).promise()).epoch, 1);
+    const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+    assert.deepEqual(after.backups.map((b) => [b.nodeId, b.epoch]).sort(), [
+      ['node-1', 1],
+      ['node-2', 1],
+      ['node-3', 1],
+    ]);
+    const dir = join(net.home, `refreshed-${scheme}`);
+    assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
+    const files = ['node-1', 'node-3'].map((n) => join(dir, `${n}-epoch1.age`));
+    const rec = wr('recover', '--json', '-i', identityFile, '--epoch', '1', ...files, '-o', join(net.home, `${scheme}.key`));
+    assert.equal(rec.status, 0, rec.stderr);
+    const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+    assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
+  });
+}
+
 test('a node takes a policy only as the caller signed it: no scope, an altered body, another key, a replay are refused', async () => {
   const attacker = (await generateIdentity('x25519')).recipient;
   const path = `/v1/keys/${key.publicKey}/backup-policy`;
