@@ -11,7 +11,8 @@
  * 1, never 2) and a second retry replays it; every holder is at that one epoch
  * and the current shares sign in every quorum with the victim; a share that
  * left is gone; every wrapped copy of the old epoch is refused (SHARE_STALE).
- * So exactly one epoch works, and nothing is lost.
+ * So exactly one epoch works, and nothing is lost. A node holding a copy left
+ * behind by a migration, killed before it retires it, retires it on the retry.
  *
  * Violations are collected per scenario and asserted at the end, so one run
  * reports every scenario that fails.
@@ -262,4 +263,26 @@ test('RESHARE_KEY with a node killed at each step, in each role: the retry finis
   }
   t.diagnostic(`interrupted reshares: ${JSON.stringify(outcomes)}`);
   assert.deepEqual(violations, []);
+});
+
+test('REFRESH_KEY with the node holding a copy left behind by a migration killed before it retires it: the retry retires it, once', async () => {
+  const key = await createKey([VICTIM, 'node-1', 'node-2']);
+  const left = key.shares[0]!;
+  // The seed's migration: node-5 imports the victim's share, and the victim keeps its copy.
+  const wrapped = (await patient.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: left.keyId, ageRecipient: await recipientOf('node-5') }).promise())
+    .wrappedKeyShare;
+  const copy = await patient.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: wrapped, nodeId: 'node-5' }).promise();
+  const idempotencyKey = 'refresh-crash-left-behind';
+  const call = (c: WorkspaceClient) => c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey }).promise();
+  const o = await interrupt(/^\/v1\/refresh\/notice$/, 'before', () => call(once), killAndDrop);
+  assert.notEqual(o, 'not reached', 'the refresh never sent the victim its notice');
+  assert.ok(o !== 'not reached' && o.status === 'rejected' && failureCode(o.reason) === 'NODE_UNAVAILABLE', 'the call did not fail as retryable');
+  // Committed everywhere else meanwhile: the copy left behind is at the old epoch and can sign with nothing.
+  assert.equal((await heldBy('node-5', key.publicKey))?.epoch, 1);
+  const r = await call(patient);
+  assert.deepEqual(r.retired, [{ nodeId: VICTIM, keyId: left.keyId }]);
+  assert.equal(r.epoch, 1);
+  assert.deepEqual(await call(patient), r);
+  assert.equal(await heldBy(VICTIM, key.publicKey), undefined, 'the copy left behind is still on the victim');
+  await everyPairSigns(key.publicKey, [copy.keyId, key.shares[1]!.keyId, key.shares[2]!.keyId]);
 });
