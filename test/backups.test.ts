@@ -166,6 +166,94 @@ test('after RESHARE_KEY to a new threshold on the same holders, the backups are 
   env.secret.signingShare.destroy();
 });
 
+test('the backup policy follows the key: after RESHARE_KEY to a new node, it backs up too, and wr recover rebuilds the key from the new set', async () => {
+  const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+  const r = await net.client.call(ComponentModule.RESHARE_KEY, { publicKey: k.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] }).promise();
+  assert.equal(r.epoch, 1);
+  const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.equal(after.epoch, 1);
+  assert.deepEqual(after.recipients, [second.recipient]);
+  // node-4 never saw SET_BACKUP_POLICY: it took the policy from the dealers, checked it, and backed its new share up.
+  assert.deepEqual(after.backups.map((b) => [b.nodeId, b.epoch, b.recipients]).sort(), [
+    ['node-2', 1, [second.recipient]],
+    ['node-3', 1, [second.recipient]],
+    ['node-4', 1, [second.recipient]],
+  ]);
+  const log = (await net.client.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-4' }).promise()).events;
+  assert.ok(log.some((e) => e.action === 'backup.policy' && e.details['publicKey'] === k.publicKey && e.details['handedOn'] === true));
+  const dir = join(net.home, 'reshared');
+  const out = wr('backups', 'list', k.publicKey, '--out-dir', dir);
+  assert.equal(out.status, 0, out.stderr);
+  const rec = wr(
+    'recover',
+    '--json',
+    '-i',
+    identityFile,
+    '--epoch',
+    '1',
+    join(dir, 'node-2-epoch1.age'),
+    join(dir, 'node-4-epoch1.age'),
+    '-o',
+    join(net.home, 'reshared.key'),
+  );
+  assert.equal(rec.status, 0, rec.stderr);
+  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+  assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
+});
+
+test("the backup policy follows the key: a share repaired on a new node takes the helpers' policy and backs up at once", async () => {
+  const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+  await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+  const lost = k.shares[0]!;
+  await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: lost.keyId }).promise();
+  const r = await net.client.call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: k.publicKey, identifier: lost.identifier, nodeId: 'node-4' }).promise();
+  const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+  assert.deepEqual(after.backups.map((b) => [b.nodeId, b.identifier, b.epoch]).sort(), [
+    ['node-2', k.shares[1]!.identifier, 0],
+    ['node-3', k.shares[2]!.identifier, 0],
+    ['node-4', r.identifier, 0],
+  ]);
+  const dir = join(net.home, 'repaired');
+  assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
+  const rec = wr(
+    'recover',
+    '--json',
+    '-i',
+    identityFile,
+    '--epoch',
+    '0',
+    join(dir, 'node-4-epoch0.age'),
+    join(dir, 'node-3-epoch0.age'),
+    '-o',
+    join(net.home, 'repaired.key'),
+  );
+  assert.equal(rec.status, 0, rec.stderr);
+  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; proven: boolean };
+  assert.deepEqual([report.groupPublicKey, report.proven], [k.publicKey, true]);
+});
+
+for (const scheme of ['frost-secp256k1', 'frost-secp256k1-tr'] as const) {
+  test(`${scheme}: a policy keeps the backups at the current epoch through a refresh, and wr recover rebuilds the key from them`, async () => {
+    const k = await net.client.call(ComponentModule.CREATE_KEY, { scheme, threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
+    await net.client.call(ComponentModule.SET_BACKUP_POLICY, { publicKey: k.publicKey, recipients: [second.recipient] }).promise();
+    assert.equal((await net.client.call(ComponentModule.REFRESH_KEY, { publicKey: k.publicKey }).promise()).epoch, 1);
+    const after = await net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: k.publicKey }).promise();
+    assert.deepEqual(after.backups.map((b) => [b.nodeId, b.epoch]).sort(), [
+      ['node-1', 1],
+      ['node-2', 1],
+      ['node-3', 1],
+    ]);
+    const dir = join(net.home, `refreshed-${scheme}`);
+    assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
+    const files = ['node-1', 'node-3'].map((n) => join(dir, `${n}-epoch1.age`));
+    const rec = wr('recover', '--json', '-i', identityFile, '--epoch', '1', ...files, '-o', join(net.home, `${scheme}.key`));
+    assert.equal(rec.status, 0, rec.stderr);
+    const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+    assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
+  });
+}
+
 test('a node takes a policy only as the caller signed it: no scope, an altered body, another key, a replay are refused', async () => {
   const attacker = (await generateIdentity('x25519')).recipient;
   const path = `/v1/keys/${key.publicKey}/backup-policy`;

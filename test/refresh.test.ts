@@ -136,6 +136,109 @@ for (const scheme of ['frost-secp256k1', 'frost-secp256k1-tr'] as const) {
   });
 }
 
+test('two nodes hold the same share after a migration: the imported copy is refreshed, the one left behind is retired and the result says so', async () => {
+  const c = net.client;
+  const key = await createKey('frost-ed25519');
+  const source = key.shares[0]!;
+  const node4 = (await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise()).recipientKey;
+  const moved = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: source.keyId, ageRecipient: node4 }).promise();
+  const node1 = (await c.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-1' }).promise()).recipientKey;
+  const kept = await c.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: source.keyId, ageRecipient: node1 }).promise();
+  // The seed's migration: node-4 imports node-1's share, and node-1 keeps its copy.
+  const copy = await c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: moved.wrappedKeyShare, nodeId: 'node-4' }).promise();
+  assert.equal(copy.identifier, source.identifier);
+
+  const r = await c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-duplicate' }).promise();
+  assert.equal(r.epoch, 1);
+  assert.deepEqual(r.retired, [{ nodeId: 'node-1', keyId: source.keyId }]);
+  assert.deepEqual(
+    r.shares.map((s) => [s.nodeId, s.keyId]).sort(),
+    [
+      ['node-2', key.shares[1]!.keyId],
+      ['node-3', key.shares[2]!.keyId],
+      ['node-4', copy.keyId],
+    ].sort(),
+  );
+  assert.deepEqual(await c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }, { idempotencyKey: 'refresh-duplicate' }).promise(), r);
+  // The copy left behind is gone from node-1 (and from its log's account), the moved one signs at the new epoch.
+  refused(await asRelay('node-1', `/v1/keys/${key.publicKey}/share`), 'NOT_FOUND', 'node-1 still holds the copy left behind');
+  assert.equal(await epochOf('node-4', copy.keyId), 1);
+  await signs('frost-ed25519', key.publicKey, [copy.keyId, key.shares[1]!.keyId]);
+  await signs('frost-ed25519', key.publicKey, [copy.keyId, key.shares[2]!.keyId]);
+  await assert.rejects(c.call(ComponentModule.SIGN, { keyIds: [source.keyId, key.shares[1]!.keyId], message: 'abcd' }).promise(), { code: 'NOT_FOUND' });
+  // The copy cannot come back: a wrapped file of it is stale on node-1.
+  await assert.rejects(c.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare: kept.wrappedKeyShare, nodeId: 'node-1' }).promise(), {
+    code: 'SHARE_STALE',
+  });
+  const log = (await c.call(ComponentModule.LIST_AUDIT_EVENTS, { nodeId: 'node-1' }).promise()).events;
+  assert.ok(log.some((e) => e.action === 'key.refresh-retire' && e.details['keyId'] === source.keyId && e.details['heldBy'] === 'node-4'));
+  // A later refresh has no duplicate left, and retires nothing.
+  const r2 = await c.call(ComponentModule.REFRESH_KEY, { publicKey: key.publicKey }).promise();
+  assert.equal(r2.epoch, 2);
+  assert.equal(r2.retired, undefined);
+});
+
+test('a network policy can hold REFRESH_KEY and RESHARE_KEY for approvals: every node refuses them alone, and runs them once approved', async () => {
+  const c = net.client;
+  const approvers = [generateApiKey(), generateApiKey()];
+  for (const [i, k] of approvers.entries()) {
+    await c.call(ComponentModule.CREATE_API_KEY, { name: `lifecycle-approver-${i}`, scopes: ['admin', 'keys:read'], publicKey: k.publicKey }).promise();
+  }
+  const key = await createKey('frost-ed25519');
+  const participants = key.shares.map((s) => ({ nodeId: s.nodeId, identifier: s.identifier }));
+  const publicPackage = ok(await asRelay('node-1', `/v1/keys/${key.publicKey}/share`), 'findShare')['publicPackage'];
+  const refresh = { publicKey: key.publicKey };
+  const reshare = { publicKey: key.publicKey, threshold: 2, nodeIds: ['node-2', 'node-3', 'node-4'] };
+  const approve = async (component: 'REFRESH_KEY' | 'RESHARE_KEY', params: object) => {
+    const pending = await c.call(ComponentModule.REQUEST_APPROVAL, { component, params }).promise();
+    for (const k of approvers) {
+      await new WorkspaceClient({ apiKey: k.apiKey, baseUrl: net.baseUrl })
+        .call(ComponentModule.APPROVE_REQUEST, { approvalRequestId: pending.approvalRequestId })
+        .promise();
+    }
+    const done = await c.call(ComponentModule.GET_APPROVAL_REQUEST, { approvalRequestId: pending.approvalRequestId }).promise();
+    assert.equal(done.status, 'executed', `${component}: ${JSON.stringify(done.error)}`);
+  };
+  await c
+    .call(ComponentModule.SET_POLICY, {
+      approvals: [
+        { component: 'REFRESH_KEY', approvals: 2 },
+        { component: 'RESHARE_KEY', approvals: 2 },
+      ],
+    })
+    .promise();
+  try {
+    // Alone, through the workspace or straight to a node (as a relay that ignores the policy would): refused, nothing changes.
+    await assert.rejects(c.call(ComponentModule.REFRESH_KEY, refresh).promise(), { code: 'APPROVAL_REQUIRED' });
+    await assert.rejects(c.call(ComponentModule.RESHARE_KEY, reshare).promise(), { code: 'APPROVAL_REQUIRED' });
+    for (const s of key.shares) {
+      const auth = admin.sign('REFRESH_KEY', JSON.stringify(refresh), `idem-${Math.random()}`);
+      refused(await asRelay(s.nodeId, '/v1/refresh/round1', { sessionId: session(), participants, auth }), 'APPROVAL_REQUIRED', `refresh on ${s.nodeId}`);
+      const auth2 = admin.sign('RESHARE_KEY', JSON.stringify(reshare), `idem-${Math.random()}`);
+      const dealers = participants.slice(0, 2);
+      const holders = [...participants.slice(1), { nodeId: 'node-4', identifier: participants[0]!.identifier }];
+      refused(
+        await asRelay(s.nodeId, '/v1/reshare/round1', { sessionId: session(), publicPackage, dealers, holders, auth: auth2 }),
+        'APPROVAL_REQUIRED',
+        `reshare on ${s.nodeId}`,
+      );
+    }
+    for (const s of key.shares) assert.equal(await epochOf(s.nodeId, s.keyId), 0);
+
+    // Approved by two other admins: each runs, as its requester, and every node took the approvals.
+    await approve('REFRESH_KEY', refresh);
+    for (const s of key.shares) assert.equal(await epochOf(s.nodeId, s.keyId), 1);
+    await signs('frost-ed25519', key.publicKey, [key.shares[0]!.keyId, key.shares[2]!.keyId]);
+    await approve('RESHARE_KEY', reshare);
+    const moved = ok(await asRelay('node-4', `/v1/keys/${key.publicKey}/share`), 'node-4 took a share');
+    assert.equal(moved['epoch'], 2);
+    refused(await asRelay('node-1', `/v1/keys/${key.publicKey}/share`), 'NOT_FOUND', 'node-1 left the key');
+    await signs('frost-ed25519', key.publicKey, [key.shares[1]!.keyId, moved['keyId'] as string]);
+  } finally {
+    await c.call(ComponentModule.SET_POLICY, { approvals: [] }).promise();
+  }
+});
+
 test('nodes refuse a refresh signed without the scope, naming a node outside the roster, or leaving a holder out', async () => {
   const key = await createKey('frost-ed25519');
   const params = { publicKey: key.publicKey };

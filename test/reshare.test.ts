@@ -281,6 +281,18 @@ test('REPAIR_KEY_SHARE after a reshare: the lost share of the new epoch is rebui
   await signs('frost-ed25519', key.publicKey, [repaired.keyId, r.shares[0]!.keyId]);
 });
 
+test('frost-secp256k1-tr: a deleted share repaired on a spare node signs with the others (every scheme is repaired end to end)', async () => {
+  const key = await createKey('frost-secp256k1-tr');
+  const lost = key.shares[1]!;
+  await net.client.call(ComponentModule.DELETE_KEY_SHARE, { keyId: lost.keyId }).promise();
+  const repaired = await net.client
+    .call(ComponentModule.REPAIR_KEY_SHARE, { publicKey: key.publicKey, identifier: lost.identifier, nodeId: 'node-5' })
+    .promise();
+  assert.equal(repaired.identifier, lost.identifier);
+  await signs('frost-secp256k1-tr', key.publicKey, [repaired.keyId, key.shares[0]!.keyId]);
+  await signs('frost-secp256k1-tr', key.publicKey, [key.shares[2]!.keyId, repaired.keyId]);
+});
+
 test("a leaving holder's commit lost after every new holder confirmed: the call fails as retryable, the sweep retires it, a retry answers", async () => {
   const proxy = await PausingProxy.start(net.nodes.get('node-1')!.url);
   try {

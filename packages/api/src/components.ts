@@ -133,6 +133,8 @@ export const APPROVABLE = [
   'IMPORT_KEY_SHARE',
   'REWRAPPING_KEY_SHARE',
   'SET_BACKUP_POLICY',
+  'REFRESH_KEY',
+  'RESHARE_KEY',
 ] as const;
 export type Approvable = (typeof APPROVABLE)[number];
 /** How long a request waits for its approvals, and an approval stays good. */
@@ -255,9 +257,22 @@ export const COMPONENTS = {
     mutating: true,
     summary:
       'Refreshes every share of a key: each holder adds a fresh sharing of zero. The group public key stays the same, the epoch goes up by one, ' +
-      'and every share and wrapped copy of an older epoch stops working (import refuses it with SHARE_STALE).',
+      'and every share and wrapped copy of an older epoch stops working (import refuses it with SHARE_STALE). ' +
+      'Where two nodes hold the same share (a copy left by a migration), one takes part and the other is deleted: `retired` names it.',
     params: T.Object({ publicKey: T.String({ pattern: '^([0-9a-f]{2}){32,33}$', description: 'the group public key, hex' }) }, strict),
-    result: T.Object({ publicKey: T.String(), epoch: T.Integer(), shares: T.Array(ShareRef) }, strict),
+    result: T.Object(
+      {
+        publicKey: T.String(),
+        epoch: T.Integer(),
+        shares: T.Array(ShareRef),
+        retired: T.Optional(
+          T.Array(T.Object({ nodeId: T.String(), keyId: T.String() }, strict), {
+            description: 'copies left behind by a migration (another node holds the same share): deleted and tombstoned, they no longer work',
+          }),
+        ),
+      },
+      strict,
+    ),
   }),
   SET_BACKUP_POLICY: component({
     // keys:export, and approvable like EXPORT_KEY_SHARE: a policy makes every holder export its share to these recipients, now and after

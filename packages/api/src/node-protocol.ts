@@ -78,13 +78,25 @@ export const ReshareDealing = T.Object(
     signature: Ed25519Signature,
     exportable: T.Boolean(),
     statement: Ed25519Signature,
+    // The key's backup policy the dealer keeps (the signer's SET_BACKUP_POLICY call), which new holders take; its statement signs its digest.
+    backupPolicy: T.Optional(CallerAuth),
   },
   strict,
 );
 export type ReshareDealing = Static<typeof ReshareDealing>;
 
 /** A repair helper's signed statement of the package, epoch and participants it helps with (see packages/node/src/routes/repair.ts). */
-export const RepairStatement = T.Object({ nodeId: NodeId, epoch: T.Integer({ minimum: 0 }), exportable: T.Boolean(), signature: Ed25519Signature }, strict);
+export const RepairStatement = T.Object(
+  {
+    nodeId: NodeId,
+    epoch: T.Integer({ minimum: 0 }),
+    exportable: T.Boolean(),
+    signature: Ed25519Signature,
+    // The key's backup policy the helper keeps, which the repaired share takes; the signature covers its digest.
+    backupPolicy: T.Optional(CallerAuth),
+  },
+  strict,
+);
 export type RepairStatement = Static<typeof RepairStatement>;
 
 interface Op {
@@ -239,7 +251,8 @@ export const NODE_OPS = {
     method: 'POST',
     path: '/v1/refresh/notice',
     body: T.Object({ sessionId: SessionId, publicKey: GroupPublicKey, confirmations: RefreshConfirmations }, strict),
-    response: T.Object({ recorded: T.Boolean() }),
+    // retired: the keyId of a copy left behind by a migration, which this node deleted (another node holds its identifier now).
+    response: T.Object({ recorded: T.Boolean(), retired: T.Optional(T.String()) }),
   }),
   // Backups (SET_BACKUP_POLICY, LIST_BACKUPS): the policy is the caller's signed call, checked and kept by each holder.
   setBackupPolicy: op({

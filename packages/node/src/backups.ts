@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sha256Hex, type CallerAuth, type NodeOpResponse } from '@wr/api';
+import { parseParams, sha256Hex, type CallerAuth, type ComponentParams, type NodeOpResponse } from '@wr/api';
 import { recipientKind } from '@wr/age';
 import { WrError } from '@wr/common';
 import { ApiKeyRegistry, type Db } from '@wr/server';
@@ -149,6 +149,58 @@ async function exportBackup(ctx: NodeContext, groupPublicKey: string): Promise<v
   }
 }
 
+/** The signed SET_BACKUP_POLICY call this node keeps for a key, for a dealer to hand to the key's new holders. */
+export function keptPolicy(ctx: NodeContext, groupPublicKey: string): CallerAuth | undefined {
+  const p = policyOf(ctx.store.db, groupPublicKey);
+  return p && (JSON.parse(p.auth) as CallerAuth);
+}
+
+/** What a dealer's signed statement says of the policy it hands on: the digest of the signed call, '-' for none. */
+export const policyDigest = (auth: CallerAuth | undefined): string => (auth ? sha256Hex(JSON.stringify(auth)) : '-');
+
+/** Keeps a key's policy, replacing the one kept. */
+function keepPolicy(db: Db, publicKey: string, recipients: string[], auth: CallerAuth, requester: string): void {
+  db.prepare(
+    `INSERT INTO backup_policies (group_public_key, recipients, auth, signed_at, requester, set_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (group_public_key) DO UPDATE SET recipients = excluded.recipients, auth = excluded.auth, signed_at = excluded.signed_at,
+       requester = excluded.requester, set_at = excluded.set_at`,
+  ).run(publicKey, JSON.stringify(recipients), JSON.stringify(auth), auth.timestamp, requester, new Date().toISOString());
+}
+
+/**
+ * A new holder of a key (after a reshare) takes the key's backup policy from
+ * its dealers, each of which signed the digest of the policy it handed on: the
+ * one signed last, its signer's call checked here too (a live key with the
+ * scope, a SET_BACKUP_POLICY of this key, possibly approved), unless this node
+ * keeps one signed later. Its backup is made at commit, as for every holder.
+ * Never throws: a policy refused here (its signer revoked, say) is logged
+ * (`backup.failed`) and the share itself is not at stake, as in refreshBackups.
+ */
+export function adoptBackupPolicy(ctx: NodeContext, groupPublicKey: string, handed: CallerAuth[]): void {
+  try {
+    adopt(ctx, groupPublicKey, handed);
+  } catch (err) {
+    ctx.log.append('node', 'backup.failed', { publicKey: groupPublicKey, code: err instanceof WrError ? err.code : 'INTERNAL' });
+  }
+}
+
+function adopt(ctx: NodeContext, groupPublicKey: string, handed: CallerAuth[]): void {
+  const auth = [...handed].sort((a, b) => b.timestamp - a.timestamp)[0];
+  if (!auth) return;
+  const kept = policyOf(ctx.store.db, groupPublicKey);
+  if (kept && kept.signed_at >= auth.timestamp) return;
+  const v = ctx.authorizer.registry.verify(auth, { fresh: false });
+  const inner =
+    v.component === 'REQUEST_APPROVAL' ? (v.params as ComponentParams<'REQUEST_APPROVAL'>) : { component: v.component as string, params: v.params as unknown };
+  if (inner.component !== 'SET_BACKUP_POLICY') throw new WrError('PERMISSION_DENIED', `a dealer handed on a ${inner.component} call as a backup policy`);
+  const params = parseParams('SET_BACKUP_POLICY', JSON.stringify(inner.params ?? {})) as ComponentParams<'SET_BACKUP_POLICY'>;
+  if (params.publicKey !== groupPublicKey) throw new WrError('PERMISSION_DENIED', `a dealer handed on the backup policy of another key`);
+  ApiKeyRegistry.requireScope(v.caller, 'SET_BACKUP_POLICY');
+  checkRecipients(params.recipients);
+  keepPolicy(ctx.store.db, groupPublicKey, params.recipients, auth, v.caller.apiKeyId);
+  ctx.log.append(v.caller.apiKeyId, 'backup.policy', { publicKey: groupPublicKey, recipients: params.recipients, handedOn: true });
+}
+
 /** Recipients every backup can be wrapped to: each a well-formed age recipient, all of one kind (age refuses a mix: see @wr/age wrap). */
 function checkRecipients(recipients: string[]): void {
   const kinds = new Set(recipients.map((r, i) => recipientKind(r, `recipients[${i}]`)));
@@ -193,13 +245,7 @@ export function backupRoutes(app: FastifyInstance, ctx: NodeContext): void {
     if (kept && kept.signed_at > auth.timestamp) {
       throw new WrError('CONFLICT', `a backup policy of ${publicKey} signed later is already in force: sign the policy again`);
     }
-    store.db
-      .prepare(
-        `INSERT INTO backup_policies (group_public_key, recipients, auth, signed_at, requester, set_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (group_public_key) DO UPDATE SET recipients = excluded.recipients, auth = excluded.auth, signed_at = excluded.signed_at,
-           requester = excluded.requester, set_at = excluded.set_at`,
-      )
-      .run(publicKey, JSON.stringify(params.recipients), JSON.stringify(auth), auth.timestamp, caller.apiKeyId, new Date().toISOString());
+    keepPolicy(store.db, publicKey, params.recipients, auth, caller.apiKeyId);
     ctx.log.append(caller.apiKeyId, 'backup.policy', {
       ...(approvedBy && { approvedBy }),
       keyId: row.keyId,

@@ -566,6 +566,23 @@ export class ShareStore {
     this.db.transaction(() => this.#tombstone(groupPublicKey, identifiers, fromEpoch, 'refreshed')).immediate();
   }
 
+  /**
+   * Retires a copy left behind (its identifier went to a newer epoch on
+   * another node): deletes it if it is still at `fromEpoch` or older, and
+   * tombstones the key's identifiers at `fromEpoch` as refreshed, in one
+   * transaction. Whether it deleted it.
+   */
+  retireLeftBehind(keyId: string, identifiers: string[], fromEpoch: number): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.get(keyId);
+        if (!row || row.epoch > fromEpoch) return false;
+        this.#tombstone(row.groupPublicKey, identifiers, fromEpoch, 'refreshed');
+        return this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId).changes === 1;
+      })
+      .immediate();
+  }
+
   /** Stages one side of a reshare on this node (any other staged reshare of the same key goes); `signingShare` for role 'hold' only. */
   stageReshare(staged: StagedReshare, signingShare?: Secret<Uint8Array>): void {
     const sealed = signingShare && this.#sealer.seal(signingShare.expose(), shareAad(staged));

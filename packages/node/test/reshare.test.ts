@@ -107,10 +107,10 @@ test('an honest relay: 2-of-3 to 3-of-3 on the same nodes, committed only with e
 test('the signed reshare statement and confirmation bytes are unchanged (golden)', () => {
   const ses = 'ses_' + '0'.repeat(26);
   const p = [{ nodeId: 'node-1', identifier: '01' }];
-  const facts = { nodeId: 'node-1', identifier: '01', fromEpoch: 2, publicPackage: 'pkg', minSigners: 3, exportable: true };
+  const facts = { nodeId: 'node-1', identifier: '01', fromEpoch: 2, publicPackage: 'pkg', minSigners: 3, exportable: true, backupPolicy: '-' };
   assert.equal(
     Buffer.from(reshareStatementBytes(ses, 'cd'.repeat(32), facts, p, p)).toString('utf8'),
-    ['wr/reshare-dealing/v1', ses, 'cd'.repeat(32), 'node-1', '01', '2', sha('pkg'), '3', 'node-1=01', 'node-1=01', '1'].join('\n'),
+    ['wr/reshare-dealing/v2', ses, 'cd'.repeat(32), 'node-1', '01', '2', sha('pkg'), '3', 'node-1=01', 'node-1=01', '1', '-'].join('\n'),
   );
   const c = { nodeId: 'node-2', identifier: '02', epoch: 3, confirmation: 'ab'.repeat(32) };
   assert.equal(

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runMigration, type MigrationSummary } from '../migrate/migrate.js';
+import { retireSourceAction } from '../migrate/retire-source.js';
 import { createProgress } from '../migrate/progress.js';
 import { defaultStatePath } from '../migrate/state.js';
 import { table } from '../output.js';
@@ -63,6 +64,7 @@ export function registerMigrateCommand(program: Command): void {
     .option('--concurrency <n>', 'shares in flight at once', integer(1, 64), 8)
     .option('--state <file>', 'the resumable state file (default: .wr/migrate-FROM-TO.json here, beside the local network files)')
     .option('--delete-source', 'delete each source share once its moved copy has signed')
+    .option('--retire-source', 'move by resharing each key (RESHARE_KEY, --from replaced by --to) instead: the source shares, copies and backups stop working')
     .addHelpText(
       'after',
       [
@@ -70,6 +72,7 @@ export function registerMigrateCommand(program: Command): void {
         'Interrupted? Run the same command again: shares the state file lists as done are skipped,',
         'and every call carries an idempotency key per share, so nothing is imported twice.',
         'Shares created with exportable: false never leave their node: they are skipped (with a note), not failed.',
+        'With --retire-source each key is reshared instead (every holder of it must be up); a rerun replays what is done.',
         `Exit code 0 when every share moved and signs, ${CHECK_FAILED_EXIT} when some did not (listed at the end).`,
         '',
         'Example:',
@@ -80,6 +83,7 @@ export function registerMigrateCommand(program: Command): void {
       const json = globalOptions(cmd).json ?? false;
       const client = clientFor(cmd);
       const progress = createProgress({ bar: process.stderr.isTTY === true && !json });
+      if ((opts as { retireSource?: boolean }).retireSource) return retireSourceAction(cmd, client, opts, progress);
       const summary = await runMigration(
         client,
         {

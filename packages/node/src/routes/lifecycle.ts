@@ -70,7 +70,9 @@ export function confirmationBytes(
  *                  transaction.
  *   refreshAbort   drops the round state and the staged share: the old one stays.
  *   refreshNotice  a node with no share of the key records that older wrapped
- *                  copies are stale, on the holders' signed confirmations.
+ *                  copies are stale, on the holders' signed confirmations; a node
+ *                  with a copy left behind (another node confirmed its identifier
+ *                  at the new epoch) deletes and tombstones it.
  */
 export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, http, authorizer, config } = ctx;
@@ -286,7 +288,22 @@ export function lifecycleRoutes(app: FastifyInstance, ctx: NodeContext): void {
       throw new WrError('INVALID_ARGUMENT', 'confirmations: a node or identifier is repeated', { param: 'confirmations' });
     }
     checkConfirmations(b.sessionId, b.publicKey, b.confirmations, b.confirmations, first);
-    if (store.byGroupKey(b.publicKey)) return { recorded: false };
+    const row = store.byGroupKey(b.publicKey);
+    if (row) {
+      // A copy left behind by a migration: another roster node signed that it took this identifier to a newer epoch. This one can
+      // never sign with the new shares again, and must not come back: it is retired.
+      const moved = b.confirmations.find((c) => c.identifier === row.identifier && c.nodeId !== config.nodeId);
+      if (!moved || row.epoch >= first.epoch || !store.retireLeftBehind(row.keyId, [...ids], first.epoch - 1)) return { recorded: false };
+      ctx.log.append('workspace', 'key.refresh-retire', {
+        keyId: row.keyId,
+        publicKey: b.publicKey,
+        identifier: row.identifier,
+        epoch: row.epoch,
+        heldBy: moved.nodeId,
+        sessionId: b.sessionId,
+      });
+      return { recorded: true, retired: row.keyId };
+    }
     store.recordRefreshed(b.publicKey, [...ids], first.epoch - 1);
     ctx.log.append('workspace', 'key.refresh-notice', { publicKey: b.publicKey, epoch: first.epoch, sessionId: b.sessionId });
     return { recorded: true };

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sha256Hex, type RosterNode } from '@wr/api';
+import { sha256Hex, type CallerAuth, type RosterNode } from '@wr/api';
 import { WrError, hexBytes, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import {
   ShareInvalidError,
@@ -16,7 +16,7 @@ import {
   type SecretRepairState,
 } from '@wr/crypto';
 import { measured } from '@wr/server';
-import { refreshBackups } from '../backups.js';
+import { adoptBackupPolicy, keptPolicy, policyDigest, refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
 import { route } from './route.js';
@@ -41,19 +41,19 @@ interface RepairSession {
  * What a helper signs in round 1: the session, the key, its node and
  * identifier, the share epoch, the hash of the public package it helps with,
  * the helpers and the participant being repaired, and whether the key's shares
- * are exportable. The target takes the package and epoch only if every helper
- * signed this over them.
+ * are exportable, and the digest of the backup policy it hands on. The target
+ * takes the package, epoch and policy only if every helper signed this over them.
  */
 export function repairStatementBytes(
   sessionId: string,
   publicKey: string,
-  s: { nodeId: string; identifier: string; epoch: number; publicPackage: string; exportable: boolean },
+  s: { nodeId: string; identifier: string; epoch: number; publicPackage: string; exportable: boolean; backupPolicy: string },
   helpers: { nodeId: string; identifier: string }[],
   participant: { nodeId: string; identifier: string },
 ): Uint8Array {
   return utf8(
     [
-      'wr/repair-statement/v1',
+      'wr/repair-statement/v2',
       sessionId,
       publicKey,
       s.nodeId,
@@ -63,6 +63,7 @@ export function repairStatementBytes(
       helpers.map((h) => `${h.nodeId}=${h.identifier}`).join(','),
       `${participant.nodeId}=${participant.identifier}`,
       s.exportable ? '1' : '0',
+      s.backupPolicy,
     ].join('\n'),
   );
 }
@@ -152,7 +153,15 @@ export function repairRoutes(app: FastifyInstance, ctx: NodeContext): void {
             sealLifecycleMessage('repair-delta', m, { signingKey: keyring.signingKey, recipient: helpers.find((h) => h.identifier === m.to)!.recipientKey }),
           ),
         );
-        const facts = { nodeId: config.nodeId, identifier: row.identifier, epoch: row.epoch, publicPackage: b.publicPackage, exportable: row.exportable };
+        const backupPolicy = keptPolicy(ctx, row.groupPublicKey);
+        const facts = {
+          nodeId: config.nodeId,
+          identifier: row.identifier,
+          epoch: row.epoch,
+          publicPackage: b.publicPackage,
+          exportable: row.exportable,
+          backupPolicy: policyDigest(backupPolicy),
+        };
         const signature = toHex(signRaw(keyring.signingKey, repairStatementBytes(b.sessionId, params.publicKey, facts, b.helpers, b.participant)));
         const state = r.state;
         if (!sessions.put(b.sessionId, { ...base, state, destroy: () => state.destroy() })) {
@@ -160,7 +169,7 @@ export function repairRoutes(app: FastifyInstance, ctx: NodeContext): void {
           throw new WrError('CONFLICT', `repair session ${b.sessionId} already started on this node`);
         }
         return {
-          statement: { nodeId: config.nodeId, epoch: row.epoch, exportable: row.exportable, signature },
+          statement: { nodeId: config.nodeId, epoch: row.epoch, exportable: row.exportable, signature, ...(backupPolicy && { backupPolicy }) },
           sealed: sealed as unknown as Record<string, unknown>[],
         };
       } catch (err) {
@@ -219,16 +228,25 @@ export function repairRoutes(app: FastifyInstance, ctx: NodeContext): void {
       // Every helper's statement, signed by its roster node, of one epoch: the package and epoch are the helpers' word, not the relay's.
       let epoch: number | undefined;
       let exportable = true;
+      const policies: CallerAuth[] = [];
       for (const h of session.helpers) {
         const st = b.statements.find((x) => x.nodeId === h.nodeId);
         if (!st) throw new WrError('PERMISSION_DENIED', `no statement from helper ${h.nodeId}`);
-        const facts = { nodeId: h.nodeId, identifier: h.identifier, epoch: st.epoch, publicPackage: session.publicPackage, exportable: st.exportable };
+        const facts = {
+          nodeId: h.nodeId,
+          identifier: h.identifier,
+          epoch: st.epoch,
+          publicPackage: session.publicPackage,
+          exportable: st.exportable,
+          backupPolicy: policyDigest(st.backupPolicy),
+        };
+        if (st.backupPolicy) policies.push(st.backupPolicy);
         const sig = hexBytes(st.signature, 64);
         if (
           !sig ||
           !verifyRaw(hexBytes(h.signingKey, 32)!, repairStatementBytes(b.sessionId, session.publicKey, facts, session.helpers, session.participant), sig)
         )
-          throw new ShareInvalidError('repair-statement', `repair: ${h.nodeId} did not sign this package and set of helpers; abort this session`, [
+          throw new ShareInvalidError('repair-statement', `repair: ${h.nodeId} did not sign this package, set of helpers and backup policy; abort`, [
             h.identifier,
           ]);
         if (epoch !== undefined && st.epoch !== epoch)
@@ -274,6 +292,8 @@ export function repairRoutes(app: FastifyInstance, ctx: NodeContext): void {
             new Date().toISOString(),
           );
           const row = store.get(keyId)!;
+          // The backup policy follows the key: the repaired share keeps the helpers' policy and is backed up at once.
+          adoptBackupPolicy(ctx, row.groupPublicKey, policies);
           await refreshBackups(ctx, row.groupPublicKey);
           ctx.log.append(session.requester, 'key.repair', {
             keyId,

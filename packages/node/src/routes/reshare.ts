@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { receiptMessage, sha256Hex, type ReshareDealing, type RosterNode } from '@wr/api';
+import { receiptMessage, sha256Hex, type CallerAuth, type ReshareDealing, type RosterNode } from '@wr/api';
 import { WrError, hexBytes, newKeyId, signRaw, toHex, utf8, verifyRaw } from '@wr/common';
 import {
   ShareInvalidError,
@@ -17,7 +17,7 @@ import {
   type SealedLifecycleMessage,
 } from '@wr/crypto';
 import { measured } from '@wr/server';
-import { refreshBackups } from '../backups.js';
+import { adoptBackupPolicy, keptPolicy, policyDigest, refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import { SessionStore } from '../sessions.js';
 import type { ShareRow } from '../store.js';
@@ -47,20 +47,21 @@ const line = (ps: { nodeId: string; identifier: string }[]) => ps.map((p) => `${
 /**
  * What a dealer signs beside its commitment: the session, the key, its node and
  * identifier, the old epoch, the hash of the old public package it dealt from,
- * the new threshold, the dealers and new holders, and whether the key's shares
- * are exportable. A new holder that held no share of the key takes the package
- * only if every dealer signed this over it.
+ * the new threshold, the dealers and new holders, whether the key's shares
+ * are exportable, and the digest of the backup policy it hands on. A new holder
+ * that held no share of the key takes the package (and the policy) only if
+ * every dealer signed this over it.
  */
 export function reshareStatementBytes(
   sessionId: string,
   publicKey: string,
-  s: { nodeId: string; identifier: string; fromEpoch: number; publicPackage: string; minSigners: number; exportable: boolean },
+  s: { nodeId: string; identifier: string; fromEpoch: number; publicPackage: string; minSigners: number; exportable: boolean; backupPolicy: string },
   dealers: { nodeId: string; identifier: string }[],
   holders: { nodeId: string; identifier: string }[],
 ): Uint8Array {
   return utf8(
     [
-      'wr/reshare-dealing/v1',
+      'wr/reshare-dealing/v2',
       sessionId,
       publicKey,
       s.nodeId,
@@ -71,6 +72,7 @@ export function reshareStatementBytes(
       line(dealers),
       line(holders),
       s.exportable ? '1' : '0',
+      s.backupPolicy,
     ].join('\n'),
   );
 }
@@ -173,6 +175,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
           signingShare.destroy();
         }
         try {
+          const backupPolicy = keptPolicy(ctx, row.groupPublicKey);
           const facts = {
             nodeId: config.nodeId,
             identifier: row.identifier,
@@ -180,12 +183,14 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             publicPackage: b.publicPackage,
             minSigners: params.threshold,
             exportable: row.exportable,
+            backupPolicy: policyDigest(backupPolicy),
           };
           dealing = {
             nodeId: config.nodeId,
             commitment: { ...r.commitment },
             signature: signLifecycleBroadcast('reshare-commitment', r.commitment, keyring.signingKey),
             exportable: row.exportable,
+            ...(backupPolicy && { backupPolicy }),
             statement: toHex(signRaw(keyring.signingKey, reshareStatementBytes(b.sessionId, params.publicKey, facts, b.dealers, b.holders))),
           };
           sealed = await Promise.all(
@@ -256,6 +261,7 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       try {
         // Every dealer's commitment and statement, signed by its roster node; all from one epoch, all agreeing on exportability.
         const commitments: ReshareCommitment[] = [];
+        const policies: CallerAuth[] = [];
         let fromEpoch: number | undefined;
         let exportable = true;
         for (const d of session.dealers) {
@@ -271,13 +277,15 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             publicPackage: session.publicPackage,
             minSigners: session.minSigners,
             exportable: dealing.exportable,
+            backupPolicy: policyDigest(dealing.backupPolicy),
           };
+          if (dealing.backupPolicy) policies.push(dealing.backupPolicy);
           const key = hexBytes(d.signingKey, 32)!;
           const sig = hexBytes(dealing.statement, 64);
           if (!sig || !verifyRaw(key, reshareStatementBytes(b.sessionId, session.publicKey, facts, session.dealers, session.holders), sig))
             throw new ShareInvalidError(
               'reshare-statement',
-              `reshare: ${d.nodeId} did not sign this package, threshold and set of holders; abort this session`,
+              `reshare: ${d.nodeId} did not sign this package, threshold, set of holders and backup policy; abort this session`,
               [d.identifier],
             );
           if (fromEpoch !== undefined && m.epoch !== fromEpoch)
@@ -335,6 +343,8 @@ export function reshareRoutes(app: FastifyInstance, ctx: NodeContext): void {
             },
             result.secret.signingShare,
           );
+          // The backup policy follows the key: a new holder keeps it too, and backs its share up at commit.
+          adoptBackupPolicy(ctx, session.publicKey, policies);
           const signature = toHex(signRaw(keyring.signingKey, confirmationBytes('reshare', b.sessionId, session.publicKey, confirmation)));
           return { ...confirmation, signature };
         } finally {

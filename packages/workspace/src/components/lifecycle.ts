@@ -8,34 +8,55 @@ import type { Handlers } from './types.js';
 
 type RefreshResult = ComponentResult<'REFRESH_KEY'>;
 
-/** What a retry needs to finish a refresh every holder confirmed: the result, and the holders' signed confirmations. */
+/**
+ * What a retry needs to finish a refresh every holder confirmed: the result, the
+ * holders' signed confirmations, and the copies left behind to retire.
+ */
 interface ConfirmedRefresh {
   result: RefreshResult;
   confirmations: RefreshConfirmation[];
+  leftBehind?: Retired[];
 }
+
+type Holder = { client: NodeClient; share: NodeOpResponse<'findShare'> };
+type Retired = { nodeId: string; keyId: string };
+
+/**
+ * Of the nodes holding the same identifier (a share exported and imported
+ * elsewhere, as a migration does), the one that takes part in the refresh: the
+ * latest epoch, then an imported copy (where a migration put it), then the
+ * newest. The others are copies left behind.
+ */
+const preferred = (a: Holder, b: Holder) =>
+  b.share.epoch - a.share.epoch ||
+  Number(b.share.origin === 'imported') - Number(a.share.origin === 'imported') ||
+  b.share.createdAt.localeCompare(a.share.createdAt) ||
+  a.client.nodeId.localeCompare(b.client.nodeId);
 
 /**
  * The nodes that hold a share of the key, by asking every node. Every identifier
- * of the key's package must be held by exactly one node that answered.
+ * of the key's package must be held by a node that answered; where two nodes
+ * hold one, the preferred takes part and the other is left behind, to retire.
  */
-async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ client: NodeClient; share: NodeOpResponse<'findShare'> }[]> {
+async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: string): Promise<{ holders: Holder[]; leftBehind: Retired[] }> {
   const found = await Promise.allSettled(
     [...ws.network.clients.values()].map(async (client) => ({ client, share: await client.call('findShare', { params: { publicKey } }, requestId) })),
   );
-  const holders = found.flatMap((f) => (f.status === 'fulfilled' ? [f.value] : []));
+  const all = found.flatMap((f) => (f.status === 'fulfilled' ? [f.value] : []));
   const failed = found.flatMap((f) => (f.status === 'rejected' && !(f.reason instanceof WrError && f.reason.code === 'NOT_FOUND') ? [f.reason] : []));
-  if (holders.length === 0) {
+  if (all.length === 0) {
     if (failed.length) throw new WrError('NODE_UNAVAILABLE', `no node that answered holds a share of ${publicKey}, and some did not answer: retry`);
     throw new WrError('NOT_FOUND', `publicKey: no node holds a share of ${publicKey}`, { param: 'publicKey' });
   }
+  const holders: Holder[] = [];
+  const leftBehind: Retired[] = [];
+  for (const h of [...all].sort(preferred)) {
+    if (holders.some((x) => x.share.identifier === h.share.identifier)) leftBehind.push({ nodeId: h.client.nodeId, keyId: h.share.keyId });
+    else holders.push(h);
+  }
+  holders.sort((a, b) => a.client.nodeId.localeCompare(b.client.nodeId));
   const identifiers = Object.keys(decodePublicKeyPackage(holders[0]!.share.publicPackage).verifyingShares).sort();
   const held = holders.map((h) => h.share.identifier).sort();
-  if (new Set(held).size !== held.length) {
-    throw new WrError(
-      'CONFLICT',
-      `two nodes hold the same participant of ${publicKey} (a copy left by a migration?): delete the copy left behind, then refresh`,
-    );
-  }
   if (held.join() !== identifiers.join()) {
     const missing = identifiers.filter((id) => !held.includes(id));
     if (failed.length)
@@ -47,7 +68,7 @@ async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: str
       retryable: true,
     });
   }
-  return holders;
+  return { holders, leftBehind };
 }
 
 /**
@@ -57,7 +78,7 @@ async function holdersOf(ws: WorkspaceContext, publicKey: string, requestId: str
  * copies are stale.
  */
 async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined, sessionId: string, confirmed: ConfirmedRefresh): Promise<RefreshResult> {
-  const { result, confirmations } = confirmed;
+  const { result, confirmations, leftBehind = [] } = confirmed;
   const body = { sessionId, publicKey: result.publicKey, confirmations };
   const committed = await allSettledOrThrow(result.shares.map((s) => ws.network.client(s.nodeId).call('refreshCommit', { body }, requestId))).catch((err) => {
     throw new WrError(
@@ -73,9 +94,35 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined
     ws.network.remember(s.keyId, s.nodeId, result.publicKey, s.identifier);
   }
   const holders = new Set(result.shares.map((s) => s.nodeId));
-  await Promise.allSettled([...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId)).map((c) => c.call('refreshNotice', { body }, requestId)));
+  const others = [...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId));
+  const notices = await Promise.allSettled(others.map((c) => c.call('refreshNotice', { body }, requestId)));
+  // A copy left behind is retired by its node on the holders' signed confirmations; one already gone was retired by an earlier try.
+  for (const l of leftBehind) {
+    const n = notices[others.findIndex((c) => c.nodeId === l.nodeId)];
+    const gone = n?.status === 'fulfilled' && n.value.retired === l.keyId;
+    if (
+      !gone &&
+      !(await ws.network
+        .client(l.nodeId)
+        .call('findShare', { params: { publicKey: result.publicKey } }, requestId)
+        .then(
+          (s) => s.keyId !== l.keyId,
+          (err: unknown) => err instanceof WrError && err.code === 'NOT_FOUND',
+        ))
+    )
+      throw new WrError(
+        'NODE_UNAVAILABLE',
+        `the refresh is committed, but ${l.nodeId} did not retire its copy ${l.keyId} left behind: retry with the same idempotency key`,
+        { retryable: true },
+      );
+    ws.network.forget(l.keyId);
+  }
   // Each node's receipt: the caller can check that every holder moved to the new epoch.
-  return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
+  return {
+    ...result,
+    shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })),
+    ...(leftBehind.length > 0 && { retired: leftBehind }),
+  };
 }
 
 /**
@@ -108,7 +155,7 @@ export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
       .prepare('SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?')
       .get(call.caller.apiKeyId, idempotencyKey) as { session_id: string; result: string } | undefined;
     if (resumed && idempotencyKey) return commitRefresh(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as ConfirmedRefresh);
-    const holders = await holdersOf(ws, p.publicKey, call.requestId);
+    const { holders, leftBehind } = await holdersOf(ws, p.publicKey, call.requestId);
     const participants = holders.map((h) => ({ nodeId: h.client.nodeId, identifier: h.share.identifier }));
     const sessionId = call.sessionId;
     let confirmed: ConfirmedRefresh;
@@ -132,12 +179,17 @@ export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
         throw new WrError('INTERNAL', 'the holders finished the refresh with different results; nothing was changed');
       }
       const shares = holders.map((h) => ({ nodeId: h.client.nodeId, keyId: h.share.keyId, identifier: h.share.identifier }));
-      confirmed = { result: { publicKey: p.publicKey, epoch: first.epoch, shares }, confirmations };
+      confirmed = { result: { publicKey: p.publicKey, epoch: first.epoch, shares }, confirmations, ...(leftBehind.length > 0 && { leftBehind }) };
       // Every holder staged the same result: from here the refresh is committed, never aborted; a retry resumes here.
       ws.db
         .prepare('INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
         .run(call.caller.apiKeyId, idempotencyKey || sessionId, sessionId, JSON.stringify(confirmed));
-      ws.audit.append(call.caller.apiKeyId, 'key.refresh', { publicKey: p.publicKey, epoch: first.epoch, shares });
+      ws.audit.append(call.caller.apiKeyId, 'key.refresh', {
+        publicKey: p.publicKey,
+        epoch: first.epoch,
+        shares,
+        ...(leftBehind.length > 0 && { retired: leftBehind }),
+      });
     } catch (err) {
       // Drops the round state and any staged share; a node that does not answer keeps a staged share no one can commit.
       await Promise.allSettled(holders.map((h) => h.client.call('refreshAbort', { body: { sessionId } }, call.requestId)));
