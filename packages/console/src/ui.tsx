@@ -48,22 +48,27 @@ export function Short({ value, keep = 10 }: { value: string; keep?: number }) {
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: ConsoleError } | { state: 'ok'; value: T };
 
-/** Runs `load` when its deps change; `reload` runs it again. */
+/**
+ * Runs `load` when its deps change; `reload` runs it again. The answer is kept with the deps it was loaded for, so
+ * the page shows loading, not a stale answer, while deps that changed load.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>, () => void] {
-  const [result, setResult] = useState<Loaded<T>>({ state: 'loading' });
   const [round, setRound] = useState(0);
+  const [settled, setSettled] = useState<{ deps: unknown[]; result: Loaded<T> } | undefined>();
+  const current = [...deps, round];
   useEffect(() => {
     let live = true;
-    setResult({ state: 'loading' });
     load().then(
-      (value) => live && setResult({ state: 'ok', value }),
-      (err: unknown) => live && setResult({ state: 'error', error: asConsoleError(err) }),
+      (value) => live && setSettled({ deps: current, result: { state: 'ok', value } }),
+      (err: unknown) => live && setSettled({ deps: current, result: { state: 'error', error: asConsoleError(err) } }),
     );
     return () => {
       live = false;
     };
-  }, [...deps, round]);
-  return [result, useCallback(() => setRound((r) => r + 1), [])];
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller's deps, as useEffect takes them
+  }, current);
+  const fresh = settled !== undefined && settled.deps.length === current.length && settled.deps.every((d, i) => Object.is(d, current[i]));
+  return [fresh ? settled.result : { state: 'loading' }, useCallback(() => setRound((r) => r + 1), [])];
 }
 
 /** SHA-256 of text, in hex, shown as a fingerprint: the first 16 bytes in groups of four hex digits. */
@@ -85,4 +90,22 @@ export function redacted(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/** An audit entry's details, one field a line, long values shortened (the whole in their title). */
+export function Details({ value }: { value: Record<string, unknown> }) {
+  const shown = redacted(value) as Record<string, unknown>;
+  return (
+    <dl className="details-list">
+      {Object.entries(shown).map(([k, v]) => {
+        const text = typeof v === 'string' ? v : JSON.stringify(v);
+        return (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{text.length > 48 ? <Short value={text} keep={18} /> : <code>{text}</code>}</dd>
+          </div>
+        );
+      })}
+    </dl>
+  );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ConsoleClient } from '../api/client.js';
-import { Badge, Empty, ErrorPanel, Loading, Short, redacted, useLoad } from '../ui.js';
+import { Badge, Details, Empty, ErrorPanel, Loading, Short, useLoad } from '../ui.js';
 
 const PAGE = 50;
 
@@ -93,7 +93,7 @@ export function AuditPage({ client }: { client: ConsoleClient }) {
                     <code>{e.action}</code>
                   </td>
                   <td className="details">
-                    <code>{JSON.stringify(redacted(e.details))}</code>
+                    <Details value={e.details} />
                   </td>
                 </tr>
               ))}

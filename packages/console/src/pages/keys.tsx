@@ -12,7 +12,7 @@ const PAGE = 50;
 function byKey(shares: Share[]): { publicKey: string; shares: Share[] }[] {
   const groups = new Map<string, Share[]>();
   for (const s of shares) groups.set(s.publicKey, [...(groups.get(s.publicKey) ?? []), s]);
-  return [...groups].map(([publicKey, list]) => ({ publicKey, shares: list }));
+  return [...groups].map(([publicKey, list]) => ({ publicKey, shares: list.sort((a, b) => a.nodeId.localeCompare(b.nodeId)) }));
 }
 
 function BackupsOf({ client, publicKey }: { client: ConsoleClient; publicKey: string }) {
@@ -100,7 +100,7 @@ export function KeysPage({ client }: { client: ConsoleClient }) {
             <article key={publicKey} className="card" aria-label={`Key ${publicKey}`} data-testid="key-card">
               <header className="card-head">
                 <h2>
-                  <Short value={publicKey} keep={12} />
+                  <span className="muted small label">Group public key</span> <Short value={publicKey} keep={12} />
                 </h2>
                 <div className="tags">
                   <Badge tone="info">{first.scheme}</Badge>

@@ -152,7 +152,7 @@ export function WorkflowsPage({ client }: { client: ConsoleClient }) {
           <h2>
             <Badge tone="ok">completed</Badge> Outputs
           </h2>
-          <dl className="facts">
+          <dl className="facts plain">
             {Object.entries(redacted(run.result.outputs) as Record<string, unknown>).map(([k, v]) => (
               <div key={k}>
                 <dt>{k}</dt>
