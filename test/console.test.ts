@@ -209,6 +209,24 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
     expected.join('\n'),
   );
 
+  // Without a target node the transfer waits for the out-of-band hand-over, and says so.
+  await page.getByLabel(/^keyId/).fill(key.shares[2]!.keyId);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.locator('[data-testid="step-transfer"][data-status="waiting"]').waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('step-export').getAttribute('data-status'), 'done');
+  assert.equal(await page.getByTestId('step-import').getAttribute('data-status'), 'pending');
+  await page.getByTestId('run-outcome').getByText('waiting', { exact: true }).waitFor();
+  await assertNothingSecret(seed);
+  await shot('workflows-waiting');
+
+  // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
+  await page.goto(`${env['WR_BASE_URL']}/nodes`);
+  await page.getByRole('heading', { level: 1, name: 'Nodes' }).waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement?.id'), 'main');
+
   // Sign out forgets the key: a reload stays signed out.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
