@@ -97,6 +97,8 @@ export function WorkflowsPage({ client }: { client: ConsoleClient }) {
                   <input
                     id={id}
                     name={input}
+                    // An identity typed here is a secret: not shown on screen, and sealed to the nodes before it is sent.
+                    type={/identity/i.test(input) ? 'password' : 'text'}
                     inputMode={spec.type === 'integer' ? 'numeric' : undefined}
                     required={!spec.optional}
                     autoComplete="off"

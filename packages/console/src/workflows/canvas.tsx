@@ -84,6 +84,7 @@ export function WorkflowCanvas({ definition, states }: { definition: WorkflowDef
         edges={edges}
         nodeTypes={nodeTypes}
         fitView
+        key={definition.name}
         fitViewOptions={{ padding: 0.15 }}
         nodesDraggable={false}
         nodesConnectable={false}

@@ -12,6 +12,7 @@
 import type { ComponentName, ComponentParams } from '@wr/api';
 import { stepIdempotencyKey, type WorkflowDefinition } from '@wr/workflow';
 import { ConsoleError, type ConsoleClient } from '../api/client.js';
+import { isClearIdentity, sealIdentity } from './seal.js';
 
 export type StepStatus = 'running' | 'done' | 'waiting' | 'failed';
 
@@ -24,6 +25,7 @@ export interface StepEvent {
 
 export type RunResult = { runId: string; status: 'completed'; outputs: Record<string, unknown> } | { runId: string; status: 'waiting'; waitingAt: string };
 
+type SealTo = { recipientKey: string; postQuantumRecipientKey: string };
 type Binding = { const: unknown } | { input: string } | { step: string; output: string };
 type AnyStep = { id: string; component?: string; params?: Record<string, Binding>; transfer?: Binding; passOnIf?: Binding };
 
@@ -83,6 +85,10 @@ async function drive(
     }
     onStep({ stepId: step.id, component: step.component, status: 'running' });
     try {
+      if (step.component === 'REWRAPPING_KEY_SHARE' && isClearIdentity(params['ageIdentity'])) {
+        const { roster } = await client.call('GET_NODE_RECIPIENT_KEY', {});
+        params['ageIdentity'] = await sealIdentity(params['ageIdentity'], (JSON.parse(roster.roster) as { nodes: SealTo[] }).nodes);
+      }
       steps[step.id] = (await client.call(
         step.component as ComponentName,
         params as ComponentParams<ComponentName>,
