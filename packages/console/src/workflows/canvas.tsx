@@ -49,14 +49,22 @@ function StepNode({ data }: NodeProps<Node<StepNodeData>>) {
 }
 
 const nodeTypes = { step: StepNode };
-const BOX_GAP = 330;
+const BOX_WIDTH = 200;
+/** Room between two boxes for the longest label on the edges joining them (about 6 px a character at the canvas's size). */
+const gapFor = (label: number) => Math.max(70, label * 6 + 40);
 
 export function WorkflowCanvas({ definition, states }: { definition: WorkflowDefinition; states: Record<string, BoxState> }) {
   const graph = useMemo(() => workflowGraph(definition), [definition]);
+  const xs = graph.boxes.reduce<number[]>((at, b, i) => {
+    if (i === 0) return [0];
+    const prev = graph.boxes[i - 1]!.id;
+    const between = graph.edges.filter((e) => e.skips === 0 && e.from === prev && e.to === b.id);
+    return [...at, at[i - 1]! + BOX_WIDTH + gapFor(Math.max(0, ...between.map((e) => e.label.length)))];
+  }, []);
   const nodes: Node<StepNodeData>[] = graph.boxes.map((b, i) => ({
     id: b.id,
     type: 'step',
-    position: { x: i * BOX_GAP, y: 0 },
+    position: { x: xs[i]!, y: 0 },
     data: { stepId: b.id, kind: b.kind, description: b.description, state: states[b.id] ?? { status: 'pending' } },
     draggable: false,
     connectable: false,
