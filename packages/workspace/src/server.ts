@@ -23,6 +23,7 @@ import { DEFAULT_CALL_LIMITS, type WorkspaceConfig } from './config.js';
 import type { WorkspaceContext } from './context.js';
 import { Idempotency } from './idempotency.js';
 import { Network } from './network.js';
+import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
 import { openWorkspaceDb } from './store.js';
 import { WorkflowRuns } from './workflow-runs.js';
@@ -115,6 +116,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   });
   const openapi = openApiDocument('0.1.0');
   app.get('/openapi.json', async () => openapi);
+  serveConsole(app);
 
   for (const name of Object.keys(COMPONENTS) as ComponentName[]) {
     const def = COMPONENTS[name];

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { registerConsoleKey } from './console-key.js';
 import { startLocalNetwork } from './network.js';
 import { DEFAULT_LOG_ROTATION } from './rotating-log.js';
 
@@ -12,6 +13,10 @@ export async function runDevNetwork(opts: { dir: string; port: number; nodeCount
     supervise: true,
     onEvent: (line) => process.stderr.write(`${line}\n`),
   });
+  const consoleKey = await registerConsoleKey(net).catch(async (err: unknown) => {
+    await net.stop();
+    throw err;
+  });
   const nodeIds = [...net.nodes.keys()];
   process.stdout.write(
     [
@@ -21,7 +26,9 @@ export async function runDevNetwork(opts: { dir: string; port: number; nodeCount
       `  nodes      ${nodeIds.map((id) => `${id} ${net.nodes.get(id)!.url}`).join(', ')}`,
       `             default target node: ${net.defaultTargetNode}`,
       `  API key    ${net.apiKey}  (the root admin key, every scope; made here, and no server has it)`,
-      `  env file   ${rel}/dev.env  (WR_BASE_URL, WR_API_KEY, WR_ADMIN_PUBLIC_KEY; load it with: set -a; . ${rel}/dev.env; set +a)`,
+      `  console    ${consoleKey.url}`,
+      `             (signs this browser in with console key ${consoleKey.apiKeyId}; the part after # never reaches a server)`,
+      `  env file   ${rel}/dev.env  (WR_BASE_URL, WR_API_KEY, WR_ADMIN_PUBLIC_KEY, WR_CONSOLE_URL; load it with: set -a; . ${rel}/dev.env; set +a)`,
       `  logs       ${rel}/logs/  (JSON lines; rotated at ${rotation}; WR_LOG_LEVEL=debug: a line per request)`,
       '',
       'Press Ctrl-C to stop.',
