@@ -41,7 +41,7 @@ test('an unversioned workspace.db is migrated: bearer key hashes dropped, the ol
 
     const db = openWorkspaceDb(file);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
       assert.ok(!tables.has('api_keys'), 'bearer key hashes are dropped');
       const expected = ['audit_log_v1', 'audit_log', 'audit_head', 'api_key_registry', 'network_policy', 'registry_changes', 'approval_requests', 'approvals'];
@@ -58,7 +58,7 @@ test('an unversioned workspace.db is migrated: bearer key hashes dropped, the ol
     }
     // Opening again changes nothing.
     const again = openWorkspaceDb(file);
-    assert.equal(again.pragma('user_version', { simple: true }), 3);
+    assert.equal(again.pragma('user_version', { simple: true }), 4);
     assert.equal((again.prepare('SELECT count(*) AS n FROM audit_log_v1').get() as { n: number }).n, 1);
     again.close();
   } finally {
