@@ -21,6 +21,8 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   /** One statement on a database of this server (its URL), for a test to look at what the servers keep. */
   query<T>(databaseUrl: string, sql: string, params?: unknown[]): Promise<T[]>;
+  /** Everything a database holds, as pg_dump writes it (BYTEA in hex): what a test searches for secrets. */
+  dump(databaseUrl: string): string;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
 }
@@ -131,6 +133,11 @@ export async function startPostgres(): Promise<TestPostgres> {
         } finally {
           await c.end();
         }
+      },
+      dump(databaseUrl: string) {
+        const out = spawnSync(join(bin, 'pg_dump'), ['--dbname', databaseUrl], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+        if (out.status !== 0) throw new Error(`pg_dump failed: ${out.stderr}`);
+        return out.stdout;
       },
       stop,
     };
