@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { generateIdentity, unwrap } from '@wr/age';
 import { ComponentModule, generateApiKey } from 'caller-sdk';
 import { startTestNetwork } from '@wr/cli/test-network';
+import { postgresMissing, startPostgres, type TestPostgres } from './support/postgres.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -21,7 +22,20 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test('no share, identity or API key appears in logs, database files or responses', async () => {
+for (const store of ['sqlite', 'postgres'] as const) {
+  test(
+    `no share, identity or API key appears in logs, database files or responses (workspace on ${store})`,
+    {
+      skip: store === 'postgres' && (postgresMissing() ?? false),
+    },
+    () => secretsStayHidden(store),
+  );
+}
+
+async function secretsStayHidden(store: 'sqlite' | 'postgres'): Promise<void> {
+  // On PostgreSQL the workspace's tables are there, dumped whole (pg_dump) and searched like the files.
+  const postgres: TestPostgres | undefined = store === 'postgres' ? await startPostgres() : undefined;
+  const databaseUrl = postgres ? await postgres.createDatabase('secrets') : undefined;
   const bodies: string[] = [];
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (input, init) => {
@@ -29,7 +43,10 @@ test('no share, identity or API key appears in logs, database files or responses
     bodies.push(await res.clone().text());
     return res;
   };
-  const net = await startTestNetwork('secrets');
+  const net = await startTestNetwork('secrets', databaseUrl ? { databaseUrl } : {}).catch(async (err: unknown) => {
+    await postgres?.stop();
+    throw err;
+  });
   try {
     const c = net.client;
     const secrets = new Map<string, string>([['bootstrap API key', net.apiKey]]);
@@ -82,6 +99,7 @@ test('no share, identity or API key appears in logs, database files or responses
     );
     assert.ok(files.some((f) => f.endsWith('node.db')) && files.some((f) => f.endsWith('.log')));
     const haystacks: [string, Buffer][] = [
+      ...(postgres && databaseUrl ? [['the PostgreSQL database', Buffer.from(postgres.dump(databaseUrl))] as [string, Buffer]] : []),
       ...files.map((f) => [f, readFileSync(f)] as [string, Buffer]),
       ...bodies.map((b, i) => [`response ${i}`, Buffer.from(b)] as [string, Buffer]),
     ];
@@ -95,5 +113,6 @@ test('no share, identity or API key appears in logs, database files or responses
   } finally {
     globalThis.fetch = realFetch;
     await net.cleanup();
+    await postgres?.stop();
   }
-});
+}

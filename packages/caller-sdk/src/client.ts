@@ -27,8 +27,12 @@ export type PagedComponent = { [C in ComponentName]: 'cursor' extends keyof Comp
 export interface WorkspaceClientOptions {
   /** The private half of an API key (wr_...): it signs every call and is never sent. */
   apiKey: string;
-  /** Default: the WR_BASE_URL environment variable, then the local network (http://127.0.0.1:7400). */
-  baseUrl?: string;
+  /**
+   * Default: the WR_BASE_URL environment variable (replicas separated by commas), then the local network
+   * (http://127.0.0.1:7400). Several URLs are replicas of one workspace: a call that cannot reach one
+   * (WORKSPACE_UNAVAILABLE) is retried on the next, within the retry window.
+   */
+  baseUrl?: string | string[];
   /** Per attempt, in milliseconds (default 30 000). */
   timeoutMs?: number;
   /**
@@ -130,7 +134,9 @@ type Receipted = (typeof RECEIPTED)[number];
  * the server sends one, else a capped, jittered backoff; other 5xx a few times.
  */
 export class WorkspaceClient {
-  readonly baseUrl: string;
+  /** The workspace's URLs: one, or its replicas. */
+  readonly baseUrls: readonly string[];
+  #current = 0;
   readonly #apiKey: ApiKey;
   readonly #timeoutMs: number;
   readonly #retryWindowMs: number;
@@ -150,7 +156,9 @@ export class WorkspaceClient {
     } catch (err) {
       throw new WorkspaceError('UNAUTHENTICATED', (err as Error).message);
     }
-    this.baseUrl = (opts.baseUrl ?? process.env['WR_BASE_URL'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const given = opts.baseUrl ?? (process.env['WR_BASE_URL'] || DEFAULT_BASE_URL).split(',');
+    this.baseUrls = (typeof given === 'string' ? [given] : given).map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u !== '');
+    if (this.baseUrls.length === 0) throw new WorkspaceError('INVALID_ARGUMENT', 'baseUrl is empty: give the workspace URL, or the URLs of its replicas');
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     const windowEnv = Number(process.env['WR_RETRY_WINDOW_MS'] || NaN);
     this.#retryWindowMs = opts.retryWindowMs ?? (Number.isFinite(windowEnv) && windowEnv >= 0 ? windowEnv : 30_000);
@@ -324,6 +332,11 @@ export class WorkspaceClient {
     }
   }
 
+  /** The URL calls go to now: the first of baseUrls, until it cannot be reached. */
+  get baseUrl(): string {
+    return this.baseUrls[this.#current]!;
+  }
+
   async #send(component: ComponentName, params: unknown, idempotencyKey: string, opts: CallOptions): Promise<unknown> {
     if (!Object.prototype.hasOwnProperty.call(COMPONENTS, component)) {
       throw new WorkspaceError('INVALID_ARGUMENT', `unknown component ${String(component)}: use a ComponentModule value`);
@@ -359,9 +372,26 @@ export class WorkspaceClient {
     opts: CallOptions,
   ): Promise<{ body: unknown } | { error: WorkspaceError; retryAfter?: number | undefined }> {
     const timeoutMs = opts.timeoutMs ?? this.#timeoutMs;
+    const base = this.baseUrl;
+    const attempt = await this.#attemptAt(base, component, payload, idempotencyKey, opts, timeoutMs);
+    // A replica that cannot be reached, or says it is unavailable: the next retry goes to the next replica (unless another call moved on already).
+    if ('error' in attempt && attempt.error.code === 'WORKSPACE_UNAVAILABLE' && this.baseUrl === base) {
+      this.#current = (this.#current + 1) % this.baseUrls.length;
+    }
+    return attempt;
+  }
+
+  async #attemptAt(
+    base: string,
+    component: ComponentName,
+    payload: string,
+    idempotencyKey: string,
+    opts: CallOptions,
+    timeoutMs: number,
+  ): Promise<{ body: unknown } | { error: WorkspaceError; retryAfter?: number | undefined }> {
     let res: Response;
     try {
-      res = await fetch(this.baseUrl + componentPath(component), {
+      res = await fetch(base + componentPath(component), {
         method: 'POST',
         headers: { ...signedHeaders(this.#apiKey, component, payload, idempotencyKey), 'content-type': 'application/json' },
         body: payload,
@@ -371,8 +401,8 @@ export class WorkspaceClient {
       if (opts.signal?.aborted) throw err;
       const timedOut = (err as Error)?.name === 'TimeoutError';
       const message = timedOut
-        ? `the workspace at ${this.baseUrl} did not answer in time (${timeoutMs} ms)`
-        : `cannot reach the workspace at ${this.baseUrl}: is it running (npm start), and is WR_BASE_URL right?`;
+        ? `the workspace at ${base} did not answer in time (${timeoutMs} ms)`
+        : `cannot reach the workspace at ${base}: is it running (npm start), and is WR_BASE_URL right?`;
       return { error: new WorkspaceError('WORKSPACE_UNAVAILABLE', message, { cause: err, retryable: true }) };
     }
     const requestId = res.headers.get('x-request-id') ?? undefined;

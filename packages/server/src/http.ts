@@ -160,9 +160,9 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
   // a client that keeps sending gets LINGER_MS and then loses the connection.
   app.addHook('onResponse', async (req) => {
     const raw = req.raw;
-    if (raw.complete) return;
-    // An injected request (tests) has a socket without destroy.
-    const timer = setTimeout(() => (raw.socket as Partial<import('node:net').Socket> | null)?.destroy?.(), LINGER_MS).unref();
+    // readableEnded as well: an injected request (tests) has no `complete`, and its body may have ended before the answer.
+    if (raw.complete || raw.readableEnded) return;
+    const timer = setTimeout(() => raw.destroy(), LINGER_MS).unref();
     raw.once('end', () => clearTimeout(timer));
   });
 

@@ -218,11 +218,13 @@ export class ApiKeyRegistry {
   /**
    * Applies a registry change an admin signed. Returns what it names and
    * whether this registry changed (false when it was applied before).
+   * `at` dates the change (default now): copies that replay one log give it the
+   * time it was first applied, so they agree.
    */
-  apply(change: CallerAuth): { apiKeyId: string; changed: boolean } {
+  apply(change: CallerAuth, at = new Date().toISOString()): { apiKeyId: string; changed: boolean } {
     const call = this.verify(change, { fresh: false });
     ApiKeyRegistry.requireScope(call.caller, call.component);
-    const now = new Date().toISOString();
+    const now = at;
     if (call.component === 'CREATE_API_KEY') {
       const p = call.params as ComponentParams<'CREATE_API_KEY'>;
       const missing = p.scopes.filter((s) => !call.caller.scopes.has(s));

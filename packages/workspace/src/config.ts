@@ -28,7 +28,12 @@ export interface WorkspaceConfig {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** workspace.db: the state, unless `databaseUrl` names a PostgreSQL database. */
   databaseFile: string;
+  /** postgres://...: the state in PostgreSQL, which replicas of this workspace share. */
+  databaseUrl?: string;
+  /** How long an idempotency record stays a running call's without renewal (default 10 000 ms): a replica that died is taken over after it. */
+  idempotencyLeaseMs?: number;
   masterKey: Secret<Uint8Array>;
   nodes: NodeEndpoint[];
   /** Where GET_NODE_RECIPIENT_KEY and IMPORT_KEY_SHARE go without a nodeId. */

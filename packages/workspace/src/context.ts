@@ -1,16 +1,21 @@
 import type { CallerAuth } from '@wr/api';
-import type { Admission, ApiKeyRegistry, AuditLog, Caller, Db, HttpServer } from '@wr/server';
+import type { Admission, ApiKeyRegistry, Caller, HttpServer } from '@wr/server';
+import type { WorkspaceAuditLog } from './audit.js';
 import type { WorkspaceConfig } from './config.js';
 import type { Network } from './network.js';
+import type { RegistryLog } from './registry-log.js';
+import type { WorkspaceStore } from './store.js';
 import type { WorkflowRuns } from './workflow-runs.js';
 
 export interface WorkspaceContext {
   config: WorkspaceConfig;
-  db: Db;
+  store: WorkspaceStore;
   http: HttpServer;
   network: Network;
   registry: ApiKeyRegistry;
-  audit: AuditLog;
+  /** The registry's one order, which every replica's `registry` follows. */
+  registryLog: RegistryLog;
+  audit: WorkspaceAuditLog;
   /** The bound on SIGN and CREATE_KEY calls (config.callLimits). */
   calls: Admission;
   /** The durable records of workflow runs. */

@@ -1,8 +1,10 @@
 import { openRoster, type CallerAuth, type Roster, type RosterNode } from '@wr/api';
 import { WrError } from '@wr/common';
-import { Admission, checkAdmissionLimits, type ApiKeyRegistry, type Db } from '@wr/server';
+import { Admission, checkAdmissionLimits } from '@wr/server';
 import { DEFAULT_NODE_REQUEST_LIMITS, type WorkspaceConfig } from './config.js';
 import { NodeClient, type ShareInfo } from './node-client.js';
+import type { RegistryLog } from './registry-log.js';
+import type { WorkspaceStore } from './store.js';
 
 /**
  * The nodes the workspace coordinates and where each key share lives. A node's
@@ -19,7 +21,7 @@ export class Network {
 
   constructor(
     private readonly config: WorkspaceConfig,
-    private readonly db: Db,
+    private readonly store: WorkspaceStore,
   ) {
     try {
       this.roster = openRoster(config.roster, config.adminPublicKey);
@@ -77,9 +79,8 @@ export class Network {
    * Applies an admin-signed registry or policy change here, keeps it, and
    * hands it to every node that answers (each checks it again).
    */
-  async applyRegistryChange(registry: ApiKeyRegistry, change: CallerAuth): Promise<{ apiKeyId: string }> {
-    const applied = registry.apply(change);
-    this.db.prepare('INSERT INTO registry_changes (change) VALUES (?)').run(JSON.stringify(change));
+  async applyRegistryChange(registryLog: RegistryLog, change: CallerAuth): Promise<{ apiKeyId: string }> {
+    const applied = await registryLog.accept(change);
     await this.syncRegistry();
     return applied;
   }
@@ -104,17 +105,23 @@ export class Network {
   }
 
   async #syncOnce(): Promise<void> {
-    const synced = this.db.prepare('SELECT seq FROM registry_synced WHERE node_id = ?');
-    const pending = this.db.prepare('SELECT seq, change FROM registry_changes WHERE seq > ? ORDER BY seq LIMIT 500');
-    const done = this.db.prepare('INSERT INTO registry_synced (node_id, seq) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET seq = excluded.seq');
     await Promise.all(
       [...this.clients.values()].map(async (client) => {
-        const from = (synced.get(client.nodeId) as { seq: number } | undefined)?.seq ?? 0;
-        const rows = pending.all(from) as { seq: number; change: string }[];
+        const from = (await this.store.get<{ seq: number }>('SELECT seq FROM registry_synced WHERE node_id = ?', client.nodeId))?.seq ?? 0;
+        const rows = await this.store.all<{ seq: number; change: string }>(
+          'SELECT seq, change FROM registry_changes WHERE seq > ? ORDER BY seq LIMIT 500',
+          from,
+        );
         if (rows.length === 0) return;
         try {
           await client.call('registryChanges', { body: { changes: rows.map((r) => JSON.parse(r.change) as CallerAuth) } });
-          done.run(client.nodeId, rows[rows.length - 1]!.seq);
+          // Replicas sync too: the mark only moves forward.
+          await this.store.run(
+            'INSERT INTO registry_synced (node_id, seq) VALUES (?, ?)' +
+              ' ON CONFLICT (node_id) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > registry_synced.seq',
+            client.nodeId,
+            rows[rows.length - 1]!.seq,
+          );
         } catch {
           // Down, or busy: the next sweep sends the same changes again.
         }
@@ -122,15 +129,21 @@ export class Network {
     );
   }
 
-  remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(keyId, nodeId, groupPublicKey, identifier, new Date().toISOString());
+  async remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string): Promise<void> {
+    await this.store.run(
+      'INSERT INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET ' +
+        'node_id = excluded.node_id, group_public_key = excluded.group_public_key, identifier = excluded.identifier, created_at = excluded.created_at',
+      keyId,
+      nodeId,
+      groupPublicKey,
+      identifier,
+      new Date().toISOString(),
+    );
   }
 
-  forget(keyId: string): void {
+  async forget(keyId: string): Promise<void> {
     this.#located.delete(keyId);
-    this.db.prepare('DELETE FROM shares WHERE key_id = ?').run(keyId);
+    await this.store.run('DELETE FROM shares WHERE key_id = ?', keyId);
   }
 
   /** Runs `fn`; a NOT_FOUND from a node drops the cached locations of `keyIds` (deleted behind our back). */
@@ -154,20 +167,20 @@ export class Network {
   }
 
   async #find(keyId: string): Promise<{ client: NodeClient; share: ShareInfo }> {
-    const row = this.db.prepare('SELECT node_id FROM shares WHERE key_id = ?').get(keyId) as { node_id: string } | undefined;
+    const row = await this.store.get<{ node_id: string }>('SELECT node_id FROM shares WHERE key_id = ?', keyId);
     if (row && this.clients.has(row.node_id)) {
       try {
         const client = this.client(row.node_id);
         return { client, share: await client.share(keyId) };
       } catch (err) {
         if (!(err instanceof WrError && err.code === 'NOT_FOUND')) throw err;
-        this.forget(keyId);
+        await this.forget(keyId);
       }
     }
     const found = await Promise.allSettled([...this.clients.values()].map(async (client) => ({ client, share: await client.share(keyId) })));
     for (const f of found) {
       if (f.status === 'fulfilled') {
-        this.remember(keyId, f.value.client.nodeId, f.value.share.publicKey, f.value.share.identifier);
+        await this.remember(keyId, f.value.client.nodeId, f.value.share.publicKey, f.value.share.identifier);
         return f.value;
       }
     }

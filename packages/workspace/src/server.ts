@@ -5,7 +5,6 @@ import { generateSigningKey } from '@wr/crypto';
 import {
   Admission,
   ApiKeyRegistry,
-  AuditLog,
   admissionMetrics,
   checkAdmissionLimits,
   createHttpServer,
@@ -15,6 +14,7 @@ import {
   measured,
   Sealer,
   type DrainResult,
+  type SealedSecretRows,
 } from '@wr/server';
 import { admitCall, verifyCall } from './auth.js';
 import { abortDkg, handlers, retryPendingAborts, retryPendingRefreshCommits, retryPendingReshareCommits, workflowStepOf } from './components/index.js';
@@ -25,9 +25,11 @@ import { Idempotency } from './idempotency.js';
 import { Network } from './network.js';
 import { serveConsole } from './console-assets.js';
 import { openApiDocument } from './openapi.js';
-import { openWorkspaceDb } from './store.js';
+import { SqliteWorkspaceStore, type WorkspaceStore } from './store.js';
+import { PostgresWorkspaceStore } from './postgres-store.js';
+import { WorkspaceAuditLog } from './audit.js';
+import { RegistryLog } from './registry-log.js';
 import { WorkflowRuns } from './workflow-runs.js';
-import type { Db } from '@wr/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 export interface RunningWorkspace {
@@ -38,8 +40,14 @@ export interface RunningWorkspace {
 }
 
 /** The workspace's own Ed25519 key that signs the audit log's head, sealed under its master key. */
-async function loadAuditKey(db: Db, masterKey: Secret<Uint8Array>): Promise<Secret<Uint8Array>> {
-  const k = await loadSealedSecret(db, new Sealer(masterKey, 'workspace'), 'audit-signing-ed25519', async () => {
+async function loadAuditKey(store: WorkspaceStore, masterKey: Secret<Uint8Array>): Promise<Secret<Uint8Array>> {
+  const rows: SealedSecretRows = {
+    read: (name) => store.get('SELECT public, sealed FROM sealed_secrets WHERE name = ?', name),
+    insertIfAbsent: async (name, publicPart, sealed) => {
+      await store.run('INSERT INTO sealed_secrets (name, public, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', name, publicPart, sealed);
+    },
+  };
+  const k = await loadSealedSecret(rows, new Sealer(masterKey, 'workspace'), 'audit-signing-ed25519', async () => {
     const made = generateSigningKey();
     return { secret: made.secretKey, public: made.publicKey };
   });
@@ -81,12 +89,13 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
     'SIGN and CREATE_KEY calls on this workspace',
     checkAdmissionLimits({ ...DEFAULT_CALL_LIMITS, ...config.callLimits }, 'callLimits'),
   );
-  const db = openWorkspaceDb(config.databaseFile);
+  const store = config.databaseUrl ? await PostgresWorkspaceStore.open(config.databaseUrl) : SqliteWorkspaceStore.open(config.databaseFile);
   let ws: WorkspaceContext;
   try {
+    const registry = new ApiKeyRegistry(store.registryDb, config.adminPublicKey);
     ws = {
       config,
-      db,
+      store,
       http: createHttpServer({
         service: 'workspace',
         bodyLimit: LIMITS.bodyBytes,
@@ -94,18 +103,19 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
         ...(config.log !== undefined ? { log: config.log } : {}),
         ...(config.logLevel ? { logLevel: config.logLevel } : {}),
       }),
-      network: new Network(config, db),
-      registry: new ApiKeyRegistry(db, config.adminPublicKey),
-      audit: new AuditLog(db, config.masterKey, await loadAuditKey(db, config.masterKey)),
+      network: new Network(config, store),
+      registry,
+      registryLog: await RegistryLog.open(store, registry),
+      audit: new WorkspaceAuditLog(store, config.masterKey, await loadAuditKey(store, config.masterKey)),
       calls,
-      workflowRuns: new WorkflowRuns(db, config.masterKey),
+      workflowRuns: new WorkflowRuns(store, config.masterKey),
     };
   } catch (err) {
-    db.close();
+    await store.close();
     throw err;
   }
   const { http, registry } = ws;
-  const idempotency = new Idempotency(db, config.masterKey);
+  const idempotency = new Idempotency(store, config.masterKey, config.idempotencyLeaseMs);
   const app = http.app;
   admissionMetrics(http.metrics, () => [ws.calls, ...[...ws.network.clients.values()].map((c) => c.queue)]);
 
@@ -128,6 +138,8 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
         // Who calls, and may they, comes before anything is read of the body; the signature over it, before it is validated.
         // A bounded call the server would refuse anyway is refused here, before its body is read and its signature checked.
         onRequest: async (req, reply) => {
+          // Changes other replicas accepted (a key made or revoked, a policy set) hold here from the next call on.
+          await ws.registryLog.catchUp();
           admitCall(registry, req, name);
           if (!BOUNDED_CALLS.has(name)) return;
           try {
@@ -213,7 +225,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   });
   app.addHook('onClose', async () => {
     clearInterval(abortSweep);
-    db.close();
+    await store.close();
   });
   return { app, ctx: ws };
 }

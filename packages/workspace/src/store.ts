@@ -1,5 +1,42 @@
 import { AUDIT_SCHEMA, REGISTRY_SCHEMA, SEALED_SECRETS_SCHEMA, migrate, openDatabase, type Db, type Migration } from '@wr/server';
-import { WORKFLOW_RUNS_SCHEMA } from './workflow-runs.js';
+
+/** A value a statement takes: BLOBs and BYTEA are Buffers, integers numbers. */
+export type SqlParam = string | number | Buffer | null;
+
+/**
+ * The statements the workspace runs, on either store. SQL is written once,
+ * in the dialect both understand: `?` placeholders, `INSERT ... ON CONFLICT`,
+ * `excluded.`; no `INSERT OR ...`, no `rowid` but the column of that name the
+ * PostgreSQL tables declare where it is read.
+ */
+export interface Sql {
+  all<T>(sql: string, ...params: SqlParam[]): Promise<T[]>;
+  get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined>;
+  /** The number of rows changed. */
+  run(sql: string, ...params: SqlParam[]): Promise<number>;
+}
+
+/**
+ * The workspace's state: one interface, kept in SQLite (workspace.db, the
+ * default) or PostgreSQL (`--database postgres://...`, for replicas). A new
+ * table is a step at the end of each store's migrations.
+ */
+export interface WorkspaceStore extends Sql {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Runs `fn` in one transaction, serialised with every other transaction that
+   * names the same `lock`, in this process and every replica (SQLite: an
+   * IMMEDIATE transaction, which serialises them all; PostgreSQL: a
+   * transaction-scoped advisory lock). `fn` does database work only.
+   */
+  transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * The SQLite file the API-key registry's copy lives in: workspace.db itself,
+   * or, on PostgreSQL, one in memory that replays registry_changes.
+   */
+  readonly registryDb: Db;
+  close(): Promise<void>;
+}
 
 /**
  * The workspace's SQLite file: the API-key registry (public keys only) and the
@@ -67,6 +104,27 @@ CREATE TABLE IF NOT EXISTS pending_dkg_aborts (
 ) STRICT;
 `;
 
+/** Workflow runs (workflow-runs.ts has their statements). */
+const WORKFLOW_RUNS = `
+CREATE TABLE workflow_runs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL UNIQUE,
+  created_by TEXT NOT NULL,
+  workflow TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  inputs TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'completed', 'failed')),
+  waiting_at TEXT,
+  failed_at TEXT,
+  steps TEXT NOT NULL,
+  sealed_results BLOB,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX workflow_runs_status ON workflow_runs (status, seq);
+`;
+
 /**
  * workspace.db's versions (see @wr/server migrations.ts). Version 1 is every
  * table of the layout, made if missing: it adopts files from before
@@ -103,11 +161,89 @@ const MIGRATIONS: Migration[] = [
   PRIMARY KEY (api_key_id, idempotency_key)
 ) STRICT;`),
   },
-  { version: 4, description: 'workflow runs, recorded as their steps are relayed', up: (db) => db.exec(WORKFLOW_RUNS_SCHEMA) },
+  {
+    version: 4,
+    description: 'idempotency records leased by the process that runs them',
+    // A running record is another live replica's until its lease runs out: only then is it taken over.
+    up: (db) => db.exec('ALTER TABLE idempotency ADD COLUMN lease_until INTEGER'),
+  },
+  { version: 5, description: 'workflow runs, recorded as their steps are relayed', up: (db) => db.exec(WORKFLOW_RUNS) },
 ];
 
 export function openWorkspaceDb(file: string): Db {
   const db = openDatabase(file);
   migrate(db, `workspace database ${file}`, MIGRATIONS);
   return db;
+}
+
+/**
+ * workspace.db behind the async interface. better-sqlite3 answers at once;
+ * a transaction spans awaits, so statements from other calls of this process
+ * wait for it (one connection), and BEGIN IMMEDIATE keeps other processes out.
+ */
+export class SqliteWorkspaceStore implements WorkspaceStore {
+  readonly kind = 'sqlite';
+  /** Set while a transaction runs: everything else on this connection waits for it. */
+  #busy: Promise<void> | undefined;
+
+  constructor(readonly db: Db) {}
+
+  get registryDb(): Db {
+    return this.db;
+  }
+
+  static open(file: string): SqliteWorkspaceStore {
+    return new SqliteWorkspaceStore(openWorkspaceDb(file));
+  }
+
+  async #idle(): Promise<void> {
+    while (this.#busy) await this.#busy;
+  }
+
+  #sql: Sql = {
+    all: async <T>(sql: string, ...params: SqlParam[]) => this.db.prepare(sql).all(...params) as T[],
+    get: async <T>(sql: string, ...params: SqlParam[]) => this.db.prepare(sql).get(...params) as T | undefined,
+    run: async (sql: string, ...params: SqlParam[]) => this.db.prepare(sql).run(...params).changes,
+  };
+
+  async all<T>(sql: string, ...params: SqlParam[]): Promise<T[]> {
+    await this.#idle();
+    return this.#sql.all<T>(sql, ...params);
+  }
+
+  async get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined> {
+    await this.#idle();
+    return this.#sql.get<T>(sql, ...params);
+  }
+
+  async run(sql: string, ...params: SqlParam[]): Promise<number> {
+    await this.#idle();
+    return this.#sql.run(sql, ...params);
+  }
+
+  async transaction<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+    // No await between the last look and taking it: two transactions never both find it free.
+    while (this.#busy) await this.#busy;
+    let done!: () => void;
+    this.#busy = new Promise((r) => (done = r));
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.#sql);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.#busy = undefined;
+      done();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#idle();
+    this.db.close();
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The durable records of workflow runs: every SQL statement about runs is
- * here, behind async methods (so another store, PostgreSQL, can stand in).
+ * here, on the workspace's store (SQLite or PostgreSQL).
  * A run's steps are kept as JSON (status, error, approval request); what a
  * step's result has that later steps or the outputs use is sealed, as the
  * idempotency records are. Secret inputs never reach this table.
@@ -8,28 +8,12 @@
 import { createHash } from 'node:crypto';
 import type { WorkflowDefinition, WorkflowRun, WorkflowRunSummary } from '@wr/api';
 import { WrError, canonicalJson, type Secret } from '@wr/common';
-import { Sealer, type Db } from '@wr/server';
+import { Sealer } from '@wr/server';
 import { runState, type StepRecord } from '@wr/workflow';
+import type { Sql, WorkspaceStore } from './store.js';
 
-export const WORKFLOW_RUNS_SCHEMA = `
-CREATE TABLE workflow_runs (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL UNIQUE,
-  created_by TEXT NOT NULL,
-  workflow TEXT NOT NULL,
-  definition TEXT NOT NULL,
-  inputs TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('running', 'waiting', 'completed', 'failed')),
-  waiting_at TEXT,
-  failed_at TEXT,
-  steps TEXT NOT NULL,
-  sealed_results BLOB,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-) STRICT;
-CREATE INDEX workflow_runs_status ON workflow_runs (status, seq);
-`;
+/** Serialises changes to runs across replicas. */
+const LOCK = 'workflow_runs';
 
 interface Row {
   seq: number;
@@ -74,7 +58,7 @@ export class WorkflowRuns {
   readonly #sealer: Sealer;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: WorkspaceStore,
     masterKey: Secret<Uint8Array>,
   ) {
     this.#sealer = new Sealer(masterKey, 'workflow-runs');
@@ -84,55 +68,58 @@ export class WorkflowRuns {
   async create(run: { runId: string; createdBy: string; definition: WorkflowDefinition; inputs: Record<string, unknown> }): Promise<StoredRun> {
     const hash = runRequestHash(run.definition, run.inputs);
     const now = new Date().toISOString();
-    this.db
-      .transaction(() => {
-        const had = this.#row(run.runId);
-        if (had) {
-          if (had.created_by !== run.createdBy || had.request_hash !== hash) {
-            throw new WrError('CONFLICT', `runId: run ${run.runId} already exists with another request: pick another runId, or resume that run`, {
-              param: 'runId',
-            });
-          }
-          return;
+    await this.store.transaction(LOCK, async (tx) => {
+      const had = await this.#row(tx, run.runId);
+      if (had) {
+        if (had.created_by !== run.createdBy || had.request_hash !== hash) {
+          throw new WrError('CONFLICT', `runId: run ${run.runId} already exists with another request: pick another runId, or resume that run`, {
+            param: 'runId',
+          });
         }
-        const state = runState(run.definition, run.inputs, {});
-        this.db
-          .prepare(
-            'INSERT INTO workflow_runs (run_id, created_by, workflow, definition, inputs, request_hash, status, waiting_at, failed_at, steps,' +
-              ' created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(
-            run.runId,
-            run.createdBy,
-            run.definition.name,
-            JSON.stringify(run.definition),
-            JSON.stringify(run.inputs),
-            hash,
-            state.status,
-            state.waitingAt ?? null,
-            state.failedAt ?? null,
-            '{}',
-            now,
-            now,
-          );
-      })
-      .immediate();
+        return;
+      }
+      const state = runState(run.definition, run.inputs, {});
+      await tx.run(
+        'INSERT INTO workflow_runs (run_id, created_by, workflow, definition, inputs, request_hash, status, waiting_at, failed_at, steps,' +
+          ' created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        run.runId,
+        run.createdBy,
+        run.definition.name,
+        JSON.stringify(run.definition),
+        JSON.stringify(run.inputs),
+        hash,
+        state.status,
+        state.waitingAt ?? null,
+        state.failedAt ?? null,
+        '{}',
+        now,
+        now,
+      );
+    });
     return (await this.get(run.runId))!;
   }
 
   async get(runId: string): Promise<StoredRun | undefined> {
-    const row = this.#row(runId);
+    const row = await this.#row(this.store, runId);
     return row && this.#stored(row);
   }
 
   /** Newest first; `cursor` is the seq of the last run of the page before. */
   async list(opts: { limit: number; cursor?: number; status?: WorkflowRun['status'] }): Promise<{ runs: WorkflowRunSummary[]; nextCursor?: string }> {
-    const rows = this.db
-      .prepare(
-        'SELECT seq, run_id, created_by, workflow, status, waiting_at, failed_at, created_at, updated_at FROM workflow_runs' +
-          ' WHERE (? IS NULL OR status = ?) AND seq < ? ORDER BY seq DESC LIMIT ?',
-      )
-      .all(opts.status ?? null, opts.status ?? null, opts.cursor ?? Number.MAX_SAFE_INTEGER, opts.limit + 1) as Row[];
+    const rows = opts.status
+      ? await this.store.all<Row>(
+          'SELECT seq, run_id, created_by, workflow, status, waiting_at, failed_at, created_at, updated_at FROM workflow_runs' +
+            ' WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+          opts.status,
+          opts.cursor ?? Number.MAX_SAFE_INTEGER,
+          opts.limit + 1,
+        )
+      : await this.store.all<Row>(
+          'SELECT seq, run_id, created_by, workflow, status, waiting_at, failed_at, created_at, updated_at FROM workflow_runs' +
+            ' WHERE seq < ? ORDER BY seq DESC LIMIT ?',
+          opts.cursor ?? Number.MAX_SAFE_INTEGER,
+          opts.limit + 1,
+        );
     const page = rows.slice(0, opts.limit);
     return {
       runs: page.map((r) => ({
@@ -151,30 +138,35 @@ export class WorkflowRuns {
 
   /** Changes a run's step records (in one transaction) and stores where the run then stands. */
   async updateSteps(runId: string, change: (records: Record<string, StepRecord>, run: StoredRun) => void): Promise<StoredRun> {
-    this.db
-      .transaction(() => {
-        const row = this.#row(runId);
-        if (!row) throw new WrError('NOT_FOUND', `runId: no workflow run ${runId} (wr workflow list shows them)`, { param: 'runId' });
-        const run = this.#stored(row);
-        change(run.records, run);
-        const state = runState(run.definition, run.inputs, run.records);
-        const steps: Record<string, Omit<StepRecord, 'result'>> = {};
-        const results: Record<string, Record<string, unknown>> = {};
-        for (const [id, { result, ...rest }] of Object.entries(run.records)) {
-          steps[id] = rest;
-          if (result) results[id] = result;
-        }
-        const sealed = Object.keys(results).length ? this.#sealer.seal(new TextEncoder().encode(JSON.stringify(results)), runId) : null;
-        this.db
-          .prepare('UPDATE workflow_runs SET status = ?, waiting_at = ?, failed_at = ?, steps = ?, sealed_results = ?, updated_at = ? WHERE run_id = ?')
-          .run(state.status, state.waitingAt ?? null, state.failedAt ?? null, JSON.stringify(steps), sealed, new Date().toISOString(), runId);
-      })
-      .immediate();
+    await this.store.transaction(LOCK, async (tx) => {
+      const row = await this.#row(tx, runId);
+      if (!row) throw new WrError('NOT_FOUND', `runId: no workflow run ${runId} (wr workflow list shows them)`, { param: 'runId' });
+      const run = this.#stored(row);
+      change(run.records, run);
+      const state = runState(run.definition, run.inputs, run.records);
+      const steps: Record<string, Omit<StepRecord, 'result'>> = {};
+      const results: Record<string, Record<string, unknown>> = {};
+      for (const [id, { result, ...rest }] of Object.entries(run.records)) {
+        steps[id] = rest;
+        if (result) results[id] = result;
+      }
+      const sealed = Object.keys(results).length ? this.#sealer.seal(new TextEncoder().encode(JSON.stringify(results)), runId) : null;
+      await tx.run(
+        'UPDATE workflow_runs SET status = ?, waiting_at = ?, failed_at = ?, steps = ?, sealed_results = ?, updated_at = ? WHERE run_id = ?',
+        state.status,
+        state.waitingAt ?? null,
+        state.failedAt ?? null,
+        JSON.stringify(steps),
+        sealed ? Buffer.from(sealed) : null,
+        new Date().toISOString(),
+        runId,
+      );
+    });
     return (await this.get(runId))!;
   }
 
-  #row(runId: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM workflow_runs WHERE run_id = ?').get(runId) as Row | undefined;
+  #row(sql: Sql, runId: string): Promise<Row | undefined> {
+    return sql.get<Row>('SELECT * FROM workflow_runs WHERE run_id = ?', runId);
   }
 
   #stored(row: Row): StoredRun {

@@ -72,7 +72,7 @@ test('a refused CREATE_KEY leaves no idempotency record: its retry with the same
   busy(refused, /at their bound/);
   assert.equal(refused.json.error?.replayed, undefined);
   busy(await ws.call('CREATE_KEY', params, { idempotencyKey: 'busy-create-1' }), /at their bound/);
-  const stored = ws.ctx.db.prepare('SELECT count(*) AS n FROM idempotency WHERE idempotency_key = ?').get('busy-create-1') as { n: number };
+  const stored = (await ws.ctx.store.get<{ n: number }>('SELECT count(*) AS n FROM idempotency WHERE idempotency_key = ?', 'busy-create-1'))!;
   assert.equal(stored.n, 0);
   await slot.open();
   await waiting.open();

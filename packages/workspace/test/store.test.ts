@@ -1,10 +1,12 @@
-/** workspace.db: a file the unversioned code made opens, and is brought to the current version. */
+/** The workspace's schema: an unversioned workspace.db is brought to the current version; PostgreSQL's is migrated once. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { postgresMissing, startPostgres } from '@wr/server/test-postgres';
+import { PG_MIGRATIONS, PostgresWorkspaceStore } from '../src/postgres-store.js';
 import { openWorkspaceDb } from '../src/store.js';
 
 /** workspace.db as the code before versions (6ec3831) made it: user_version 0. */
@@ -41,7 +43,7 @@ test('an unversioned workspace.db is migrated: bearer key hashes dropped, the ol
 
     const db = openWorkspaceDb(file);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(db.pragma('user_version', { simple: true }), 5);
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
       assert.ok(!tables.has('api_keys'), 'bearer key hashes are dropped');
       const expected = ['audit_log_v1', 'audit_log', 'audit_head', 'api_key_registry', 'network_policy', 'registry_changes', 'approval_requests', 'approvals'];
@@ -58,10 +60,39 @@ test('an unversioned workspace.db is migrated: bearer key hashes dropped, the ol
     }
     // Opening again changes nothing.
     const again = openWorkspaceDb(file);
-    assert.equal(again.pragma('user_version', { simple: true }), 4);
+    assert.equal(again.pragma('user_version', { simple: true }), 5);
     assert.equal((again.prepare('SELECT count(*) AS n FROM audit_log_v1').get() as { n: number }).n, 1);
     again.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'PostgreSQL: replicas migrating at once make the schema once; a database newer than the code is refused',
+  { skip: postgresMissing() ?? false },
+  async () => {
+    const server = await startPostgres();
+    try {
+      const url = await server.createDatabase('migrations');
+      const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresWorkspaceStore.open(url)));
+      await Promise.all(stores.map((s) => s.close()));
+      const rows = await server.query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(
+        rows.map((r) => r.version),
+        PG_MIGRATIONS.map((m) => m.version),
+      );
+      const tables = await server.query<{ table_name: string }>(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+      for (const t of ['idempotency', 'audit_log', 'audit_head', 'registry_changes', 'shares', 'approval_requests', 'refresh_results', 'workflow_runs']) {
+        assert.ok(
+          tables.some((r) => r.table_name === t),
+          `${t} exists`,
+        );
+      }
+      await server.query(url, "INSERT INTO schema_migrations (version, description) VALUES (99, 'from the future')");
+      await assert.rejects(PostgresWorkspaceStore.open(url), /schema version 99, newer than this version of wr knows/);
+    } finally {
+      await server.stop();
+    }
+  },
+);

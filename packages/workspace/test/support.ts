@@ -13,6 +13,7 @@ import { componentPath, type ComponentName, type ErrorBody } from '@wr/api';
 import { Secret } from '@wr/common';
 import { buildNode } from '@wr/node';
 import { listen } from '@wr/server';
+import { postgresMissing, startPostgres, type TestPostgres } from '@wr/server/test-postgres';
 import { ApiKey, generateApiKey, signedHeaders } from 'caller-sdk';
 import { buildWorkspace } from '../src/server.js';
 import type { WorkspaceConfig } from '../src/config.js';
@@ -46,11 +47,22 @@ export interface TestWorkspace {
   close(): Promise<void>;
 }
 
+/** The stores every store-dependent test runs against. */
+export const STORES = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof STORES)[number];
+
+/** For describe(): PostgreSQL's tests are skipped, saying why, where it is not installed; SQLite's always run. */
+export const storeSkip = (kind: StoreKind): string | false => (kind === 'postgres' && postgresMissing()) || false;
+
 /** A fresh API key (not registered anywhere). */
 export const newApiKey = () => new ApiKey(generateApiKey().apiKey);
 
-export async function startTestWorkspace(opts: { nodeCount?: number; config?: Partial<WorkspaceConfig> } = {}): Promise<TestWorkspace> {
+export async function startTestWorkspace(
+  opts: { nodeCount?: number; config?: Partial<WorkspaceConfig>; store?: StoreKind } = {},
+): Promise<TestWorkspace & { postgres?: TestPostgres }> {
   const dir = mkdtempSync(join(tmpdir(), 'wr-workspace-test-'));
+  // On PostgreSQL: a server of its own, stopped with the workspace.
+  const postgres = opts.store === 'postgres' ? await startPostgres() : undefined;
   const admin = newApiKey();
   const masterKey = () => new Secret(new Uint8Array(randomBytes(32)));
   const nodes: (TestNode & { token: Secret<string> })[] = [];
@@ -90,6 +102,7 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
     roster,
     nodeTimeoutMs: 5_000,
     log: false,
+    ...(postgres && { databaseUrl: await postgres.createDatabase('workspace') }),
     ...opts.config,
   };
   const { app, ctx } = await buildWorkspace(config);
@@ -99,6 +112,7 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
     admin,
     nodes,
     config,
+    ...(postgres && { postgres }),
     async call(component, body, o = {}) {
       const payload = typeof body === 'string' ? body : JSON.stringify(body);
       const headers = o.signed === false ? {} : signedHeaders(o.key ?? admin, component, o.signed ?? payload, o.idempotencyKey ?? randomUUID());
@@ -110,6 +124,7 @@ export async function startTestWorkspace(opts: { nodeCount?: number; config?: Pa
     async close() {
       await app.close();
       await Promise.all(nodes.map((n) => n.app.close()));
+      await postgres?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

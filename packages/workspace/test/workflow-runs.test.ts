@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from '@wr/common';
 import { TEMPLATES } from '@wr/workflow';
-import { openWorkspaceDb } from '../src/store.js';
+import { SqliteWorkspaceStore } from '../src/store.js';
 import { WorkflowRuns } from '../src/workflow-runs.js';
 
 const seed = TEMPLATES['export-import-key-share']!;
@@ -19,9 +19,10 @@ const seed = TEMPLATES['export-import-key-share']!;
 test('run records: one run per runId, newest first, step results sealed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wr-workflow-runs-'));
   const file = join(dir, 'workspace.db');
-  const db = openWorkspaceDb(file);
+  const store = SqliteWorkspaceStore.open(file);
+  const db = store.db;
   try {
-    const runs = new WorkflowRuns(db, new Secret(new Uint8Array(randomBytes(32))));
+    const runs = new WorkflowRuns(store, new Secret(new Uint8Array(randomBytes(32))));
     const made = await runs.create({ runId: 'r1', createdBy: 'ak_a', definition: seed, inputs: { keyId: 'key_1' } });
     assert.equal(made.createdBy, 'ak_a');
     const same = await runs.create({ runId: 'r1', createdBy: 'ak_a', definition: seed, inputs: { keyId: 'key_1' } });
@@ -71,7 +72,7 @@ test('run records: one run per runId, newest first, step results sealed', async 
     assert.equal(bytes.indexOf(marker), -1, 'step results are sealed at rest');
     assert.notEqual(bytes.indexOf('NODE_UNAVAILABLE'), -1, 'step statuses are not');
   } finally {
-    db.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -102,6 +102,10 @@ export function registerServerCommands(program: Command): void {
     .option('--host <host>', 'address to listen on (WR_HOST, default 127.0.0.1)')
     .option('--port <port>', 'port (WR_PORT, default 7400; 0 picks one)')
     .option('--data-dir <dir>', 'where workspace.db and master.key live (WR_DATA_DIR)')
+    .option(
+      '--database <url>',
+      'postgres://user@host/db: the state in PostgreSQL, which replicas share (WR_DATABASE_URL, better for a password); default workspace.db',
+    )
     .option('--default-node <id>', 'default target node (WR_DEFAULT_NODE)')
     .option('--admin-public-key <hex>', "the root admin's public API key (WR_ADMIN_PUBLIC_KEY)")
     .option('--roster-file <file>', 'the network roster the root admin signed (WR_ROSTER_FILE)')
@@ -120,12 +124,19 @@ export function registerServerCommands(program: Command): void {
       const list = typeof nodes === 'string' ? readJsonSetting<typeof nodes>('nodes', nodes, 'WR_NODES_JSON') : nodes;
       const metricsTokenFile = get<string>('metricsTokenFile', 'WR_METRICS_TOKEN_FILE', '');
       const rosterFile = get<string>('rosterFile', 'WR_ROSTER_FILE');
+      const databaseUrl = get<string>('database', 'WR_DATABASE_URL', '');
+      if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+        throw new WrError('CONFIG_INVALID', 'database: give a postgres://user@host:port/db URL, or leave it out for workspace.db in --data-dir', {
+          param: 'database',
+        });
+      }
       const { startWorkspace } = await import('@wr/workspace');
       const { closeOnSignals } = await import('@wr/server');
       const running = await startWorkspace({
         host: get('host', 'WR_HOST', '127.0.0.1'),
         port: parsePort(get('port', 'WR_PORT', 7400)),
         databaseFile: join(dataDir, 'workspace.db'),
+        ...(databaseUrl && { databaseUrl }),
         masterKey: loadMasterKey({ envValue: process.env['WR_WORKSPACE_MASTER_KEY'], file: join(dataDir, 'master.key'), create: true }),
         nodes: list.map((n) => ({ nodeId: n.nodeId, url: n.url, token: readSecretFile('nodes', n.tokenFile) })),
         defaultTargetNode: get('defaultNode', 'WR_DEFAULT_NODE', list[list.length - 1]?.nodeId ?? ''),

@@ -28,6 +28,10 @@ export interface LocalNetworkOptions {
   onEvent?: (line: string) => void;
   /** How logs/<server>.log rotate (default: at 10 MiB, 5 old files kept). */
   logRotation?: LogRotation;
+  /** postgres://...: the workspace keeps its state there instead of workspace.db. */
+  databaseUrl?: string;
+  /** Workspace processes serving the network at once (default 1); more than one needs `databaseUrl`. Each takes a free port. */
+  workspaceReplicas?: number;
 }
 
 export interface ServerProcess {
@@ -51,6 +55,10 @@ export interface LocalNetwork {
   startNode(nodeId: string): Promise<ServerProcess>;
   killWorkspace(signal?: NodeJS.Signals): Promise<void>;
   startWorkspace(): Promise<ServerProcess>;
+  /** Every workspace replica, the first being `workspace`. */
+  readonly workspaces: ServerProcess[];
+  /** Kills replica `i` (0 is `workspace`) and waits for it to exit. */
+  killWorkspaceReplica(i: number, signal?: NodeJS.Signals): Promise<void>;
   /** Stops every server, letting calls in flight finish. */
   stop(): Promise<void>;
 }
@@ -290,13 +298,43 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-  const startWs = () =>
-    spawnServer('workspace', ['workspace', 'start', '--config', join(wsDir, 'config.json')], join(dir, 'logs', 'workspace.log'), env, opts.logRotation);
-  const wsKeeper = new Supervised((await startedOrStopped([startWs()], started))[0]!, startWs, () => {}, supervise, say, join(dir, 'logs', 'workspace.log'));
+  const replicas = opts.workspaceReplicas ?? 1;
+  if (replicas > 1 && !opts.databaseUrl) throw new Error('workspace replicas share one PostgreSQL database: give databaseUrl');
+  // Replicas share the config (and so master.key) and the database; each beyond the first takes a port of its own.
+  const database = opts.databaseUrl ? ['--database', opts.databaseUrl] : [];
+  const wsLog = (i: number) => join(dir, 'logs', i === 0 ? 'workspace.log' : `workspace-${i + 1}.log`);
+  const startWs = (i = 0) =>
+    spawnServer(
+      i === 0 ? 'workspace' : `workspace-${i + 1}`,
+      ['workspace', 'start', '--config', join(wsDir, 'config.json'), ...database, ...(i === 0 ? [] : ['--port', '0'])],
+      wsLog(i),
+      env,
+      opts.logRotation,
+    );
+  const wsKeeper = new Supervised((await startedOrStopped([startWs()], started))[0]!, startWs, () => {}, supervise, say, wsLog(0));
   if (config.port === 0) {
     config.port = wsKeeper.current.port;
     writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   }
+  const others = Array.from({ length: replicas - 1 }, (_, i) => i + 1);
+  const otherProcesses = await startedOrStopped(
+    others.map((i) => startWs(i)),
+    [...started, wsKeeper.current],
+  );
+  const replicaKeepers = [
+    wsKeeper,
+    ...others.map(
+      (i, k) =>
+        new Supervised(
+          otherProcesses[k]!,
+          () => startWs(i),
+          () => {},
+          supervise,
+          say,
+          wsLog(i),
+        ),
+    ),
+  ];
 
   const net: LocalNetwork = {
     baseUrl: wsKeeper.current.url,
@@ -312,8 +350,12 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     startNode: (id) => nodeKeepers.get(id)!.start(),
     killWorkspace: (signal = 'SIGKILL') => wsKeeper.kill(signal),
     startWorkspace: () => wsKeeper.start(),
+    get workspaces() {
+      return replicaKeepers.map((k) => k.current);
+    },
+    killWorkspaceReplica: (i, signal = 'SIGKILL') => replicaKeepers[i]!.kill(signal),
     stop: async () => {
-      await wsKeeper.stop();
+      await Promise.all(replicaKeepers.map((k) => k.stop()));
       await Promise.all([...nodeKeepers.values()].map((k) => k.stop()));
     },
   };

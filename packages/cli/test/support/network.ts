@@ -33,7 +33,17 @@ export interface TestNetwork extends LocalNetwork {
 /** A real local network (a workspace and four nodes, separate processes) on free ports, its files in `<home>/.wr`. */
 export async function startTestNetwork(
   name: string,
-  opts: { nodeCount?: number; keep?: boolean; supervise?: boolean; env?: Record<string, string>; onEvent?: (line: string) => void } = {},
+  opts: {
+    nodeCount?: number;
+    keep?: boolean;
+    supervise?: boolean;
+    env?: Record<string, string>;
+    onEvent?: (line: string) => void;
+    /** postgres://...: the workspace's state there. */
+    databaseUrl?: string;
+    /** Workspace replicas on `databaseUrl` (default 1): `client` spreads over them, failing over between them. */
+    workspaceReplicas?: number;
+  } = {},
 ): Promise<TestNetwork> {
   const home = scratchDir(name);
   const keep = opts.keep ?? Boolean(process.env['WR_KEEP_TEST_FILES'] || process.env['KEEP_TMP']);
@@ -44,11 +54,13 @@ export async function startTestNetwork(
     ...(opts.supervise !== undefined && { supervise: opts.supervise }),
     ...(opts.env && { env: opts.env }),
     ...(opts.onEvent && { onEvent: opts.onEvent }),
+    ...(opts.databaseUrl && { databaseUrl: opts.databaseUrl }),
+    ...(opts.workspaceReplicas && { workspaceReplicas: opts.workspaceReplicas }),
   });
   return Object.assign(net, {
     home,
     env: { WR_BASE_URL: net.baseUrl, WR_API_KEY: net.apiKey },
-    client: new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, adminPublicKey: net.adminPublicKey }),
+    client: new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.workspaces.map((w) => w.url), adminPublicKey: net.adminPublicKey }),
     cleanup: async () => {
       await net.stop();
       if (!keep) rmSync(home, { recursive: true, force: true });

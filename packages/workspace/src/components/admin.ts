@@ -8,8 +8,8 @@ import type { Handlers } from './types.js';
  */
 export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' | 'REVOKE_API_KEY' | 'LIST_AUDIT_EVENTS' | 'VERIFY_AUDIT_LOG'> = {
   async CREATE_API_KEY(ws, call, p) {
-    const { apiKeyId } = await ws.network.applyRegistryChange(ws.registry, call.auth);
-    ws.audit.append(call.caller.apiKeyId, 'apikey.create', { apiKeyId, name: p.name, publicKey: p.publicKey, scopes: p.scopes });
+    const { apiKeyId } = await ws.network.applyRegistryChange(ws.registryLog, call.auth);
+    await ws.audit.append(call.caller.apiKeyId, 'apikey.create', { apiKeyId, name: p.name, publicKey: p.publicKey, scopes: p.scopes });
     return { apiKeyId, publicKey: p.publicKey, scopes: p.scopes };
   },
 
@@ -32,13 +32,13 @@ export const adminComponents: Pick<Handlers, 'CREATE_API_KEY' | 'LIST_API_KEYS' 
   },
 
   async REVOKE_API_KEY(ws, call, p) {
-    await ws.network.applyRegistryChange(ws.registry, call.auth);
-    ws.audit.append(call.caller.apiKeyId, 'apikey.revoke', { apiKeyId: p.apiKeyId });
+    await ws.network.applyRegistryChange(ws.registryLog, call.auth);
+    await ws.audit.append(call.caller.apiKeyId, 'apikey.revoke', { apiKeyId: p.apiKeyId });
     return { apiKeyId: p.apiKeyId, revoked: true };
   },
 
   async LIST_AUDIT_EVENTS(ws, call, p) {
-    if (!p.nodeId) return { events: ws.audit.list(p.after ?? 0, p.limit ?? 100) };
+    if (!p.nodeId) return { events: await ws.audit.list(p.after ?? 0, p.limit ?? 100) };
     return ws.network.client(p.nodeId).call('log', { query: { after: String(p.after ?? 0), limit: String(p.limit ?? 100) } }, call.requestId);
   },
 

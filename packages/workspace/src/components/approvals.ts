@@ -17,12 +17,12 @@ interface Row {
   created_at: string;
 }
 
-const approversOf = (ws: WorkspaceContext, id: string): string[] =>
-  (ws.db.prepare('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid').all(id) as { approver: string }[]).map((a) => a.approver);
+const approversOf = async (ws: WorkspaceContext, id: string): Promise<string[]> =>
+  (await ws.store.all<{ approver: string }>('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid', id)).map((a) => a.approver);
 
-function describe(ws: WorkspaceContext, r: Row): ApprovalRequest {
+async function describe(ws: WorkspaceContext, r: Row): Promise<ApprovalRequest> {
   const request = JSON.parse(r.request) as CallerAuth;
-  const approvedBy = approversOf(ws, r.approval_request_id);
+  const approvedBy = await approversOf(ws, r.approval_request_id);
   const outcome = r.outcome ? (JSON.parse(r.outcome) as { result?: unknown; error?: { code: string; message: string } }) : {};
   return {
     approvalRequestId: r.approval_request_id,
@@ -37,8 +37,8 @@ function describe(ws: WorkspaceContext, r: Row): ApprovalRequest {
   };
 }
 
-function load(ws: WorkspaceContext, id: string): Row {
-  const r = ws.db.prepare('SELECT * FROM approval_requests WHERE approval_request_id = ?').get(id) as Row | undefined;
+async function load(ws: WorkspaceContext, id: string): Promise<Row> {
+  const r = await ws.store.get<Row>('SELECT * FROM approval_requests WHERE approval_request_id = ?', id);
   if (!r) throw new WrError('NOT_FOUND', `approvalRequestId: no approval request ${id} (wr approvals list shows them)`, { param: 'approvalRequestId' });
   return r;
 }
@@ -50,7 +50,7 @@ function load(ws: WorkspaceContext, id: string): Row {
  */
 async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handlers: Handlers): Promise<void> {
   const request = JSON.parse(row.request) as CallerAuth;
-  const approvals = (ws.db.prepare('SELECT approval FROM approvals WHERE approval_request_id = ?').all(row.approval_request_id) as { approval: string }[]).map(
+  const approvals = (await ws.store.all<{ approval: string }>('SELECT approval FROM approvals WHERE approval_request_id = ?', row.approval_request_id)).map(
     (a) => JSON.parse(a.approval) as CallerAuth,
   );
   const inner = JSON.parse(request.body) as ComponentParams<'REQUEST_APPROVAL'>;
@@ -64,10 +64,13 @@ async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handle
   } catch (err) {
     outcome = { error: { code: codeOf(err), message: err instanceof WrError ? err.message : 'an internal error occurred' } };
   }
-  ws.db
-    .prepare('UPDATE approval_requests SET status = ?, outcome = ? WHERE approval_request_id = ?')
-    .run(outcome.error ? 'failed' : 'executed', JSON.stringify(outcome), row.approval_request_id);
-  ws.audit.append(call.caller.apiKeyId, 'approval.execute', {
+  await ws.store.run(
+    'UPDATE approval_requests SET status = ?, outcome = ? WHERE approval_request_id = ?',
+    outcome.error ? 'failed' : 'executed',
+    JSON.stringify(outcome),
+    row.approval_request_id,
+  );
+  await ws.audit.append(call.caller.apiKeyId, 'approval.execute', {
     approvalRequestId: row.approval_request_id,
     component,
     status: outcome.error ? 'failed' : 'executed',
@@ -80,8 +83,8 @@ export function approvalComponents(
 ): Pick<Handlers, 'SET_POLICY' | 'GET_POLICY' | 'REQUEST_APPROVAL' | 'APPROVE_REQUEST' | 'GET_APPROVAL_REQUEST' | 'LIST_APPROVAL_REQUESTS'> {
   return {
     async SET_POLICY(ws, call, p) {
-      await ws.network.applyRegistryChange(ws.registry, call.auth);
-      ws.audit.append(call.caller.apiKeyId, 'policy.set', { approvals: p.approvals });
+      await ws.network.applyRegistryChange(ws.registryLog, call.auth);
+      await ws.audit.append(call.caller.apiKeyId, 'policy.set', { approvals: p.approvals });
       return { approvals: ws.registry.policy() };
     },
 
@@ -93,33 +96,41 @@ export function approvalComponents(
       ApiKeyRegistry.requireScope(call.caller, p.component);
       parseParams(p.component, JSON.stringify(p.params ?? {}));
       const id = approvalRequestIdOf(call.auth);
-      ws.db
-        .prepare(
-          'INSERT OR IGNORE INTO approval_requests (approval_request_id, requester, ' +
-            'component, request, required, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, call.caller.apiKeyId, p.component, JSON.stringify(call.auth), ws.registry.requiredApprovals(p.component), 'pending', new Date().toISOString());
-      ws.audit.append(call.caller.apiKeyId, 'approval.request', { approvalRequestId: id, component: p.component });
-      const row = load(ws, id);
+      await ws.store.run(
+        'INSERT INTO approval_requests (approval_request_id, requester, component, request, required, status, created_at)' +
+          ' VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (approval_request_id) DO NOTHING',
+        id,
+        call.caller.apiKeyId,
+        p.component,
+        JSON.stringify(call.auth),
+        ws.registry.requiredApprovals(p.component),
+        'pending',
+        new Date().toISOString(),
+      );
+      await ws.audit.append(call.caller.apiKeyId, 'approval.request', { approvalRequestId: id, component: p.component });
+      const row = await load(ws, id);
       if (row.required === 0) await execute(ws, call, row, handlers());
-      return describe(ws, load(ws, id));
+      return describe(ws, await load(ws, id));
     },
 
     async APPROVE_REQUEST(ws, call, p) {
-      const row = load(ws, p.approvalRequestId);
+      const row = await load(ws, p.approvalRequestId);
       if (row.status !== 'pending') throw new WrError('CONFLICT', `approval request ${row.approval_request_id} already ran (${row.status})`);
       if (row.requester === call.caller.apiKeyId) throw new WrError('PERMISSION_DENIED', 'a requester does not approve its own request');
-      ws.db
-        .prepare('INSERT OR IGNORE INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?)')
-        .run(row.approval_request_id, call.caller.apiKeyId, JSON.stringify(call.auth));
-      ws.audit.append(call.caller.apiKeyId, 'approval.approve', { approvalRequestId: row.approval_request_id });
-      if (approversOf(ws, row.approval_request_id).length >= Math.max(row.required, ws.registry.requiredApprovals(row.component)))
+      await ws.store.run(
+        'INSERT INTO approvals (approval_request_id, approver, approval) VALUES (?, ?, ?) ON CONFLICT (approval_request_id, approver) DO NOTHING',
+        row.approval_request_id,
+        call.caller.apiKeyId,
+        JSON.stringify(call.auth),
+      );
+      await ws.audit.append(call.caller.apiKeyId, 'approval.approve', { approvalRequestId: row.approval_request_id });
+      if ((await approversOf(ws, row.approval_request_id)).length >= Math.max(row.required, ws.registry.requiredApprovals(row.component)))
         await execute(ws, call, row, handlers());
-      return describe(ws, load(ws, row.approval_request_id));
+      return describe(ws, await load(ws, row.approval_request_id));
     },
 
     async GET_APPROVAL_REQUEST(ws, call, p) {
-      const row = load(ws, p.approvalRequestId);
+      const row = await load(ws, p.approvalRequestId);
       if (row.requester !== call.caller.apiKeyId && !call.caller.scopes.has('admin')) {
         throw new WrError('PERMISSION_DENIED', 'only the requester, or an admin key, sees an approval request');
       }
@@ -129,11 +140,17 @@ export function approvalComponents(
     async LIST_APPROVAL_REQUESTS(ws, _call, p) {
       const limit = p.limit ?? LIMITS.pageDefault;
       // Newest first by insertion order (rowid); one more than asked tells whether another page follows.
-      const rows = ws.db
-        .prepare('SELECT rowid, * FROM approval_requests WHERE (? IS NULL OR status = ?) AND rowid < ? ORDER BY rowid DESC LIMIT ?')
-        .all(p.status ?? null, p.status ?? null, p.cursor ? Number(p.cursor) : Number.MAX_SAFE_INTEGER, limit + 1) as (Row & { rowid: number })[];
+      const before = p.cursor ? Number(p.cursor) : Number.MAX_SAFE_INTEGER;
+      const rows = await (p.status
+        ? ws.store.all<Row & { rowid: number }>(
+            'SELECT rowid, * FROM approval_requests WHERE status = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?',
+            p.status,
+            before,
+            limit + 1,
+          )
+        : ws.store.all<Row & { rowid: number }>('SELECT rowid, * FROM approval_requests WHERE rowid < ? ORDER BY rowid DESC LIMIT ?', before, limit + 1));
       const page = rows.slice(0, limit);
-      return { requests: page.map((r) => describe(ws, r)), ...(rows.length > limit && { nextCursor: String(page[limit - 1]!.rowid) }) };
+      return { requests: await Promise.all(page.map((r) => describe(ws, r))), ...(rows.length > limit && { nextCursor: String(page[limit - 1]!.rowid) }) };
     },
   };
 }

@@ -63,7 +63,7 @@ export const backupComponents: Pick<Handlers, 'SET_BACKUP_POLICY' | 'LIST_BACKUP
     }
     const set = settled.map((s) => (s as PromiseFulfilledResult<{ nodeId: string; r: NodeOpResponse<'setBackupPolicy'> }>).value);
     const epoch = Math.max(...set.map((s) => s.r.epoch));
-    ws.audit.append(call.caller.apiKeyId, 'backup.policy', {
+    await ws.audit.append(call.caller.apiKeyId, 'backup.policy', {
       publicKey: p.publicKey,
       recipients: p.recipients,
       nodes: set.map((s) => s.nodeId),

@@ -29,32 +29,32 @@ export function keyInfo(nodeId: string, s: ShareInfo) {
  */
 export async function abortDkg(ws: WorkspaceContext, sessionId: string): Promise<void> {
   // A session whose every share was stored is committed by the retry, not aborted.
-  if (ws.db.prepare('SELECT 1 FROM dkg_results WHERE session_id = ?').get(sessionId)) return;
+  if (await ws.store.get('SELECT 1 AS one FROM dkg_results WHERE session_id = ?', sessionId)) return;
   const now = new Date().toISOString();
-  const add = ws.db.prepare('INSERT OR IGNORE INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES (?, ?, ?)');
-  ws.db.transaction(() => {
-    for (const nodeId of ws.network.clients.keys()) add.run(sessionId, nodeId, now);
-  })();
+  await ws.store.transaction('dkg aborts', async (tx) => {
+    for (const nodeId of ws.network.clients.keys()) {
+      await tx.run('INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', sessionId, nodeId, now);
+    }
+  });
   await retryPendingAborts(ws, sessionId);
 }
 
 /** Sends the aborts not yet acknowledged (of one session, or all); a node that does not answer keeps its row. */
 export async function retryPendingAborts(ws: WorkspaceContext, sessionId?: string): Promise<void> {
-  const rows = (
-    sessionId === undefined
-      ? ws.db.prepare('SELECT session_id, node_id FROM pending_dkg_aborts').all()
-      : ws.db.prepare('SELECT session_id, node_id FROM pending_dkg_aborts WHERE session_id = ?').all(sessionId)
-  ) as { session_id: string; node_id: string }[];
-  const done = ws.db.prepare('DELETE FROM pending_dkg_aborts WHERE session_id = ? AND node_id = ?');
+  const rows = await (sessionId === undefined
+    ? ws.store.all<{ session_id: string; node_id: string }>('SELECT session_id, node_id FROM pending_dkg_aborts')
+    : ws.store.all<{ session_id: string; node_id: string }>('SELECT session_id, node_id FROM pending_dkg_aborts WHERE session_id = ?', sessionId));
+  const done = (r: { session_id: string; node_id: string }) =>
+    ws.store.run('DELETE FROM pending_dkg_aborts WHERE session_id = ? AND node_id = ?', r.session_id, r.node_id);
   await Promise.all(
     rows.map(async (r) => {
       const client = ws.network.clients.get(r.node_id);
       try {
         if (client) await client.call('dkgAbort', { body: { sessionId: r.session_id } });
-        done.run(r.session_id, r.node_id);
+        await done(r);
       } catch (err) {
         // A node down or busy keeps its row: the next sweep tells it.
-        if (!(err instanceof WrError && (err.code === 'NODE_UNAVAILABLE' || err.code === 'RESOURCE_EXHAUSTED'))) done.run(r.session_id, r.node_id);
+        if (!(err instanceof WrError && (err.code === 'NODE_UNAVAILABLE' || err.code === 'RESOURCE_EXHAUSTED'))) await done(r);
       }
     }),
   );
@@ -92,9 +92,11 @@ export async function allSettledOrThrow<T>(calls: Promise<T>[]): Promise<T[]> {
 
 export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' | 'GET_KEY' | 'DELETE_KEY_SHARE'> = {
   async CREATE_KEY(ws, call, p) {
-    const resumed = ws.db
-      .prepare('SELECT session_id, result FROM dkg_results WHERE api_key_id = ? AND idempotency_key = ?')
-      .get(call.caller.apiKeyId, call.auth.idempotencyKey) as { session_id: string; result: string } | undefined;
+    const resumed = await ws.store.get<{ session_id: string; result: string }>(
+      'SELECT session_id, result FROM dkg_results WHERE api_key_id = ? AND idempotency_key = ?',
+      call.caller.apiKeyId,
+      call.auth.idempotencyKey,
+    );
     if (resumed && call.auth.idempotencyKey) return commitDkg(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as CreateKeyResult);
     const nodeIds = p.nodeIds ?? ws.network.roster.nodes.map((n) => n.nodeId);
     if (p.threshold > nodeIds.length) {
@@ -123,14 +125,18 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       if (r3.some((s) => s.publicKey !== publicKey || s.publicPackage !== r3[0]!.publicPackage)) {
         throw new WrError('INTERNAL', 'the nodes finished key generation with different public keys; nothing was kept');
       }
-      r3.forEach((s, i) => ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier));
+      for (const [i, s] of r3.entries()) await ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier);
       const shares = r3.map((s, i) => ({ nodeId: nodeIds[i]!, keyId: s.keyId, identifier: s.identifier }));
       result = { publicKey, scheme, threshold: p.threshold, shares };
       // Every share is stored (pending): from here the key is committed, never aborted; a retry resumes here.
-      ws.db
-        .prepare('INSERT INTO dkg_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
-        .run(call.caller.apiKeyId, call.auth.idempotencyKey || sessionId, sessionId, JSON.stringify(result));
-      ws.audit.append(call.caller.apiKeyId, 'key.create', { publicKey, scheme, threshold: p.threshold, exportable: p.exportable ?? true, shares });
+      await ws.store.run(
+        'INSERT INTO dkg_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)',
+        call.caller.apiKeyId,
+        call.auth.idempotencyKey || sessionId,
+        sessionId,
+        JSON.stringify(result),
+      );
+      await ws.audit.append(call.caller.apiKeyId, 'key.create', { publicKey, scheme, threshold: p.threshold, exportable: p.exportable ?? true, shares });
     } catch (err) {
       await abortDkg(ws, sessionId);
       throw err;
@@ -165,7 +171,7 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       const r2 = await Promise.all(located.map((l) => l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId)));
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
       const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
-      ws.audit.append(call.caller.apiKeyId, 'key.sign', {
+      await ws.audit.append(call.caller.apiKeyId, 'key.sign', {
         publicKey: first.publicKey,
         keyIds: p.keyIds,
         messageSha256: sha256Hex(message),
@@ -206,8 +212,13 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
   async DELETE_KEY_SHARE(ws, call, p) {
     const { client, share } = await ws.network.locate(p.keyId);
     await client.call('deleteShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId);
-    ws.network.forget(p.keyId);
-    ws.audit.append(call.caller.apiKeyId, 'share.delete', { keyId: p.keyId, nodeId: client.nodeId, publicKey: share.publicKey, identifier: share.identifier });
+    await ws.network.forget(p.keyId);
+    await ws.audit.append(call.caller.apiKeyId, 'share.delete', {
+      keyId: p.keyId,
+      nodeId: client.nodeId,
+      publicKey: share.publicKey,
+      identifier: share.identifier,
+    });
     return { keyId: p.keyId, deleted: true };
   },
 };

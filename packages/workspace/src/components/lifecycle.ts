@@ -87,11 +87,11 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined
       { retryable: true },
     );
   });
-  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
+  await ws.store.run('UPDATE refresh_results SET committed = 1 WHERE session_id = ?', sessionId);
   // The cached share descriptions hold the old public package: look them up afresh.
   for (const s of result.shares) {
-    ws.network.forget(s.keyId);
-    ws.network.remember(s.keyId, s.nodeId, result.publicKey, s.identifier);
+    await ws.network.forget(s.keyId);
+    await ws.network.remember(s.keyId, s.nodeId, result.publicKey, s.identifier);
   }
   const holders = new Set(result.shares.map((s) => s.nodeId));
   const others = [...ws.network.clients.values()].filter((c) => !holders.has(c.nodeId));
@@ -115,7 +115,7 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined
         `the refresh is committed, but ${l.nodeId} did not retire its copy ${l.keyId} left behind: retry with the same idempotency key`,
         { retryable: true },
       );
-    ws.network.forget(l.keyId);
+    await ws.network.forget(l.keyId);
   }
   // Each node's receipt: the caller can check that every holder moved to the new epoch.
   return {
@@ -132,7 +132,7 @@ async function commitRefresh(ws: WorkspaceContext, requestId: string | undefined
  * answer is tried at the next sweep.
  */
 export async function retryPendingRefreshCommits(ws: WorkspaceContext): Promise<void> {
-  const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
+  const rows = await ws.store.all<{ session_id: string; result: string }>('SELECT session_id, result FROM refresh_results WHERE committed = 0');
   for (const r of rows) {
     // A call in flight may commit the same session meanwhile: a node commits once and answers a repeat the same.
     const confirmed = JSON.parse(r.result) as ConfirmedRefresh & { kind?: string };
@@ -151,9 +151,11 @@ export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
    */
   async REFRESH_KEY(ws, call, p) {
     const idempotencyKey = call.auth.idempotencyKey;
-    const resumed = ws.db
-      .prepare('SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?')
-      .get(call.caller.apiKeyId, idempotencyKey) as { session_id: string; result: string } | undefined;
+    const resumed = await ws.store.get<{ session_id: string; result: string }>(
+      'SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?',
+      call.caller.apiKeyId,
+      idempotencyKey,
+    );
     if (resumed && idempotencyKey) return commitRefresh(ws, call.requestId, resumed.session_id, JSON.parse(resumed.result) as ConfirmedRefresh);
     const { holders, leftBehind } = await holdersOf(ws, p.publicKey, call.requestId);
     const participants = holders.map((h) => ({ nodeId: h.client.nodeId, identifier: h.share.identifier }));
@@ -181,10 +183,14 @@ export const lifecycleComponents: Pick<Handlers, 'REFRESH_KEY'> = {
       const shares = holders.map((h) => ({ nodeId: h.client.nodeId, keyId: h.share.keyId, identifier: h.share.identifier }));
       confirmed = { result: { publicKey: p.publicKey, epoch: first.epoch, shares }, confirmations, ...(leftBehind.length > 0 && { leftBehind }) };
       // Every holder staged the same result: from here the refresh is committed, never aborted; a retry resumes here.
-      ws.db
-        .prepare('INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
-        .run(call.caller.apiKeyId, idempotencyKey || sessionId, sessionId, JSON.stringify(confirmed));
-      ws.audit.append(call.caller.apiKeyId, 'key.refresh', {
+      await ws.store.run(
+        'INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)',
+        call.caller.apiKeyId,
+        idempotencyKey || sessionId,
+        sessionId,
+        JSON.stringify(confirmed),
+      );
+      await ws.audit.append(call.caller.apiKeyId, 'key.refresh', {
         publicKey: p.publicKey,
         epoch: first.epoch,
         shares,

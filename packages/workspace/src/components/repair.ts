@@ -58,8 +58,8 @@ export const repairComponents: Pick<Handlers, 'REPAIR_KEY_SHARE'> = {
         ),
       );
       const done = await target.call('repairRound3', { body: { sessionId, statements, sealed: r2.flatMap((r) => r.sealed) } }, call.requestId);
-      ws.network.remember(done.keyId, p.nodeId, p.publicKey, done.identifier);
-      ws.audit.append(call.caller.apiKeyId, 'key.repair', {
+      await ws.network.remember(done.keyId, p.nodeId, p.publicKey, done.identifier);
+      await ws.audit.append(call.caller.apiKeyId, 'key.repair', {
         publicKey: p.publicKey,
         identifier: p.identifier,
         nodeId: p.nodeId,

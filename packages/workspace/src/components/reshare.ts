@@ -41,16 +41,18 @@ async function commitReshare(ws: WorkspaceContext, requestId: string | undefined
   const shares = c.holders.map((h, i) => {
     const s = committed[i]!.share;
     if (!s) throw new WrError('INTERNAL', `${h.nodeId} retired its share instead of committing the new one`);
-    ws.network.forget(s.keyId);
-    ws.network.remember(s.keyId, h.nodeId, c.publicKey, s.identifier);
     return { nodeId: h.nodeId, keyId: s.keyId, identifier: s.identifier, receipt: s.receipt };
   });
+  for (const s of shares) {
+    await ws.network.forget(s.keyId);
+    await ws.network.remember(s.keyId, s.nodeId, c.publicKey, s.identifier);
+  }
   // The leaving holders retire their shares on the new holders' receipts that they committed.
   await allSettledOrThrow(c.leaving.map((l) => ws.network.client(l.nodeId).call('reshareCommit', { body: { ...body, committed: shares } }, requestId))).catch(
     retry,
   );
-  ws.db.prepare('UPDATE refresh_results SET committed = 1 WHERE session_id = ?').run(sessionId);
-  for (const l of c.leaving) ws.network.forget(l.keyId);
+  await ws.store.run('UPDATE refresh_results SET committed = 1 WHERE session_id = ?', sessionId);
+  for (const l of c.leaving) await ws.network.forget(l.keyId);
   // The nodes that took no part learn that older copies are stale.
   const touched = new Set([...c.holders.map((h) => h.nodeId), ...c.leaving.map((l) => l.nodeId)]);
   await Promise.allSettled([...ws.network.clients.values()].filter((n) => !touched.has(n.nodeId)).map((n) => n.call('reshareNotice', { body }, requestId)));
@@ -59,7 +61,7 @@ async function commitReshare(ws: WorkspaceContext, requestId: string | undefined
 
 /** Commits again the reshares every new holder confirmed but some node did not commit yet (see retryPendingRefreshCommits). */
 export async function retryPendingReshareCommits(ws: WorkspaceContext): Promise<void> {
-  const rows = ws.db.prepare('SELECT session_id, result FROM refresh_results WHERE committed = 0').all() as { session_id: string; result: string }[];
+  const rows = await ws.store.all<{ session_id: string; result: string }>('SELECT session_id, result FROM refresh_results WHERE committed = 0');
   for (const r of rows) {
     const c = JSON.parse(r.result) as ConfirmedReshare | { kind?: undefined };
     if (c.kind === 'reshare') await commitReshare(ws, undefined, r.session_id, c).catch(() => undefined);
@@ -115,9 +117,11 @@ export const reshareComponents: Pick<Handlers, 'RESHARE_KEY'> = {
    */
   async RESHARE_KEY(ws, call, p) {
     const idempotencyKey = call.auth.idempotencyKey;
-    const resumed = ws.db
-      .prepare('SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?')
-      .get(call.caller.apiKeyId, idempotencyKey) as { session_id: string; result: string } | undefined;
+    const resumed = await ws.store.get<{ session_id: string; result: string }>(
+      'SELECT session_id, result FROM refresh_results WHERE api_key_id = ? AND idempotency_key = ?',
+      call.caller.apiKeyId,
+      idempotencyKey,
+    );
     if (resumed && idempotencyKey) {
       const c = JSON.parse(resumed.result) as ConfirmedReshare;
       if (c.kind !== 'reshare') throw new WrError('CONFLICT', 'this idempotency key was used for another call');
@@ -174,10 +178,14 @@ export const reshareComponents: Pick<Handlers, 'RESHARE_KEY'> = {
       }
       confirmed = { kind: 'reshare', publicKey: p.publicKey, epoch: first.epoch, holders, leaving, confirmations };
       // Every new holder staged the same result: from here the reshare is committed, never aborted; a retry resumes here.
-      ws.db
-        .prepare('INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)')
-        .run(call.caller.apiKeyId, idempotencyKey || sessionId, sessionId, JSON.stringify(confirmed));
-      ws.audit.append(call.caller.apiKeyId, 'key.reshare', {
+      await ws.store.run(
+        'INSERT INTO refresh_results (api_key_id, idempotency_key, session_id, result) VALUES (?, ?, ?, ?)',
+        call.caller.apiKeyId,
+        idempotencyKey || sessionId,
+        sessionId,
+        JSON.stringify(confirmed),
+      );
+      await ws.audit.append(call.caller.apiKeyId, 'key.reshare', {
         publicKey: p.publicKey,
         epoch: first.epoch,
         threshold: p.threshold,

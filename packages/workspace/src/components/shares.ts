@@ -19,7 +19,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
       client.call('exportShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId),
     );
-    ws.audit.append(call.caller.apiKeyId, 'share.export', {
+    await ws.audit.append(call.caller.apiKeyId, 'share.export', {
       keyId: p.keyId,
       nodeId: client.nodeId,
       publicKey: share.publicKey,
@@ -33,8 +33,8 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
-    ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
-    ws.audit.append(call.caller.apiKeyId, 'share.import', {
+    await ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
+    await ws.audit.append(call.caller.apiKeyId, 'share.import', {
       keyId: r.keyId,
       nodeId,
       publicKey: r.publicKey,
@@ -60,7 +60,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
         }
         throw err;
       }
-      ws.audit.append(call.caller.apiKeyId, 'share.rewrap', {
+      await ws.audit.append(call.caller.apiKeyId, 'share.rewrap', {
         publicKey: r.groupPublicKey,
         identifier: r.identifier,
         source: r.source,
@@ -82,7 +82,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
   async GENERATE_AGE_ENCRYPTION(ws, call) {
     const client = ws.network.client(ws.network.defaultTarget);
     const r = await client.call('generateIdentity', { body: signedBody(call) }, call.requestId);
-    ws.audit.append(call.caller.apiKeyId, 'age.generate', { publicKey: r.publicKey, sealedTo: r.sealedTo });
+    await ws.audit.append(call.caller.apiKeyId, 'age.generate', { publicKey: r.publicKey, sealedTo: r.sealedTo });
     return { publicKey: r.publicKey, encryptedPrivateKey: r.encryptedPrivateKey };
   },
 };

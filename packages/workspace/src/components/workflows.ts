@@ -43,7 +43,7 @@ export const workflowComponents: Pick<Handlers, 'CREATE_WORKFLOW_RUN' | 'GET_WOR
     checkInputs(definition, p.inputs, { recorded: true });
     const runId = p.runId ?? `run_${call.sessionId.replace(/[^A-Za-z0-9_-]/g, '')}`.slice(0, 64);
     const run = await ws.workflowRuns.create({ runId, createdBy: call.caller.apiKeyId, definition, inputs: p.inputs });
-    ws.audit.append(call.caller.apiKeyId, 'workflow.create', { runId, workflow: definition.name });
+    await ws.audit.append(call.caller.apiKeyId, 'workflow.create', { runId, workflow: definition.name });
     return describeRun(run);
   },
 
@@ -74,7 +74,7 @@ export const workflowComponents: Pick<Handlers, 'CREATE_WORKFLOW_RUN' | 'GET_WOR
       }
       records[p.stepId] = { status: 'done', result: { blob: p.blob } };
     });
-    ws.audit.append(call.caller.apiKeyId, 'workflow.resume', { runId: p.runId, stepId: p.stepId });
+    await ws.audit.append(call.caller.apiKeyId, 'workflow.resume', { runId: p.runId, stepId: p.stepId });
     return describeRun(run);
   },
 };
@@ -151,7 +151,7 @@ export async function workflowStepOf(ws: WorkspaceContext, apiKeyId: string, ide
         } else records[stepId] = { status: 'waiting', approvalRequestId };
       });
       const now = (await ws.workflowRuns.get(runId))!.records[stepId];
-      ws.audit.append(apiKeyId, 'workflow.step', { runId, stepId, component: step.component, status: now?.status ?? 'pending' });
+      await ws.audit.append(apiKeyId, 'workflow.step', { runId, stepId, component: step.component, status: now?.status ?? 'pending' });
     },
   };
   return tracker;

@@ -1,0 +1,72 @@
+import type { CallerAuth } from '@wr/api';
+import type { ApiKeyRegistry } from '@wr/server';
+import type { Sql, WorkspaceStore } from './store.js';
+
+interface ChangeRow {
+  seq: number;
+  change: string;
+}
+
+/** A change is dated by its signature's time, so every copy that replays it agrees. */
+const dateOf = (change: CallerAuth) => new Date(change.timestamp).toISOString();
+
+/**
+ * The registry's one order: registry_changes, the admin-signed changes in the
+ * order they were accepted. Each replica's ApiKeyRegistry is that log applied
+ * in order (on SQLite, workspace.db's own tables, which are the log applied
+ * already; on PostgreSQL, a copy in memory rebuilt at start). A change is
+ * accepted under one database lock, after the copy has caught up with every
+ * change before it, so all copies apply the same changes to the same state.
+ * Before each call the copy catches up, so a key revoked on one replica is
+ * refused by the next call to any.
+ */
+export class RegistryLog {
+  #applied = 0;
+  #catchingUp: Promise<void> | undefined;
+
+  private constructor(
+    private readonly store: WorkspaceStore,
+    readonly registry: ApiKeyRegistry,
+  ) {}
+
+  static async open(store: WorkspaceStore, registry: ApiKeyRegistry): Promise<RegistryLog> {
+    const log = new RegistryLog(store, registry);
+    // workspace.db's registry tables hold every change of its log already: only later ones are applied.
+    if (store.kind === 'sqlite') log.#applied = (await store.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM registry_changes'))?.seq ?? 0;
+    await log.catchUp();
+    return log;
+  }
+
+  /** Applies the changes other replicas accepted since the last look. One look at a time; a call meanwhile shares it. */
+  catchUp(): Promise<void> {
+    this.#catchingUp ??= this.#replay(this.store).finally(() => (this.#catchingUp = undefined));
+    return this.#catchingUp;
+  }
+
+  async #replay(sql: Sql): Promise<void> {
+    const rows = await sql.all<ChangeRow>('SELECT seq, change FROM registry_changes WHERE seq > ? ORDER BY seq', this.#applied);
+    for (const r of rows) {
+      if (r.seq <= this.#applied) continue;
+      const change = JSON.parse(r.change) as CallerAuth;
+      try {
+        this.registry.apply(change, dateOf(change));
+      } catch {
+        // Accepted against the same state, so refused nowhere; were it refused, it is refused alike on every copy.
+      }
+      this.#applied = r.seq;
+    }
+  }
+
+  /** Accepts an admin-signed change: checked and applied here, then recorded as the next in the one order. */
+  accept(change: CallerAuth): Promise<{ apiKeyId: string; changed: boolean }> {
+    return this.store.transaction('registry changes', async (tx) => {
+      await this.#replay(tx);
+      const applied = this.registry.apply(change, dateOf(change));
+      // On PostgreSQL the copy in memory is ahead of the log until this commits; a failed commit there leaves this
+      // replica's copy with a change no other has, until it restarts.
+      const row = await tx.get<{ seq: number }>('INSERT INTO registry_changes (change) VALUES (?) RETURNING seq', JSON.stringify(change));
+      this.#applied = row!.seq;
+      return applied;
+    });
+  }
+}
