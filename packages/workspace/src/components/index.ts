@@ -7,6 +7,7 @@ import { nodeComponents } from './nodes.js';
 import { repairComponents } from './repair.js';
 import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
+import { batchComponents } from './batch.js';
 import type { Handlers } from './types.js';
 
 /** One handler per component of @wr/api; the type makes a missing one a compile error. */
@@ -18,6 +19,7 @@ export const handlers: Handlers = {
   ...reshareComponents,
   ...repairComponents,
   ...shareComponents,
+  ...batchComponents,
   ...adminComponents,
   // An approved request runs through the other handlers.
   ...approvalComponents(() => handlers),
