@@ -122,26 +122,49 @@ async function main() {
     const moving = Math.min(MOVE, Math.floor((keys.length * 4) / 5));
     const single = keys.slice(moving);
     t = performance.now();
+    let singleMoved = 0;
     await pool(single, 16, async (k) => {
-      const { wrappedKeyShare } = await ws.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: k.keyId, ageRecipient: recipientKey }).promise();
-      await ws.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-3' }).promise();
+      try {
+        const { wrappedKeyShare } = await ws.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: k.keyId, ageRecipient: recipientKey }).promise();
+        await ws.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-3' }).promise();
+        singleMoved++;
+      } catch (err) {
+        console.error('single-call move failed:', (err as Error).message);
+      }
     });
-    const singleRate = perSecond(single.length, performance.now() - t);
+    const singleRate = perSecond(singleMoved, performance.now() - t);
     const size = Math.max(1, Math.min(LIMITS.batchItems, Math.ceil(moving / 16)));
     const batches = Array.from({ length: Math.ceil(moving / size) }, (_, i) => keys.slice(i * size, Math.min(moving, (i + 1) * size)));
     let moved = 0;
     t = performance.now();
+    // An item refused for load (RESOURCE_EXHAUSTED, NODE_UNAVAILABLE: retryable) goes again in a later call, as a caller would.
+    const retryable = (code?: string) => code === 'RESOURCE_EXHAUSTED' || code === 'NODE_UNAVAILABLE';
+    let moveErrors = 0;
     await pool(batches, 16, async (batch) => {
-      const exported = await ws
-        .call(ComponentModule.EXPORT_KEY_SHARES, { items: batch.map((k) => ({ keyId: k.keyId, ageRecipient: recipientKey })) })
-        .promise();
-      const wrapped = exported.results.flatMap((r) => (r.ok ? [{ wrappedKeyShare: r.wrappedKeyShare!, nodeId: 'node-3' }] : []));
-      const imported = await ws.call(ComponentModule.IMPORT_KEY_SHARES, { items: wrapped }).promise();
-      moved += imported.results.filter((r) => r.ok).length;
+      let todo = batch.map((k) => k.keyId);
+      for (let attempt = 0; todo.length > 0 && attempt < 5; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt));
+        const exported = await ws.call(ComponentModule.EXPORT_KEY_SHARES, { items: todo.map((keyId) => ({ keyId, ageRecipient: recipientKey })) }).promise();
+        const again = exported.results.filter((r) => !r.ok && retryable(r.error?.code)).map((r) => r.keyId);
+        moveErrors += exported.results.filter((r) => !r.ok && !retryable(r.error?.code)).length;
+        const wrapped = exported.results.flatMap((r) => (r.ok ? [{ keyId: r.keyId, wrappedKeyShare: r.wrappedKeyShare! }] : []));
+        if (wrapped.length > 0) {
+          const imported = await ws
+            .call(ComponentModule.IMPORT_KEY_SHARES, { items: wrapped.map((w) => ({ wrappedKeyShare: w.wrappedKeyShare, nodeId: 'node-3' })) })
+            .promise();
+          imported.results.forEach((r, i) => {
+            if (r.ok) moved++;
+            else if (retryable(r.error?.code)) again.push(wrapped[i]!.keyId);
+            else if (moveErrors++ < 3) console.error('import failed:', r.error);
+          });
+        }
+        todo = again;
+      }
+      moveErrors += todo.length;
     });
     const batchRate = perSecond(moved, performance.now() - t);
     console.log(
-      `bulk move node-1 → node-3, 16 in flight: batches of ${size}: ${moved}/${moving} shares, ${batchRate.toFixed(0)} shares/s; ` +
+      `bulk move node-1 → node-3, 16 in flight: batches of ${size}: ${moved}/${moving} shares (${moveErrors} failed), ${batchRate.toFixed(0)} shares/s; ` +
         `single calls: ${single.length} shares, ${singleRate.toFixed(0)} shares/s`,
     );
     if (moved !== moving) process.exitCode = 1;
