@@ -140,28 +140,38 @@ async function main() {
     // An item refused for load (RESOURCE_EXHAUSTED, NODE_UNAVAILABLE: retryable) goes again in a later call, as a caller would.
     const retryable = (code?: string) => code === 'RESOURCE_EXHAUSTED' || code === 'NODE_UNAVAILABLE';
     let moveErrors = 0;
+    // Counted once each, however many calls it took.
+    const landed = new Set<string>();
     await pool(batches, 16, async (batch) => {
       let todo = batch.map((k) => k.keyId);
       for (let attempt = 0; todo.length > 0 && attempt < 5; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt));
-        const exported = await ws.call(ComponentModule.EXPORT_KEY_SHARES, { items: todo.map((keyId) => ({ keyId, ageRecipient: recipientKey })) }).promise();
-        const again = exported.results.filter((r) => !r.ok && retryable(r.error?.code)).map((r) => r.keyId);
-        moveErrors += exported.results.filter((r) => !r.ok && !retryable(r.error?.code)).length;
-        const wrapped = exported.results.flatMap((r) => (r.ok ? [{ keyId: r.keyId, wrappedKeyShare: r.wrappedKeyShare! }] : []));
-        if (wrapped.length > 0) {
-          const imported = await ws
-            .call(ComponentModule.IMPORT_KEY_SHARES, { items: wrapped.map((w) => ({ wrappedKeyShare: w.wrappedKeyShare, nodeId: 'node-3' })) })
-            .promise();
-          imported.results.forEach((r, i) => {
-            if (r.ok) moved++;
-            else if (retryable(r.error?.code)) again.push(wrapped[i]!.keyId);
-            else if (moveErrors++ < 3) console.error('import failed:', r.error);
-          });
+        let again: string[] = [];
+        try {
+          const exported = await ws.call(ComponentModule.EXPORT_KEY_SHARES, { items: todo.map((keyId) => ({ keyId, ageRecipient: recipientKey })) }).promise();
+          again = exported.results.filter((r) => !r.ok && retryable(r.error?.code)).map((r) => r.keyId);
+          moveErrors += exported.results.filter((r) => !r.ok && !retryable(r.error?.code)).length;
+          const wrapped = exported.results.flatMap((r) => (r.ok ? [{ keyId: r.keyId, wrappedKeyShare: r.wrappedKeyShare! }] : []));
+          if (wrapped.length > 0) {
+            const imported = await ws
+              .call(ComponentModule.IMPORT_KEY_SHARES, { items: wrapped.map((w) => ({ wrappedKeyShare: w.wrappedKeyShare, nodeId: 'node-3' })) })
+              .promise();
+            imported.results.forEach((r, i) => {
+              if (r.ok) landed.add(wrapped[i]!.keyId);
+              else if (retryable(r.error?.code)) again.push(wrapped[i]!.keyId);
+              else if (moveErrors++ < 3) console.error('import failed:', r.error);
+            });
+          }
+        } catch (err) {
+          // The whole call failed (a loaded machine: the SDK gave up): its items go again.
+          console.error('batch move failed:', (err as Error).message);
+          again = todo.filter((k) => !landed.has(k));
         }
         todo = again;
       }
       moveErrors += todo.length;
     });
+    moved = landed.size;
     const batchRate = perSecond(moved, performance.now() - t);
     console.log(
       `bulk move node-1 → node-3, 16 in flight: batches of ${size}: ${moved}/${moving} shares (${moveErrors} failed), ${batchRate.toFixed(0)} shares/s; ` +
