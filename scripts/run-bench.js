@@ -11,7 +11,9 @@ const only = process.argv.slice(2);
 const HELPERS = new Set(['timing.ts', 'stats.ts']);
 const names = readdirSync(bench)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !HELPERS.has(f) && (only.length === 0 || only.some((o) => f.includes(o))))
-  .map((f) => f.replace(/\.ts$/, ''));
+  .map((f) => f.replace(/\.ts$/, ''))
+  // The issue's summary table comes last.
+  .sort((a, b) => Number(a === 'targets') - Number(b === 'targets'));
 if (names.length === 0) {
   console.error(`no benchmarks${only.length ? ` match ${only.join(', ')}` : ''}`);
   process.exit(1);

@@ -5,7 +5,7 @@
  * rejected everywhere (`additionalProperties: false`).
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
-import { SCHEME_NAMES, type SchemeName } from '@wr/common';
+import { SCHEME_NAMES, WrError, codeOf, type SchemeName } from '@wr/common';
 import { Ed25519PublicKey, Hex, KeyId, NodeId } from './fields.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
@@ -25,6 +25,8 @@ export const LIMITS = {
   maxRecipients: 16,
   pageDefault: 100,
   pageMax: 1000,
+  /** Items in one EXPORT_KEY_SHARES or IMPORT_KEY_SHARES call. */
+  batchItems: 100,
 } as const;
 
 const Scheme = T.Union(SCHEMES.map((s) => T.Literal(s)));
@@ -137,6 +139,39 @@ export const APPROVABLE = [
   'RESHARE_KEY',
 ] as const;
 export type Approvable = (typeof APPROVABLE)[number];
+/**
+ * The batch forms of components: a batch is held by the policy of its single
+ * component (a policy that asks approvals for EXPORT_KEY_SHARE asks them for
+ * EXPORT_KEY_SHARES too), so batching never skips an approval.
+ */
+export const BATCH_OF = { EXPORT_KEY_SHARES: 'EXPORT_KEY_SHARE', IMPORT_KEY_SHARES: 'IMPORT_KEY_SHARE' } as const;
+export type BatchComponent = keyof typeof BATCH_OF;
+
+/** The component whose approval policy holds `component`: itself, or for a batch its single form. */
+export function policyComponent(component: string): string {
+  return Object.prototype.hasOwnProperty.call(BATCH_OF, component) ? BATCH_OF[component as BatchComponent] : component;
+}
+
+/** The index of the first item whose key repeats an earlier one, or -1: a batch names each item once. */
+export function firstDuplicate(keys: readonly string[]): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < keys.length; i++) {
+    if (seen.has(keys[i]!)) return i;
+    seen.add(keys[i]!);
+  }
+  return -1;
+}
+
+/** Why one item of a batch failed: the code and message the single call would have failed with. */
+export const ItemError = T.Object({ code: T.String(), message: T.String() }, strict);
+export type ItemError = Static<typeof ItemError>;
+
+/** An item's failure as its single call would report it; anything unexpected is INTERNAL, its message not handed out. */
+export function itemError(err: unknown): ItemError {
+  if (err instanceof WrError) return { code: err.code, message: err.message };
+  return { code: codeOf(err), message: 'an unexpected error on this item: retry it; if it persists, report it with the request id' };
+}
+
 /** How long a request waits for its approvals, and an approval stays good. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60_000;
 
@@ -429,6 +464,78 @@ export const COMPONENTS = {
       strict,
     ),
   }),
+  EXPORT_KEY_SHARES: component({
+    scope: 'keys:export',
+    mutating: true,
+    summary:
+      'Exports many key shares in one call (one round trip per node), each as an age file to its recipients. Each item succeeds or fails ' +
+      'on its own: results[i] answers items[i], with ok and either the wrapped share or the error code the single EXPORT_KEY_SHARE would give.',
+    params: T.Object(
+      {
+        items: T.Array(
+          T.Object({ keyId: KeyId, ageRecipient: T.Union([AgeRecipient, T.Array(AgeRecipient, { minItems: 1, maxItems: LIMITS.maxRecipients })]) }, strict),
+          { minItems: 1, maxItems: LIMITS.batchItems, description: 'each keyId at most once' },
+        ),
+      },
+      strict,
+    ),
+    result: T.Object(
+      {
+        results: T.Array(
+          T.Object(
+            {
+              keyId: T.String(),
+              ok: T.Boolean(),
+              nodeId: T.Optional(T.String()),
+              wrappedKeyShare: T.Optional(T.String()),
+              receipt: T.Optional(Receipt),
+              error: T.Optional(ItemError),
+            },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
+  }),
+  IMPORT_KEY_SHARES: component({
+    scope: 'keys:import',
+    mutating: true,
+    summary:
+      'Imports many wrapped key shares in one call (one round trip and one transaction per node). Each item succeeds or fails on its own: ' +
+      'results[i] answers items[i], with ok and either the new share or the error code the single IMPORT_KEY_SHARE would give.',
+    params: T.Object(
+      {
+        items: T.Array(T.Object({ wrappedKeyShare: WrappedShare, nodeId: NodeId }, strict), {
+          minItems: 1,
+          maxItems: LIMITS.batchItems,
+          description: 'each wrappedKeyShare at most once',
+        }),
+      },
+      strict,
+    ),
+    result: T.Object(
+      {
+        results: T.Array(
+          T.Object(
+            {
+              nodeId: T.String(),
+              ok: T.Boolean(),
+              keyId: T.Optional(T.String()),
+              publicKey: T.Optional(T.String()),
+              scheme: T.Optional(T.String()),
+              identifier: T.Optional(T.String()),
+              alreadyPresent: T.Optional(T.Boolean()),
+              receipt: T.Optional(Receipt),
+              error: T.Optional(ItemError),
+            },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
+  }),
   REWRAPPING_KEY_SHARE: component({
     scope: 'age:rewrap',
     mutating: true,
@@ -500,7 +607,10 @@ export const COMPONENTS = {
     summary:
       'Submits a call that the policy holds for approvals (needs the scope of that call too). It runs, as the requester, once enough admins approve; ' +
       "the nodes check the requester's and every approver's signature themselves.",
-    params: T.Object({ component: T.Union(APPROVABLE.map((c) => T.Literal(c))), params: T.Unknown() }, strict),
+    params: T.Object(
+      { component: T.Union([...APPROVABLE, ...(Object.keys(BATCH_OF) as BatchComponent[])].map((c) => T.Literal(c))), params: T.Unknown() },
+      strict,
+    ),
     result: ApprovalRequest,
   }),
   APPROVE_REQUEST: component({

@@ -13,7 +13,7 @@
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 import { Ed25519Signature, Hex, KeyId, NodeId, SessionId } from './fields.js';
 import { Approvals, CallerAuth, SignedCallBody } from './call-auth.js';
-import { COMPONENTS } from './components.js';
+import { COMPONENTS, ItemError, LIMITS } from './components.js';
 import { Receipt } from './receipts.js';
 import { SignedRoster } from './roster.js';
 
@@ -23,6 +23,20 @@ const PageLimit = T.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' });
 const strict = { additionalProperties: false } as const;
 const KeyIdParams = T.Object({ keyId: KeyId }, strict);
 const Messages = T.Array(T.Object({}, { additionalProperties: true }), { maxItems: 64 });
+
+/**
+ * A batch call (EXPORT_KEY_SHARES, IMPORT_KEY_SHARES) at one node: the caller's
+ * signed call, which covers the whole batch, and the indexes of its items this
+ * node is to do. The node answers each of them, in that order.
+ */
+const SignedBatchBody = T.Object(
+  {
+    auth: CallerAuth,
+    approvals: T.Optional(Approvals),
+    items: T.Array(T.Integer({ minimum: 0, maximum: LIMITS.batchItems - 1 }), { minItems: 1, maxItems: LIMITS.batchItems, uniqueItems: true }),
+  },
+  strict,
+);
 
 /** What the workspace learns of a share: everything but the signing share. */
 export const ShareInfo = T.Object({
@@ -155,6 +169,28 @@ export const NODE_OPS = {
       identifier: T.String(),
       source: T.Object({ nodeId: T.String(), keyId: T.String() }),
       recipients: T.Array(T.String()),
+    }),
+  }),
+  exportShares: op({
+    method: 'POST',
+    path: '/v1/shares/export-batch',
+    body: SignedBatchBody,
+    response: T.Object({
+      results: T.Array(T.Object({ index: T.Integer(), wrappedKeyShare: T.Optional(T.String()), receipt: T.Optional(Receipt), error: T.Optional(ItemError) })),
+    }),
+  }),
+  importShares: op({
+    method: 'POST',
+    path: '/v1/shares/import-batch',
+    body: SignedBatchBody,
+    response: T.Object({
+      results: T.Array(
+        T.Object({
+          index: T.Integer(),
+          share: T.Optional(T.Composite([ShareInfo, T.Object({ alreadyPresent: T.Boolean(), receipt: Receipt })])),
+          error: T.Optional(ItemError),
+        }),
+      ),
     }),
   }),
   generateIdentity: op({

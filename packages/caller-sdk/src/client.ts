@@ -122,7 +122,16 @@ function retryAfterMs(header: string | null, now = Date.now()): number | undefin
 }
 
 /** The components whose answers carry node receipts, which the client checks when it knows the admin key. */
-const RECEIPTED = ['CREATE_KEY', 'EXPORT_KEY_SHARE', 'IMPORT_KEY_SHARE', 'REFRESH_KEY', 'RESHARE_KEY', 'REPAIR_KEY_SHARE'] as const;
+const RECEIPTED = [
+  'CREATE_KEY',
+  'EXPORT_KEY_SHARE',
+  'IMPORT_KEY_SHARE',
+  'EXPORT_KEY_SHARES',
+  'IMPORT_KEY_SHARES',
+  'REFRESH_KEY',
+  'RESHARE_KEY',
+  'REPAIR_KEY_SHARE',
+] as const;
 type Receipted = (typeof RECEIPTED)[number];
 
 /**
@@ -279,6 +288,27 @@ export class WorkspaceClient {
         recipients,
         wrappedSha256: sha256Hex(result.wrappedKeyShare),
       });
+    } else if (component === 'EXPORT_KEY_SHARES') {
+      const [params, result] = [p as ComponentParams<'EXPORT_KEY_SHARES'>, r as ComponentResult<'EXPORT_KEY_SHARES'>];
+      if (result.results.length !== params.items.length || result.results.some((x, i) => x.keyId !== params.items[i]!.keyId))
+        throw new WorkspaceError('UNAUTHENTICATED', 'EXPORT_KEY_SHARES: the results do not answer the items asked, in order');
+      result.results.forEach((x, i) => {
+        if (!x.ok) return;
+        const asked = params.items[i]!;
+        check(x.receipt, {
+          kind: 'export',
+          nodeId: x.receipt?.nodeId ?? '?',
+          keyId: asked.keyId,
+          recipients: Array.isArray(asked.ageRecipient) ? asked.ageRecipient : [asked.ageRecipient],
+          wrappedSha256: sha256Hex(x.wrappedKeyShare ?? ''),
+        });
+      });
+    } else if (component === 'IMPORT_KEY_SHARES') {
+      const [params, result] = [p as ComponentParams<'IMPORT_KEY_SHARES'>, r as ComponentResult<'IMPORT_KEY_SHARES'>];
+      if (result.results.length !== params.items.length || result.results.some((x, i) => x.nodeId !== params.items[i]!.nodeId))
+        throw new WorkspaceError('UNAUTHENTICATED', 'IMPORT_KEY_SHARES: the results do not answer the items asked, in order');
+      for (const x of result.results)
+        if (x.ok) check(x.receipt, { kind: 'import', nodeId: x.nodeId, keyId: x.keyId ?? '?', publicKey: x.publicKey ?? '?', identifier: x.identifier ?? '?' });
     } else if (component === 'REFRESH_KEY') {
       const [params, result] = [p as ComponentParams<'REFRESH_KEY'>, r as ComponentResult<'REFRESH_KEY'>];
       if (result.publicKey !== params.publicKey) throw new WorkspaceError('UNAUTHENTICATED', 'REFRESH_KEY: the answer is about another key');

@@ -30,6 +30,22 @@ export class Authorizer {
     use: string,
     approvals: readonly CallerAuth[] = [],
   ): VerifiedCall<C> & { params: ComponentParams<C>; approvedBy?: string[] } {
+    const { consume, ...call } = this.authorizeBatch(auth, components, approvals);
+    consume(use);
+    return call;
+  }
+
+  /**
+   * The same checks as authorize for a call that covers many items (a batch):
+   * signature, scope and approvals once, for the whole signed call; and
+   * `consume(use)` to spend it once per item (REPLAYED when that item's use
+   * was spent), called by the caller inside the transaction that does the item.
+   */
+  authorizeBatch<C extends ComponentName>(
+    auth: CallerAuth,
+    components: readonly C[],
+    approvals: readonly CallerAuth[] = [],
+  ): VerifiedCall<C> & { params: ComponentParams<C>; approvedBy?: string[]; consume: (use: string) => void } {
     const call = this.registry.verifyEffective(auth);
     if (!(components as readonly string[]).includes(call.component)) {
       throw new WrError('PERMISSION_DENIED', `the caller signed ${call.component}; this step needs ${components.join(' or ')}`);
@@ -45,9 +61,15 @@ export class Authorizer {
         );
       }
     }
-    this.#consume(`${callDigest(auth)} ${use}`, auth.timestamp + (call.viaApproval ? APPROVAL_TTL_MS : FRESHNESS_MS));
+    const digest = callDigest(auth);
+    const until = auth.timestamp + (call.viaApproval ? APPROVAL_TTL_MS : FRESHNESS_MS);
+    const consume = (use: string) => this.#consume(`${digest} ${use}`, until);
     // The approvers go into the node's log beside the requester.
-    return { ...call, ...(approvedBy.length > 0 ? { approvedBy } : {}) } as unknown as VerifiedCall<C> & { params: ComponentParams<C>; approvedBy?: string[] };
+    return { ...call, ...(approvedBy.length > 0 ? { approvedBy } : {}), consume } as unknown as VerifiedCall<C> & {
+      params: ComponentParams<C>;
+      approvedBy?: string[];
+      consume: (use: string) => void;
+    };
   }
 
   /** Records a use; the record outlives the freshness window, after which the signature is refused as stale anyway. */

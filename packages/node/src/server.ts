@@ -13,6 +13,7 @@ import { repairRoutes } from './routes/repair.js';
 import { reshareRoutes } from './routes/reshare.js';
 import { protocolRoutes } from './routes/protocol.js';
 import { shareRoutes } from './routes/shares.js';
+import { batchRoutes } from './routes/batch.js';
 import { identityRoutes } from './routes/identities.js';
 import { backupRoutes, resumeBackups } from './backups.js';
 import type { NodeContext } from './context.js';
@@ -86,6 +87,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   route(http.app, 'log', async (req) => ({ events: ctx.log.list(Number(req.query.after ?? 0), Number(req.query.limit ?? 100)) }));
   route(http.app, 'logVerify', async () => ctx.log.verify());
   shareRoutes(http.app, ctx);
+  batchRoutes(http.app, ctx);
   identityRoutes(http.app, ctx);
   protocolRoutes(http.app, ctx);
   lifecycleRoutes(http.app, ctx);

@@ -8,6 +8,7 @@ import {
   callMessage,
   isComponent,
   parseParams,
+  policyComponent,
   type CallerAuth,
   type ComponentName,
   type ComponentParams,
@@ -168,7 +169,8 @@ export class ApiKeyRegistry {
   }
 
   requiredApprovals(component: string): number {
-    return this.policy().find((p) => p.component === component)?.approvals ?? 0;
+    const held = policyComponent(component);
+    return this.policy().find((p) => p.component === held)?.approvals ?? 0;
   }
 
   /**

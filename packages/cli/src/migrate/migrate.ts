@@ -1,4 +1,5 @@
-import { WrError, codeOf } from '@wr/common';
+import { createHash } from 'node:crypto';
+import { WrError, codeOf, isErrorCode } from '@wr/common';
 import { ComponentModule, LIMITS, type ComponentResult, type WorkspaceClient } from 'caller-sdk';
 import { runPool } from './pool.js';
 import type { MigrationProgress } from './progress.js';
@@ -60,6 +61,16 @@ export function idempotencyKey(from: string, to: string, keyId: string, step: 'e
   return `migrate:${from}:${to}:${keyId}:${step}`;
 }
 
+/** Idempotency keys fixed per batch of shares and step: a rerun of the same batch replays it. */
+export function batchIdempotencyKey(from: string, to: string, keyIds: readonly string[], step: 'export' | 'import'): string {
+  const digest = createHash('sha256').update(keyIds.join('\n')).digest('hex').slice(0, 32);
+  return `migrate:${from}:${to}:batch-${digest}:${step}`;
+}
+
+/** A batch item's error as the error its single call would have thrown. */
+const itemFailure = (e: { code: string; message: string } | undefined) =>
+  new WrError(e && isErrorCode(e.code) ? e.code : 'INTERNAL', e?.message ?? 'the workspace answered no result for this share');
+
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Every share one node holds, page by page. */
@@ -111,39 +122,83 @@ function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], er
 const notExportableNote = (keyId: string, from: string) => `${keyId} was created with exportable: false; it never leaves ${from}, so it stays there`;
 
 /**
- * EXPORT to the target's recipient, IMPORT there, record: for each share. Returns how many moved.
- * A share that may not be exported is skipped, not failed, and not recorded: every rerun skips it again.
+ * EXPORT to the target's recipient, IMPORT there, record: in batches (EXPORT_KEY_SHARES, IMPORT_KEY_SHARES), each
+ * share succeeding or failing on its own. Returns how many moved. A share that may not be exported is skipped, not
+ * failed, and not recorded: every rerun skips it again.
  */
 async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyInfo>, recipientKey: string): Promise<number> {
   const { client, opts, state, progress } = run;
   const { from, to } = opts;
   let moved = 0;
   progress.phase(`moving ${from} → ${to}`, keyIds.length);
-  await runPool(keyIds, opts.concurrency, async (keyId) => {
-    try {
+  const skip = (keyId: string, settled?: Set<string>) => {
+    settled?.add(keyId);
+    run.skipped.push({ keyId, code: 'NOT_EXPORTABLE', message: notExportableNote(keyId, from) });
+    progress.step(`skipped ${keyId}: ${notExportableNote(keyId, from)}`, true);
+  };
+  const fail = (keyId: string, err: unknown, settled?: Set<string>) => {
+    settled?.add(keyId);
+    const f = recordFailure(run, keyId, 'move', err);
+    progress.step(`failed to move ${keyId}: ${f.code}: ${f.message}`, false);
+  };
+  // Enough batches to keep `concurrency` in flight, each within the batch limit.
+  const size = Math.max(1, Math.min(LIMITS.batchItems, Math.ceil(keyIds.length / opts.concurrency)));
+  const batches = Array.from({ length: Math.ceil(keyIds.length / size) }, (_, i) => keyIds.slice(i * size, (i + 1) * size));
+  await runPool(batches, opts.concurrency, async (batch) => {
+    // Shares of this batch already counted (moved, skipped or failed): a failure of the whole batch is the others'.
+    const settled = new Set<string>();
+    const movable = batch.filter((keyId) => {
       const info = onSource.get(keyId);
-      if (!info) throw new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`);
-      if (!info.exportable) throw new WrError('NOT_EXPORTABLE', notExportableNote(keyId, from));
-      const { wrappedKeyShare } = await client
-        .call(ComponentModule.EXPORT_KEY_SHARE, { keyId, ageRecipient: recipientKey }, { idempotencyKey: idempotencyKey(from, to, keyId, 'export') })
+      if (!info) fail(keyId, new WrError('NOT_FOUND', `${keyId} is not a share on ${from}`));
+      else if (!info.exportable) skip(keyId);
+      return info?.exportable;
+    });
+    if (movable.length === 0) return;
+    try {
+      const exported = await client
+        .call(
+          ComponentModule.EXPORT_KEY_SHARES,
+          { items: movable.map((keyId) => ({ keyId, ageRecipient: recipientKey })) },
+          { idempotencyKey: batchIdempotencyKey(from, to, movable, 'export') },
+        )
         .promise();
-      const imported = await client
-        .call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: to }, { idempotencyKey: idempotencyKey(from, to, keyId, 'import') })
-        .promise();
-      state.update(
-        keyId,
-        { status: 'done', newKeyId: imported.keyId, publicKey: imported.publicKey, identifier: imported.identifier, movedAt: new Date().toISOString() },
-        true,
-      );
-      moved++;
-      progress.step(`moved ${keyId} → ${imported.keyId}`, true);
-    } catch (err) {
-      if (codeOf(err) === 'NOT_EXPORTABLE') {
-        run.skipped.push({ keyId, code: 'NOT_EXPORTABLE', message: notExportableNote(keyId, from) });
-        return progress.step(`skipped ${keyId}: ${notExportableNote(keyId, from)}`, true);
+      const wrapped: { keyId: string; wrappedKeyShare: string }[] = [];
+      for (const r of exported.results) {
+        if (r.ok && r.wrappedKeyShare) wrapped.push({ keyId: r.keyId, wrappedKeyShare: r.wrappedKeyShare });
+        else if (r.error?.code === 'NOT_EXPORTABLE') skip(r.keyId, settled);
+        else fail(r.keyId, itemFailure(r.error), settled);
       }
-      const f = recordFailure(run, keyId, 'move', err);
-      progress.step(`failed to move ${keyId}: ${f.code}: ${f.message}`, false);
+      if (wrapped.length === 0) return;
+      const imported = await client
+        .call(
+          ComponentModule.IMPORT_KEY_SHARES,
+          { items: wrapped.map((w) => ({ wrappedKeyShare: w.wrappedKeyShare, nodeId: to })) },
+          {
+            idempotencyKey: batchIdempotencyKey(
+              from,
+              to,
+              wrapped.map((w) => w.keyId),
+              'import',
+            ),
+          },
+        )
+        .promise();
+      const landed: [string, Partial<ShareRecord>][] = [];
+      imported.results.forEach((r, i) => {
+        const { keyId } = wrapped[i]!;
+        if (!r.ok) return fail(keyId, itemFailure(r.error), settled);
+        landed.push([keyId, { status: 'done', newKeyId: r.keyId!, publicKey: r.publicKey!, identifier: r.identifier!, movedAt: new Date().toISOString() }]);
+      });
+      // One write of the state file for the batch: it holds the batch before or after, never half.
+      state.updateMany(landed, true);
+      for (const [keyId, record] of landed) {
+        settled.add(keyId);
+        moved++;
+        progress.step(`moved ${keyId} → ${record.newKeyId}`, true);
+      }
+    } catch (err) {
+      // The whole batch failed (workspace down, refused): each of its shares is a failure a rerun retries.
+      for (const keyId of movable) if (!settled.has(keyId)) fail(keyId, err);
     }
   });
   progress.stop();

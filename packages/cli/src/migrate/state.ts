@@ -92,6 +92,16 @@ export class MigrationStateFile {
     return next;
   }
 
+  /** Records many shares' new states and writes the file once (a batch that landed together). */
+  updateMany(changes: [keyId: string, change: Partial<ShareRecord>][], clearError = false): void {
+    for (const [keyId, change] of changes) {
+      const next = { ...this.state.shares[keyId], ...change } as ShareRecord;
+      if (clearError) delete next.error;
+      this.state.shares[keyId] = next;
+    }
+    if (changes.length > 0) this.save();
+  }
+
   save(): void {
     this.state.updatedAt = new Date().toISOString();
     const tmp = `${this.path}.tmp`;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS, receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
 import { WrError, signRaw, toHex } from '@wr/common';
-import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare } from '@wr/crypto';
+import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare, type OpenedEnvelope } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
@@ -64,6 +64,81 @@ export async function wrapOwnShare(ctx: NodeContext, row: ShareRow, recipients: 
     signingShare.destroy();
   }
 }
+/** A share for export: held here, committed, and exportable (the same checks for EXPORT_KEY_SHARE and EXPORT_KEY_SHARES). */
+export function exportableShare(ctx: NodeContext, keyId: string): ShareRow {
+  const row = ctx.store.get(keyId);
+  if (!row) throw new WrError('NOT_FOUND', `no key share ${keyId} on ${ctx.config.nodeId}`);
+  requireCommitted(ctx, row.keyId);
+  if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
+  return row;
+}
+
+/** An export in the node's log, and its receipt: the wrapped share is handed out only once this is recorded. */
+export function recordExport(
+  ctx: NodeContext,
+  row: ShareRow,
+  recipients: string[],
+  wrappedKeyShare: string,
+  actor: string,
+  approvedBy: string[] | undefined,
+): { wrappedKeyShare: string; receipt: Receipt } {
+  ctx.log.append(actor, 'share.export', {
+    ...(approvedBy && { approvedBy }),
+    keyId: row.keyId,
+    publicKey: row.groupPublicKey,
+    identifier: row.identifier,
+    recipients,
+  });
+  return {
+    wrappedKeyShare,
+    receipt: receiptFor(ctx, { kind: 'export', nodeId: ctx.config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }),
+  };
+}
+
+/** Opens a wrapped share with this node's identities: only a share exported by a node of the signed roster is taken in. */
+export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<OpenedEnvelope> {
+  return unwrapShare(wrappedKeyShare, ctx.keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
+}
+
+/**
+ * Stores an opened share (or finds the same one already held), logs a new one,
+ * and answers with its description and receipt. The caller destroys the share.
+ */
+export function importOpened(
+  ctx: NodeContext,
+  opened: OpenedEnvelope,
+  actor: string,
+  approvedBy: string[] | undefined,
+): ShareInfo & { alreadyPresent: boolean; receipt: Receipt } {
+  const { keyId, created } = ctx.store.insert(
+    {
+      scheme: opened.public.scheme,
+      groupPublicKey: opened.public.groupPublicKey,
+      identifier: opened.secret.identifier,
+      minSigners: opened.public.minSigners,
+      maxSigners: opened.public.maxSigners,
+      publicPackage: encodePublic(opened.public),
+      signingShare: opened.secret.signingShare,
+      origin: 'imported',
+      exportable: true,
+      epoch: opened.epoch,
+    },
+    new Date().toISOString(),
+  );
+  if (created)
+    ctx.log.append(actor, 'share.import', {
+      ...(approvedBy && { approvedBy }),
+      keyId,
+      publicKey: opened.public.groupPublicKey,
+      identifier: opened.secret.identifier,
+      epoch: opened.epoch,
+      source: opened.source,
+    });
+  const share = describeShare(ctx.store.get(keyId)!);
+  const receipt = receiptFor(ctx, { kind: 'import', nodeId: ctx.config.nodeId, keyId, publicKey: share.publicKey, identifier: share.identifier });
+  return { ...share, alreadyPresent: !created, receipt };
+}
+
 export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const { store, keyring, config, http, authorizer } = ctx;
 
@@ -111,21 +186,9 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
       if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
       // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
       const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
-      const row = mustGet(req.params.keyId);
-      requireCommitted(ctx, row.keyId);
-      if (!row.exportable) throw new WrError('NOT_EXPORTABLE', `key share ${row.keyId} was created with exportable: false`);
+      const row = exportableShare(ctx, req.params.keyId);
       const wrappedKeyShare = await wrapOwnShare(ctx, row, recipients);
-      ctx.log.append(caller.apiKeyId, 'share.export', {
-        ...(approvedBy && { approvedBy }),
-        keyId: row.keyId,
-        publicKey: row.groupPublicKey,
-        identifier: row.identifier,
-        recipients,
-      });
-      return {
-        wrappedKeyShare,
-        receipt: receiptFor(ctx, { kind: 'export', nodeId: config.nodeId, keyId: row.keyId, recipients, wrappedSha256: sha256Hex(wrappedKeyShare) }),
-      };
+      return recordExport(ctx, row, recipients, wrappedKeyShare, caller.apiKeyId, approvedBy);
     }),
   );
 
@@ -136,35 +199,9 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
         throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
       }
       // Only a share exported by a node of the signed roster is taken in.
-      const opened = await unwrapShare(params.wrappedKeyShare, keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
+      const opened = await openImport(ctx, params.wrappedKeyShare);
       try {
-        const { keyId, created } = store.insert(
-          {
-            scheme: opened.public.scheme,
-            groupPublicKey: opened.public.groupPublicKey,
-            identifier: opened.secret.identifier,
-            minSigners: opened.public.minSigners,
-            maxSigners: opened.public.maxSigners,
-            publicPackage: encodePublic(opened.public),
-            signingShare: opened.secret.signingShare,
-            origin: 'imported',
-            exportable: true,
-            epoch: opened.epoch,
-          },
-          new Date().toISOString(),
-        );
-        if (created)
-          ctx.log.append(caller.apiKeyId, 'share.import', {
-            ...(approvedBy && { approvedBy }),
-            keyId,
-            publicKey: opened.public.groupPublicKey,
-            identifier: opened.secret.identifier,
-            epoch: opened.epoch,
-            source: opened.source,
-          });
-        const share = describeShare(mustGet(keyId));
-        const receipt = receiptFor(ctx, { kind: 'import', nodeId: config.nodeId, keyId, publicKey: share.publicKey, identifier: share.identifier });
-        return { ...share, alreadyPresent: !created, receipt };
+        return importOpened(ctx, opened, caller.apiKeyId, approvedBy);
       } finally {
         opened.secret.signingShare.destroy();
       }

@@ -7,6 +7,7 @@ import { nodeComponents } from './nodes.js';
 import { repairComponents } from './repair.js';
 import { reshareComponents } from './reshare.js';
 import { shareComponents } from './shares.js';
+import { batchComponents } from './batch.js';
 import type { Handlers } from './types.js';
 import { workflowComponents } from './workflows.js';
 
@@ -19,6 +20,7 @@ export const handlers: Handlers = {
   ...reshareComponents,
   ...repairComponents,
   ...shareComponents,
+  ...batchComponents,
   ...adminComponents,
   ...workflowComponents,
   // An approved request runs through the other handlers.
