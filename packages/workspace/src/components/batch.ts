@@ -66,12 +66,12 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
             const { keyId, ageRecipient } = p.items[item.index]!;
             if (item.error || !item.wrappedKeyShare) {
               // Deleted behind our back: the next lookup asks the nodes again.
-              if (item.error?.code === 'NOT_FOUND') ws.network.forget(keyId);
+              if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
               fail(item.index, fromNode(item.error));
               continue;
             }
             const share = shares.get(item.index)!;
-            ws.audit.append(call.caller.apiKeyId, 'share.export', {
+            await ws.audit.append(call.caller.apiKeyId, 'share.export', {
               keyId,
               nodeId: client.nodeId,
               publicKey: share.publicKey,
@@ -119,8 +119,8 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
               continue;
             }
             const s = item.share;
-            ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
-            ws.audit.append(call.caller.apiKeyId, 'share.import', {
+            await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
+            await ws.audit.append(call.caller.apiKeyId, 'share.import', {
               keyId: s.keyId,
               nodeId: client.nodeId,
               publicKey: s.publicKey,
