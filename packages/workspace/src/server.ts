@@ -189,6 +189,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   });
   app.addHook('onClose', async () => {
     clearInterval(abortSweep);
+    await ws.network.close();
     db.close();
   });
   return { app, ctx: ws };
