@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { callDigest, type CallerAuth } from '@wr/api';
 import { ApiKey, ComponentModule, WorkspaceClient, describeApiKey, generateApiKey, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { relayFetch, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
 let admin: ApiKey;
@@ -29,7 +29,7 @@ async function asWorkspace(
   body?: unknown,
 ): Promise<{ status: number; json: Record<string, unknown> & { error?: { code: string; message: string } } }> {
   const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
-  const res = await fetch(net.nodes.get(nodeId)!.url + path, {
+  const res = await relayFetch(net.dir)(net.nodes.get(nodeId)!.url + path, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

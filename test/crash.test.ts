@@ -24,7 +24,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { startTestNetwork, workspaceTls, type TestNetwork } from '@wr/cli/test-network';
 import { ed25519Verify } from './support/verify.js';
 import { PausingProxy, type HoldPoint } from './support/crash-proxy.js';
 import {
@@ -102,7 +102,7 @@ const ORPHAN_GRACE_MS = 8_000;
 before(async () => {
   net = await startTestNetwork('crash', { keep: Boolean(process.env['WR_KEEP_TEST_FILES']) });
   // Route the workspace's traffic to the victim through a pausing proxy, for the exact-step crashes.
-  proxy = await PausingProxy.start(net.nodes.get(VICTIM)!.url);
+  proxy = await PausingProxy.start(net.nodes.get(VICTIM)!.url, workspaceTls(net.dir));
   await net.killWorkspace();
   const configFile = join(net.dir, 'workspace', 'config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };

@@ -151,7 +151,7 @@ test('wr dev restarts a node or the workspace that was SIGKILLed, within 10 s, a
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(run.output(), new RegExp(`${name} stopped unexpectedly \\(SIGKILL\\)`));
-      assert.match(run.output(), new RegExp(`${name} is back at http://127\\.0\\.0\\.1:\\d+`));
+      assert.match(run.output(), new RegExp(`${name} is back at https?://127\\.0\\.0\\.1:\\d+`));
       for (const key of keys) {
         const sig = await client.call(ComponentModule.SIGN, { keyIds: key.shares.map((s) => s.keyId), message: 'beef' }).promise();
         assert.equal(sig.publicKey, key.publicKey);

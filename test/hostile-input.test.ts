@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { armor } from 'age-encryption';
 import { generateIdentity, unwrap, wrap } from '@wr/age';
 import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { relayFetch, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 import { endlessUpload, rawCall, rawPost, signed } from './support/raw.js';
 
 let net: TestNetwork;
@@ -239,7 +239,8 @@ test('access: no key, a wrong key, a missing scope, a non-exportable key, and a 
     ['GET', '/v1/shares'],
     ['POST', `/v1/shares/${key.shares[0]!.keyId}/export`],
   ] as const) {
-    const r = await fetch(nodeUrl + path, {
+    // The workspace's certificate with a wrong credential: the bearer token is a second factor beside mutual TLS.
+    const r = await relayFetch(net.dir)(nodeUrl + path, {
       method,
       headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
       ...(method === 'POST' ? { body: JSON.stringify({ recipients: [mine.recipient] }) } : {}),

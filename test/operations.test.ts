@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, ComponentModule, WorkspaceClient } from 'caller-sdk';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { relayFetch, startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
 
 let net: TestNetwork;
 before(async () => {
@@ -40,7 +40,7 @@ test('metrics count calls by component and code, with latency histograms and sha
   assert.match(text, /wr_call_seconds_bucket\{le="0.1",operation="CREATE_KEY"\}/);
   const node = net.nodes.get('node-1')!;
   const token = readFileSync(join(net.dir, 'node-1', 'workspace.token'), 'utf8').trim();
-  const nodeMetrics = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const nodeMetrics = await (await relayFetch(net.dir)(`${node.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   assert.match(nodeMetrics, /wr_shares_held \d+/);
   assert.ok(key.shares.length === 2);
 });

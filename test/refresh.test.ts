@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { getScheme, type SchemeName } from '@wr/crypto';
 import { fromHex } from '@wr/common';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { startTestNetwork, workspaceTls, type TestNetwork } from '@wr/cli/test-network';
 import { asRelay as relay } from './support/raw.js';
 import { PausingProxy } from './support/crash-proxy.js';
 
@@ -323,7 +323,7 @@ test('a staged refresh commits only with every holder confirmation, survives a r
 
 test('a node lost midway: before every holder confirmed, the refresh aborts and the old shares sign; after, it commits anyway', async () => {
   // The workspace reaches node-3 through a proxy that can lose a request or its answer.
-  const proxy = await PausingProxy.start(net.nodes.get('node-3')!.url);
+  const proxy = await PausingProxy.start(net.nodes.get('node-3')!.url, workspaceTls(net.dir));
   try {
     await net.killWorkspace();
     const configFile = join(net.dir, 'workspace', 'config.json');

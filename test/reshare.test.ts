@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ApiKey, ComponentModule, WorkspaceClient, generateApiKey } from 'caller-sdk';
 import { getScheme, type SchemeName } from '@wr/crypto';
 import { fromHex } from '@wr/common';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { startTestNetwork, workspaceTls, type TestNetwork } from '@wr/cli/test-network';
 import { asRelay as relay } from './support/raw.js';
 import { PausingProxy } from './support/crash-proxy.js';
 
@@ -191,7 +191,7 @@ async function routeWorkspace(nodeId: string, url: string): Promise<void> {
 }
 
 test('a new holder lost midway (its round 2, or its answer): the reshare aborts, nothing is retired or half made, the old shares sign', async () => {
-  const proxy = await PausingProxy.start(net.nodes.get('node-4')!.url);
+  const proxy = await PausingProxy.start(net.nodes.get('node-4')!.url, workspaceTls(net.dir));
   try {
     await routeWorkspace('node-4', proxy.url);
     const key = await createKey('frost-ed25519');
@@ -294,7 +294,7 @@ test('frost-secp256k1-tr: a deleted share repaired on a spare node signs with th
 });
 
 test("a leaving holder's commit lost after every new holder confirmed: the call fails as retryable, the sweep retires it, a retry answers", async () => {
-  const proxy = await PausingProxy.start(net.nodes.get('node-1')!.url);
+  const proxy = await PausingProxy.start(net.nodes.get('node-1')!.url, workspaceTls(net.dir));
   try {
     await routeWorkspace('node-1', proxy.url);
     const key = await createKey('frost-ed25519');

@@ -83,7 +83,8 @@ async function secretsStayHidden(store: 'sqlite' | 'postgres'): Promise<void> {
     // Each node's own identities, unsealed here with its master key (the test plays the operator).
     for (const nodeId of net.nodes.keys()) {
       const dir = join(net.dir, nodeId);
-      const sealer = new Sealer(loadMasterKey({ file: join(dir, 'master.key'), create: false }), 'node');
+      // wr node init keeps the master key beside the node's directory, never in it.
+      const sealer = new Sealer(loadMasterKey({ file: `${dir}.master-key`, create: false }), 'node');
       const db = new Database(join(dir, 'node.db'), { readonly: true });
       for (const row of db.prepare('SELECT name, public, sealed FROM sealed_secrets').all() as { name: string; public: string; sealed: Buffer }[]) {
         const value = sealer.open(row.sealed, `sealed-secret ${row.name} ${row.public}`).expose();
@@ -91,11 +92,22 @@ async function secretsStayHidden(store: 'sqlite' | 'postgres'): Promise<void> {
       }
       db.close();
     }
+    // The TLS private keys (the node's and the workspace's): the key files hold them, nothing else does.
+    for (const owner of [...net.nodes.keys(), 'workspace']) {
+      const pem = readFileSync(join(net.dir, owner, 'tls.key'), 'utf8');
+      secrets.set(`${owner} TLS key`, pem.replace(/-----[A-Z ]+-----|\s/g, ''));
+    }
     assert.ok(secrets.size > 20, `collected ${secrets.size} secrets`);
 
     await net.stop();
     const files = filesUnder(net.dir).filter(
-      (f) => !f.endsWith('master.key') && !f.endsWith('workspace.token') && !f.endsWith('admin-api-key') && !f.endsWith('dev.env'),
+      (f) =>
+        !f.endsWith('master.key') &&
+        !f.endsWith('.master-key') &&
+        !f.endsWith('tls.key') &&
+        !f.endsWith('workspace.token') &&
+        !f.endsWith('admin-api-key') &&
+        !f.endsWith('dev.env'),
     );
     assert.ok(files.some((f) => f.endsWith('node.db')) && files.some((f) => f.endsWith('.log')));
     const haystacks: [string, Buffer][] = [

@@ -9,6 +9,7 @@
  * A node that does not answer the forwarded request is reported the same way.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type HoldPoint = 'before' | 'after';
@@ -27,6 +28,12 @@ interface Rule {
   resolve: (h: Held) => void;
 }
 
+/** The client certificate the proxy presents to a node over https (the workspace's: see workspaceTls). */
+export interface ClientTls {
+  key: string;
+  cert: string;
+}
+
 interface Answer {
   status: number;
   headers: Record<string, string>;
@@ -43,7 +50,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** One request to the node on a fresh connection (no pooled socket outlives a node restart). */
-function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answer> {
+function forward(target: URL, req: IncomingMessage, body: Buffer, tls?: ClientTls): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     for (const h of ['authorization', 'content-type', 'x-request-id']) {
@@ -51,7 +58,13 @@ function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<Answe
       if (typeof v === 'string') headers[h] = v;
     }
     headers['content-length'] = String(body.length);
-    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false }, (res) => {
+    const options = { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent: false as const };
+    // To a node over https, the proxy presents the workspace's certificate, as the workspace would.
+    const send =
+      target.protocol === 'https:'
+        ? (cb: (res: IncomingMessage) => void) => httpsRequest({ ...options, ...tls, rejectUnauthorized: false }, cb)
+        : (cb: (res: IncomingMessage) => void) => httpRequest(options, cb);
+    const out = send((res) => {
       readBody(res).then(
         (b) => resolve({ status: res.statusCode ?? 502, headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') }, body: b }),
         reject,
@@ -69,15 +82,18 @@ export class PausingProxy {
   /** Requests seen, by path, for assertions that a step was reached (e.g. /v1/dkg/abort). */
   readonly seen: string[] = [];
 
-  private constructor(server: Server, target: string) {
+  readonly #tls: ClientTls | undefined;
+
+  private constructor(server: Server, target: string, tls?: ClientTls) {
     this.#server = server;
     this.#target = new URL(target);
+    this.#tls = tls;
   }
 
-  static async start(target: string): Promise<PausingProxy> {
+  static async start(target: string, tls?: ClientTls): Promise<PausingProxy> {
     const holder: { proxy?: PausingProxy } = {};
     const server = createServer((req, res) => void holder.proxy!.#handle(req, res));
-    const proxy = (holder.proxy = new PausingProxy(server, target));
+    const proxy = (holder.proxy = new PausingProxy(server, target, tls));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     return proxy;
   }
@@ -119,7 +135,7 @@ export class PausingProxy {
       if (before && !(await this.#pause(before, path))) return void req.socket.destroy();
       let answer: Answer;
       try {
-        answer = await forward(this.#target, req, body);
+        answer = await forward(this.#target, req, body, this.#tls);
       } catch {
         return void req.socket.destroy();
       }

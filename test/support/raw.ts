@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ApiKey, signedHeaders } from 'caller-sdk';
+import { relayFetch } from '@wr/cli/test-network';
 
 /** The headers that sign a raw call with an API key, as the SDK would. */
 export function signed(apiKey: string, component: string, body: string | object, idempotencyKey = ''): Record<string, string> {
@@ -84,7 +85,7 @@ export type NodeAnswer = { status: number; json: Record<string, unknown> & { err
 /** A call straight to a node of `net` with the workspace's credential: what a relay (honest or not) can send. */
 export async function asRelay(net: { dir: string; nodes: Map<string, { url: string }> }, nodeId: string, path: string, body?: unknown): Promise<NodeAnswer> {
   const token = readFileSync(join(net.dir, nodeId, 'workspace.token'), 'utf8').trim();
-  const res = await fetch(net.nodes.get(nodeId)!.url + path, {
+  const res = await relayFetch(net.dir)(net.nodes.get(nodeId)!.url + path, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),

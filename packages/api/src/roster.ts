@@ -15,6 +15,10 @@ export const RosterNode = T.Object(
     signingKey: Ed25519PublicKey,
     recipientKey: T.String({ pattern: '^age1[0-9a-z]{58}$' }),
     postQuantumRecipientKey: T.String({ pattern: '^age1pq1[0-9a-z]+$', maxLength: 4096 }),
+    /** Where the workspace reaches the node (https://HOST:PORT), as `wr node init` printed it. */
+    url: T.Optional(T.String({ pattern: '^https?://[^\\s/?#]+$', maxLength: 300 })),
+    /** SHA-256 of the node's TLS certificate (64 hex digits): the workspace connects only to a node presenting it. */
+    tlsCertFingerprint: T.Optional(T.String({ pattern: '^[0-9a-f]{64}$' })),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Secret } from '@wr/common';
-import type { AdmissionLimits } from '@wr/server';
+import type { AdmissionLimits, ServerTls } from '@wr/server';
 
 /**
  * Heavy protocol steps (DKG and signing rounds, export, import, rewrap, identity generation: the age and FROST work):
@@ -20,8 +20,13 @@ export interface NodeConfig {
   masterKey: Secret<Uint8Array>;
   /** The root admin's public API key (hex), given when the node is set up: every registry change traces back to it. */
   adminPublicKey: string;
-  /** The credential the workspace presents; anyone else gets 401. It carries no authority over shares. */
+  /**
+   * The credential the workspace presents; anyone else gets 401. It carries no authority over shares. Kept beside
+   * mutual TLS as a second factor: a copied workspace TLS key alone, or a leaked token alone, gets nowhere.
+   */
   authToken: Secret<string>;
+  /** Mutual TLS: this node's certificate, and the workspace certificate fingerprints it accepts. Required beyond loopback. */
+  tls?: ServerTls;
   /** The bound on heavy protocol steps running and waiting; beyond it, RESOURCE_EXHAUSTED (default DEFAULT_STEP_LIMITS). */
   stepLimits?: Partial<AdmissionLimits>;
   log?: Writable | false;

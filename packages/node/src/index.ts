@@ -1,2 +1,3 @@
 export { buildNode, startNode, type RunningNode } from './server.js';
 export type { NodeConfig } from './config.js';
+export { nodeFiles, provisionNode, type ProvisionOptions } from './provision.js';

@@ -1,5 +1,17 @@
 import { LIMITS } from '@wr/api';
-import { Admission, ApiKeyRegistry, AuditLog, admissionMetrics, checkAdmissionLimits, createHttpServer, drain, listen, type DrainResult } from '@wr/server';
+import { WrError } from '@wr/common';
+import {
+  Admission,
+  ApiKeyRegistry,
+  AuditLog,
+  admissionMetrics,
+  checkAdmissionLimits,
+  createHttpServer,
+  drain,
+  isLoopback,
+  listen,
+  type DrainResult,
+} from '@wr/server';
 import { Authorizer } from './authorize.js';
 import { NodeRoster } from './roster.js';
 import { route } from './routes/route.js';
@@ -41,6 +53,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
     service: 'node',
     // A signed call carries the caller's whole body, escaped inside JSON.
     bodyLimit: 4 * LIMITS.bodyBytes,
+    ...(config.tls && { tls: config.tls }),
     ...(config.log !== undefined ? { log: config.log } : {}),
     ...(config.logLevel ? { logLevel: config.logLevel } : {}),
   });
@@ -104,6 +117,14 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
 
 /** Starts an MPC node and listens. */
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  if (!config.tls && !isLoopback(config.host)) {
+    throw new WrError(
+      'CONFIG_INVALID',
+      `host ${config.host}: a node listens beyond loopback only over mutual TLS: run wr node init --data-dir DIR, then start with that ` +
+        'data dir (or pass --tls-key-file, --tls-cert-file and --workspace-cert-fingerprint)',
+      { param: 'host' },
+    );
+  }
   const { app, ctx } = await buildNode(config);
   const url = await listen(app, config.host, config.port);
   void resumeBackups(ctx).catch(() => undefined);

@@ -4,8 +4,16 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorBody } from '@wr/api';
 import { ERROR_CODES, WrError, codeOf, newRequestId, type ErrorCode, type Secret } from '@wr/common';
 import type { Writable } from 'node:stream';
+import type { Server as TlsServer } from 'node:tls';
 import { trackRequests } from './drain.js';
 import { logRequests } from './request-log.js';
+import { peerFingerprint, type TlsIdentity } from './tls.js';
+
+/** Mutual TLS for a server: its own identity, and the fingerprints of the only client certificates it accepts. */
+export interface ServerTls {
+  identity: TlsIdentity;
+  clientFingerprints: string[];
+}
 
 export interface HttpServerOptions {
   /** `node` or `workspace`: the `service` field of every log line. */
@@ -16,6 +24,8 @@ export interface HttpServerOptions {
   bodyLimit: number;
   /** When set, /metrics answers only `authorization: Bearer <this>` (a scraper's credential). */
   metricsToken?: Secret<string>;
+  /** When set, the server speaks HTTPS and takes a connection only from a client certificate it pins. */
+  tls?: ServerTls;
 }
 
 export interface HttpServer {
@@ -93,6 +103,16 @@ export function toWrError(err: unknown): WrError {
  */
 export function createHttpServer(opts: HttpServerOptions): HttpServer {
   const app = Fastify({
+    ...(opts.tls && {
+      // Any client certificate is asked for and none is trusted by signature (there is no CA): the pin below decides.
+      https: {
+        key: opts.tls.identity.key.expose(),
+        cert: opts.tls.identity.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.3' as const,
+      },
+    }),
     bodyLimit: opts.bodyLimit,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -116,6 +136,15 @@ export function createHttpServer(opts: HttpServerOptions): HttpServer {
     requestTimeout: 30_000,
   });
 
+  if (opts.tls) {
+    // A connection whose client certificate is not pinned is closed before any request on it is read. A resumed
+    // session shows no certificate to check, so only full handshakes are taken (the workspace never resumes).
+    const pinned = new Set(opts.tls.clientFingerprints);
+    (app.server as unknown as TlsServer).prependListener('secureConnection', (socket) => {
+      const fp = peerFingerprint(socket);
+      if (socket.isSessionReused() || !fp || !pinned.has(fp)) socket.destroy();
+    });
+  }
   trackRequests(app.server);
   logRequests(app);
 

@@ -1,6 +1,6 @@
 export { openDatabase, type Db } from './database.js';
 export { migrate, type Migration } from './migrations.js';
-export { bearerCheck, createHttpServer, errorBody, toWrError, measured, type HttpServer, type HttpServerOptions } from './http.js';
+export { bearerCheck, createHttpServer, errorBody, toWrError, measured, type HttpServer, type HttpServerOptions, type ServerTls } from './http.js';
 export { checkPortFree, closeOnSignals, listen, listenFailure } from './lifecycle.js';
 export { DEFAULT_DRAIN_TIMEOUT_MS, drain, type DrainOptions, type DrainResult } from './drain.js';
 export { SEALED_SECRETS_SCHEMA, loadSealedSecret, type SealedSecretRows } from './sealed-secrets.js';
@@ -18,3 +18,13 @@ export { AUDIT_SCHEMA, AuditChain, AuditLog, toEntry, type AuditEntry, type Audi
 export { Sealer } from './seal.js';
 export { loadMasterKey } from './master-key.js';
 export { Admission, admissionMetrics, checkAdmissionLimits, type AdmissionLimits } from './admission.js';
+export {
+  FINGERPRINT_PATTERN,
+  certificateFingerprint,
+  ensureTlsIdentity,
+  isLoopback,
+  loadTlsIdentity,
+  parseFingerprint,
+  peerFingerprint,
+  type TlsIdentity,
+} from './tls.js';

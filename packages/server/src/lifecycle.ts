@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { WrError } from '@wr/common';
 import type { FastifyInstance } from 'fastify';
 
@@ -35,7 +36,7 @@ export async function listen(app: FastifyInstance, host: string, port: number): 
   const addr = app.server.address();
   if (addr === null || typeof addr === 'string') throw new Error('the server has no TCP address');
   const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return `http://${h}:${addr.port}`;
+  return `${app.server instanceof TlsServer ? 'https' : 'http'}://${h}:${addr.port}`;
 }
 
 /** Fails as listen would (PORT_IN_USE, say) if `port` cannot be listened on now; listens on nothing. */

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { SignedRoster } from '@wr/api';
 import type { Secret } from '@wr/common';
-import type { AdmissionLimits } from '@wr/server';
+import type { AdmissionLimits, TlsIdentity } from '@wr/server';
 
 /**
  * SIGN and CREATE_KEY calls: 8 run at once, 64 more wait, each at most 5 s. Measured on the 2-core machine this runs on
@@ -20,8 +20,10 @@ export const DEFAULT_NODE_REQUEST_LIMITS: AdmissionLimits = { maxInFlight: 16, m
 export interface NodeEndpoint {
   nodeId: string;
   url: string;
-  /** The credential this node accepts from the workspace. */
+  /** The credential this node accepts from the workspace: a second factor beside mutual TLS. */
   token: Secret<string>;
+  /** The SHA-256 fingerprint of the node's TLS certificate; taken from the signed roster when not given. */
+  certFingerprint?: string;
 }
 
 export interface WorkspaceConfig {
@@ -48,8 +50,12 @@ export interface WorkspaceConfig {
   callLimits?: Partial<AdmissionLimits>;
   /** The bound on requests to each node, in flight and waiting (default DEFAULT_NODE_REQUEST_LIMITS). */
   nodeRequestLimits?: Partial<AdmissionLimits>;
-  /** Per-call timeout towards a node, in milliseconds. */
+  /** Per-call timeout towards a node, in milliseconds (default 30 000). */
   nodeTimeoutMs?: number;
+  /** How long opening a connection to a node may take, in milliseconds (default 5 000). */
+  nodeConnectTimeoutMs?: number;
+  /** The workspace's TLS client identity, presented to nodes reached over https (mutual TLS). */
+  tls?: TlsIdentity;
   log?: Writable | false;
   logLevel?: string;
   /** How long a stop (SIGTERM) lets the requests already received finish, in milliseconds (default 10 000). */

@@ -1,7 +1,7 @@
 import { openRoster, type CallerAuth, type Roster, type RosterNode } from '@wr/api';
 import { WrError } from '@wr/common';
-import { Admission, checkAdmissionLimits } from '@wr/server';
-import { DEFAULT_NODE_REQUEST_LIMITS, type WorkspaceConfig } from './config.js';
+import { Admission, checkAdmissionLimits, isLoopback } from '@wr/server';
+import { DEFAULT_NODE_REQUEST_LIMITS, type NodeEndpoint, type WorkspaceConfig } from './config.js';
 import { NodeClient, type ShareInfo } from './node-client.js';
 import type { RegistryLog } from './registry-log.js';
 import type { WorkspaceStore } from './store.js';
@@ -33,9 +33,45 @@ export class Network {
       throw new WrError('CONFIG_INVALID', `nodes: ${unknown.map((n) => n.nodeId).join(', ')}: not in the signed roster`, { param: 'nodes' });
     }
     const limits = checkAdmissionLimits({ ...DEFAULT_NODE_REQUEST_LIMITS, ...config.nodeRequestLimits }, 'nodeRequestLimits');
+    const timeoutMs = config.nodeTimeoutMs ?? 30_000;
+    const transport = { ...(config.tls && { tls: config.tls }), connectTimeoutMs: Math.min(config.nodeConnectTimeoutMs ?? 5_000, timeoutMs) };
     this.clients = new Map(
-      config.nodes.map((n) => [n.nodeId, new NodeClient(n, config.nodeTimeoutMs ?? 30_000, new Admission(n.nodeId, `requests to ${n.nodeId}`, limits))]),
+      config.nodes.map((n) => [
+        n.nodeId,
+        new NodeClient(this.#pinned(n, config), timeoutMs, new Admission(n.nodeId, `requests to ${n.nodeId}`, limits), transport),
+      ]),
     );
+  }
+
+  /**
+   * The endpoint with its node's certificate fingerprint, from the signed roster (a fingerprint also given in the
+   * config must be the same). Over https the fingerprint and the workspace's own certificate are required; plain http
+   * only reaches a node on loopback.
+   */
+  #pinned(n: NodeEndpoint, config: WorkspaceConfig): NodeEndpoint {
+    const listed = this.roster.nodes.find((r) => r.nodeId === n.nodeId)!.tlsCertFingerprint;
+    const fail = (why: string) => new WrError('CONFIG_INVALID', `nodes: ${n.nodeId}: ${why}`, { param: 'nodes' });
+    if (n.certFingerprint && listed && n.certFingerprint !== listed)
+      throw fail(`the configured certificate fingerprint is not the one the signed roster lists`);
+    const certFingerprint = listed ?? n.certFingerprint;
+    let url: URL;
+    try {
+      url = new URL(n.url);
+    } catch {
+      throw fail(`${n.url} is not a URL`);
+    }
+    if (url.protocol === 'https:') {
+      if (!certFingerprint) throw fail('reached over https, but the roster pins no certificate for it: add its tlsCertFingerprint (wr node init prints it)');
+      if (!config.tls) throw fail('reached over https, but the workspace has no TLS client certificate');
+    } else if (url.protocol !== 'http:' || !isLoopback(url.hostname.replace(/^\[|\]$/g, ''))) {
+      throw fail(`${n.url}: a node beyond loopback is reached only over https (mutual TLS)`);
+    }
+    return { ...n, ...(certFingerprint && { certFingerprint }) };
+  }
+
+  /** Closes every node connection pool. */
+  close(): Promise<void> {
+    return Promise.all([...this.clients.values()].map((c) => c.close())).then(() => undefined);
   }
 
   /** Hands the signed roster to every node that does not hold it yet. */

@@ -225,6 +225,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   });
   app.addHook('onClose', async () => {
     clearInterval(abortSweep);
+    await ws.network.close();
     await store.close();
   });
   return { app, ctx: ws };

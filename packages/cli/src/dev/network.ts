@@ -8,8 +8,9 @@ import { randomId } from '@wr/common';
 import { checkPortFree } from '@wr/server';
 import { EXIT_CODES } from '../output.js';
 import { ApiKey } from 'caller-sdk';
-import type { Roster, SignedRoster } from '@wr/api';
+import type { Roster, RosterNode, SignedRoster } from '@wr/api';
 import { RotatingLog, type LogRotation } from './rotating-log.js';
+import { initNode, initWorkspaceTls } from '../commands/node-init.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -233,10 +234,13 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   const admin = new ApiKey(apiKey);
   const adminPublicKey = admin.publicKey;
   const nodeIds = Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+  // Provisioned as on separate hosts (wr workspace init, wr node init), so loopback runs the deployed path, TLS included.
+  const wsDir = join(dir, 'workspace');
+  const workspaceTls = await initWorkspaceTls(wsDir);
+  const entries: RosterNode[] = [];
+  for (const id of nodeIds) entries.push((await initNode({ dataDir: join(dir, id), nodeId: id })).entry);
   const nodeArgs = (id: string, i: number) => {
     const data = join(dir, id);
-    mkdirSync(data, { recursive: true, mode: 0o700 });
-    secretFile(join(data, 'workspace.token'), () => randomBytes(32).toString('hex'));
     return [
       'node',
       'start',
@@ -252,6 +256,8 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
       join(data, 'workspace.token'),
       '--admin-public-key',
       adminPublicKey,
+      '--workspace-cert-fingerprint',
+      workspaceTls.fingerprint,
     ];
   };
   const spawnNode = (id: string) => spawnServer(id, nodeArgs(id, nodeIds.indexOf(id)), join(dir, 'logs', `${id}.log`), env, opts.logRotation);
@@ -275,17 +281,11 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     ]),
   );
 
-  // The roster pins every node's keys. Read here from the nodes this process just started (the operator's own
-  // processes on this machine), then signed by the admin key; kept as long as the nodes' keys stay the same.
+  // The roster pins every node's keys and certificate, as wr node init printed them; signed by the admin key, and
+  // kept as long as they stay the same.
   const rosterFile = join(dir, 'roster.json');
-  await writeRoster(
-    rosterFile,
-    admin,
-    nodeIds.map((id) => ({ nodeId: id, url: nodes.get(id)!.url, token: readFileSync(join(dir, id, 'workspace.token'), 'utf8').trim() })),
-  );
+  writeRoster(rosterFile, admin, entries);
 
-  const wsDir = join(dir, 'workspace');
-  mkdirSync(wsDir, { recursive: true, mode: 0o700 });
   secretFile(join(wsDir, 'metrics.token'), () => randomBytes(32).toString('hex'));
   const config = {
     host,
@@ -295,7 +295,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
     adminPublicKey,
     rosterFile,
     metricsTokenFile: join(wsDir, 'metrics.token'),
-    nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `http://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
+    nodes: nodeIds.map((id, i) => ({ nodeId: id, url: `https://${host}:${ports[i + 1]}`, tokenFile: join(dir, id, 'workspace.token') })),
   };
   writeFileSync(join(wsDir, 'config.json'), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   const replicas = opts.workspaceReplicas ?? 1;
@@ -363,16 +363,8 @@ export async function startLocalNetwork(opts: LocalNetworkOptions): Promise<Loca
   return net;
 }
 
-/** Signs a roster of the running nodes' keys, unless the one on file already lists exactly those. */
-async function writeRoster(file: string, admin: ApiKey, nodes: { nodeId: string; url: string; token: string }[]): Promise<void> {
-  const listed = await Promise.all(
-    nodes.map(async (n) => {
-      const res = await fetch(`${n.url}/v1/info`, { headers: { authorization: `Bearer ${n.token}` } });
-      if (!res.ok) throw new Error(`${n.nodeId} did not tell its keys (HTTP ${res.status}): see its log`);
-      const info = (await res.json()) as { signingKey: string; recipientKey: string; postQuantumRecipientKey: string };
-      return { nodeId: n.nodeId, signingKey: info.signingKey, recipientKey: info.recipientKey, postQuantumRecipientKey: info.postQuantumRecipientKey };
-    }),
-  );
+/** Signs a roster of the nodes' entries, unless the one on file already lists exactly those. */
+function writeRoster(file: string, admin: ApiKey, listed: RosterNode[]): void {
   let version = 1;
   if (existsSync(file)) {
     const held = JSON.parse(JSON.parse(readFileSync(file, 'utf8')).roster) as Roster;

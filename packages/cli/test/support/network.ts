@@ -4,7 +4,8 @@
  * project references this package, and a package reached by a relative path
  * would not resolve from compiled code).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkspaceClient } from 'caller-sdk';
@@ -66,4 +67,18 @@ export async function startTestNetwork(
       if (!keep) rmSync(home, { recursive: true, force: true });
     },
   });
+}
+
+/** The workspace's TLS client identity in a network's files: what nodes pin, and what a relay must present to them. */
+export function workspaceTls(dir: string): { key: string; cert: string } {
+  return { key: readFileSync(join(dir, 'workspace', 'tls.key'), 'utf8'), cert: readFileSync(join(dir, 'workspace', 'tls.crt'), 'utf8') };
+}
+
+/**
+ * fetch as the workspace reaches a node: over mutual TLS with the workspace's certificate (a node takes no other
+ * client). The node's certificate is not checked: a test talks to the node it started.
+ */
+export function relayFetch(dir: string): (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<UndiciResponse> {
+  const dispatcher = new Agent({ connect: { ...workspaceTls(dir), rejectUnauthorized: false, maxCachedSessions: 0 } });
+  return (url, init) => undiciFetch(url, { ...init, dispatcher });
 }
