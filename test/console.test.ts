@@ -158,6 +158,11 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
   // The run was real: the moved share signs with an original one.
   const sig = await admin.call(ComponentModule.SIGN, { keyIds: [moved, key.shares[1]!.keyId], message: 'c0ffee' }).promise();
   assert.equal(sig.publicKey, key.publicKey);
+  // And durable: the workspace recorded the console's run, every step done.
+  const { runs } = await admin.call(ComponentModule.LIST_WORKFLOW_RUNS, {}).promise();
+  const recorded = runs.find((r) => r.createdBy === apiKeyId);
+  assert.equal(recorded?.workflow, 'export-import-key-share');
+  assert.equal(recorded?.status, 'completed', 'the workspace recorded every step of the console run');
 
   // Approvals: a policy holds exports for one approval; the admin's export waits until the console approves it.
   await admin.call(ComponentModule.SET_POLICY, { approvals: [{ component: 'EXPORT_KEY_SHARE', approvals: 1 }] }).promise();

@@ -13,7 +13,17 @@ import { ComponentModule, WorkspaceClient } from 'caller-sdk';
 import type { LocalNetwork } from './network.js';
 
 /** Reading every page, approving (APPROVE_REQUEST is an admin call), and the calls of the workflow templates. */
-export const CONSOLE_SCOPES: Scope[] = ['nodes:read', 'keys:read', 'admin', 'age:generate', 'keys:export', 'keys:import'];
+export const CONSOLE_SCOPES: Scope[] = [
+  'nodes:read',
+  'keys:read',
+  'admin',
+  'age:generate',
+  'keys:export',
+  'keys:import',
+  'workflows:create',
+  'workflows:read',
+  'workflows:run',
+];
 
 export async function registerConsoleKey(net: LocalNetwork): Promise<{ apiKeyId: string; url: string }> {
   const admin = new WorkspaceClient({ apiKey: net.apiKey, baseUrl: net.baseUrl, adminPublicKey: net.adminPublicKey });

@@ -1,8 +1,9 @@
 /**
- * Starting a workflow run from the console: the one place that does, so that once runs are durable records in the
- * workspace (CREATE_WORKFLOW_RUN and friends) this is where the record is made first.
+ * Starting a workflow run from the console: the one place that does. The run is first recorded in the workspace
+ * (CREATE_WORKFLOW_RUN, without its secret inputs), which then records each step as it relays it, so the run shows
+ * in `wr workflow list` and can be resumed from anywhere (`wr workflow resume`).
  *
- * Today the browser drives the run: each step is this console's own signed call with the idempotency key
+ * The browser drives the run: each step is this console's own signed call with the idempotency key
  * `wf.<runId>.<stepId>` (@wr/workflow's stepIdempotencyKey), so running the same run id again replays the steps
  * done and never repeats one. This is a port of @wr/workflow's runWorkflow, step for step: that one checks the
  * definition with TypeBox's compiler, which builds its checks with `new Function`, and the console's
@@ -59,6 +60,8 @@ async function drive(
   onStep: (event: StepEvent) => void,
 ): Promise<RunResult> {
   checkInputs(def, inputs);
+  const recorded = Object.fromEntries(Object.entries(inputs).filter(([name]) => !def.inputs[name]?.secret));
+  await client.call('CREATE_WORKFLOW_RUN', { template: def.name, inputs: recorded, runId }, `wf.${runId}`);
   const steps: Record<string, Record<string, unknown>> = {};
   const resolve = (b: Binding): unknown => ('const' in b ? b.const : 'input' in b ? inputs[b.input] : steps[b.step]?.[b.output]);
 
