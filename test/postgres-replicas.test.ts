@@ -11,6 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
 import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { PG_MIGRATIONS } from '@wr/workspace';
 import { holdings } from './support/crash-inventory.js';
 import { postgresMissing, startPostgres, type TestPostgres } from './support/postgres.js';
 
@@ -55,7 +56,7 @@ test('two replicas run on one PostgreSQL database, each with its own port', { sk
   const versions = await postgres!.query<{ version: number }>(databaseUrl, 'SELECT version FROM schema_migrations ORDER BY version');
   assert.deepEqual(
     versions.map((v) => v.version),
-    [1],
+    PG_MIGRATIONS.map((m) => m.version),
     'migrated once, though both replicas started on it',
   );
 });

@@ -92,7 +92,9 @@ export class PausingProxy {
 
   static async start(target: string, tls?: ClientTls): Promise<PausingProxy> {
     const holder: { proxy?: PausingProxy } = {};
-    const server = createServer((req, res) => void holder.proxy!.#handle(req, res));
+    // Idle connections kept as long as a node keeps them (fastify's 72 s), not node:http's 5 s: on a loaded machine the
+    // workspace's pool could otherwise pick a connection the proxy is closing, a failure no real node causes.
+    const server = createServer({ keepAliveTimeout: 72_000 }, (req, res) => void holder.proxy!.#handle(req, res));
     const proxy = (holder.proxy = new PausingProxy(server, target, tls));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     return proxy;

@@ -50,6 +50,14 @@ export class Idempotency {
     this.#hashKey = Buffer.from(hkdfSync('sha256', masterKey.expose(), new Uint8Array(0), 'wr idempotency request hash v1', 32));
   }
 
+  /**
+   * workspace.db serves one workspace process (replicas need PostgreSQL): at its start, every record still
+   * running was its dead predecessor's, and a retry may take it over at once rather than wait out the lease.
+   */
+  async releaseLeasesOfDeadProcess(): Promise<void> {
+    await this.store.run("UPDATE idempotency SET lease_until = NULL WHERE state = 'running'");
+  }
+
   /** Tells one request from another under the same key. Keyed, so a stored hash reveals nothing of a body (a passphrase, say). */
   requestHash(component: string, body: unknown): string {
     return createHmac('sha256', this.#hashKey)

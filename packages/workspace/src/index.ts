@@ -1,2 +1,3 @@
 export { buildWorkspace, startWorkspace, type RunningWorkspace } from './server.js';
 export type { WorkspaceConfig, NodeEndpoint } from './config.js';
+export { PG_MIGRATIONS } from './postgres-store.js';

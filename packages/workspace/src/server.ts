@@ -116,6 +116,7 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
   }
   const { http, registry } = ws;
   const idempotency = new Idempotency(store, config.masterKey, config.idempotencyLeaseMs);
+  if (store.kind === 'sqlite') await idempotency.releaseLeasesOfDeadProcess();
   const app = http.app;
   admissionMetrics(http.metrics, () => [ws.calls, ...[...ws.network.clients.values()].map((c) => c.queue)]);
 

@@ -61,9 +61,13 @@ export function idempotencyKey(from: string, to: string, keyId: string, step: 'e
   return `migrate:${from}:${to}:${keyId}:${step}`;
 }
 
-/** Idempotency keys fixed per batch of shares and step: a rerun of the same batch replays it. */
-export function batchIdempotencyKey(from: string, to: string, keyIds: readonly string[], step: 'export' | 'import'): string {
-  const digest = createHash('sha256').update(keyIds.join('\n')).digest('hex').slice(0, 32);
+/**
+ * Idempotency keys fixed per batch of shares, step and attempt: a rerun after a kill replays the batch; a rerun after
+ * its shares failed (a batch answers per-share failures inside its result, which the workspace keeps) tries them anew.
+ */
+export function batchIdempotencyKey(from: string, to: string, keyIds: readonly string[], step: 'export' | 'import', state: MigrationStateFile): string {
+  const attempts = keyIds.map((k) => `${k}#${state.get(k)?.moveFailures ?? 0}`);
+  const digest = createHash('sha256').update(attempts.join('\n')).digest('hex').slice(0, 32);
   return `migrate:${from}:${to}:batch-${digest}:${step}`;
 }
 
@@ -115,7 +119,11 @@ interface Run {
 function recordFailure(run: Run, keyId: string, stage: ShareFailure['stage'], err: unknown): ShareFailure {
   const failure = { keyId, stage, code: codeOf(err), message: messageOf(err) };
   run.failures.push(failure);
-  run.state.update(keyId, { ...(stage === 'move' ? { status: 'failed' as const } : {}), error: { stage, code: failure.code, message: failure.message } });
+  const moveFailures = (run.state.get(keyId)?.moveFailures ?? 0) + (stage === 'move' ? 1 : 0);
+  run.state.update(keyId, {
+    ...(stage === 'move' ? { status: 'failed' as const, moveFailures } : {}),
+    error: { stage, code: failure.code, message: failure.message },
+  });
   return failure;
 }
 
@@ -159,7 +167,7 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
         .call(
           ComponentModule.EXPORT_KEY_SHARES,
           { items: movable.map((keyId) => ({ keyId, ageRecipient: recipientKey })) },
-          { idempotencyKey: batchIdempotencyKey(from, to, movable, 'export') },
+          { idempotencyKey: batchIdempotencyKey(from, to, movable, 'export', state) },
         )
         .promise();
       const wrapped: { keyId: string; wrappedKeyShare: string }[] = [];
@@ -179,6 +187,7 @@ async function moveShares(run: Run, keyIds: string[], onSource: Map<string, KeyI
               to,
               wrapped.map((w) => w.keyId),
               'import',
+              state,
             ),
           },
         )

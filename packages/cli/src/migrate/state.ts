@@ -14,6 +14,8 @@ export interface ShareRecord {
   /** The moved share signed, with another share of its key, a signature that verifies. */
   verified?: boolean;
   sourceDeleted?: boolean;
+  /** How many moves of this share failed: a new attempt is a new call, never a replay of the failed one. */
+  moveFailures?: number;
   /** The last failure (of the move, the signing check or the deletion). */
   error?: { stage: 'move' | 'verify' | 'delete'; code: string; message: string };
 }
