@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
 import { getScheme } from '@wr/crypto';
 import { fromHex } from '@wr/common';
-import { startTestNetwork, type TestNetwork } from '@wr/cli/test-network';
+import { startTestNetwork, type TestNetwork, workspaceTls } from '@wr/cli/test-network';
 import { PausingProxy, type HoldPoint } from './support/crash-proxy.js';
 import { asRelay as relay } from './support/raw.js';
 import { failureCode } from './support/crash-inventory.js';
@@ -44,7 +44,7 @@ let outcomes: Record<string, number> = {};
 before(async () => {
   net = await startTestNetwork('lifecycle-crash', { nodeCount: 5 });
   // The workspace reaches the victim through a pausing proxy; tests reach every node directly.
-  proxy = await PausingProxy.start(net.nodes.get(VICTIM)!.url);
+  proxy = await PausingProxy.start(net.nodes.get(VICTIM)!.url, workspaceTls(net.dir));
   await net.killWorkspace();
   const configFile = join(net.dir, 'workspace', 'config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8')) as { nodes: { nodeId: string; url: string }[] };
