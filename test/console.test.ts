@@ -123,6 +123,13 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
     await page.getByTestId(`node-${id}`).getByText('up', { exact: true }).waitFor();
   }
   await page.getByTestId('roster-fingerprint').waitFor();
+  // Each node's TLS certificate as the signed roster pins it (wr dev's nodes run on mutual TLS).
+  for (const id of ['node-1', 'node-2', 'node-3', 'node-4']) {
+    await page
+      .getByTestId(`tls-${id}`)
+      .getByText(/^[0-9a-f]{16}…[0-9a-f]{16}$/)
+      .waitFor();
+  }
   await assertNothingSecret(seed);
   await shot('nodes');
 

@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKey, ComponentModule, WorkspaceClient } from 'caller-sdk';
 import { generateIdentity, unwrap } from '@wr/age';
@@ -339,13 +339,14 @@ test('a capture of a node link holds TLS records and no credential, API key or s
   const signingShare = Buffer.from(opened.secret.signingShare.expose());
   opened.secret.signingShare.destroy();
 
-  await new Promise((r) => setTimeout(r, 500));
+  // tcpdump writes each packet as it comes (-U), but on a loaded machine it may lag behind: wait for the file to grow.
+  for (let waited = 0; waited < 15_000 && (!existsSync(pcap) || statSync(pcap).size <= 2_000); waited += 250) await new Promise((r) => setTimeout(r, 250));
   await new Promise<void>((resolve) => {
     dump.once('exit', () => resolve());
     dump.kill('SIGINT');
   });
   const captured = readFileSync(pcap);
-  assert.ok(captured.length > 2_000, `the capture holds ${captured.length} bytes`);
+  assert.ok(captured.length > 2_000, `the capture holds ${captured.length} bytes (tcpdump said: ${dumpErr.trim()})`);
   // TLS application-data records (content type 23, version 3.3) carry the traffic.
   assert.ok(captured.includes(Buffer.from([0x17, 0x03, 0x03])), 'no TLS application data records in the capture');
   const secrets: [string, Buffer][] = [

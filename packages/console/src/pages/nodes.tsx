@@ -6,9 +6,11 @@ interface RosterView {
   version: number;
   issuedAt: string;
   fingerprint: string;
+  /** Each node's TLS certificate fingerprint as the roster pins it. */
+  tls: Record<string, string | undefined>;
 }
 
-/** Every node: status, URL, recipients, signing key; and the admin-signed roster that pins them. */
+/** Every node: status, URL, recipients, signing key, TLS certificate; and the admin-signed roster that pins them. */
 export function NodesPage({ client }: { client: ConsoleClient }) {
   const [nodes, reload] = useLoad(() => client.call('LIST_NODES', {}), [client]);
   const [roster, setRoster] = useState<RosterView | undefined>();
@@ -19,8 +21,13 @@ export function NodesPage({ client }: { client: ConsoleClient }) {
     client
       .call('GET_NODE_RECIPIENT_KEY', {})
       .then(async ({ roster: signed }) => {
-        const parsed = JSON.parse(signed.roster) as { version: number; issuedAt: string };
-        const view = { version: parsed.version, issuedAt: parsed.issuedAt, fingerprint: await fingerprint(signed.roster) };
+        const parsed = JSON.parse(signed.roster) as { version: number; issuedAt: string; nodes: { nodeId: string; tlsCertFingerprint?: string }[] };
+        const view = {
+          version: parsed.version,
+          issuedAt: parsed.issuedAt,
+          fingerprint: await fingerprint(signed.roster),
+          tls: Object.fromEntries(parsed.nodes.map((n) => [n.nodeId, n.tlsCertFingerprint])),
+        };
         if (live) setRoster(view);
       })
       .catch(() => undefined); // the roster is extra detail; the node list below shows any error
@@ -82,6 +89,7 @@ export function NodesPage({ client }: { client: ConsoleClient }) {
                 <th scope="col">age recipient</th>
                 <th scope="col">Post-quantum recipient</th>
                 <th scope="col">Signing key fingerprint</th>
+                <th scope="col">TLS certificate (pinned)</th>
               </tr>
             </thead>
             <tbody>
@@ -101,6 +109,9 @@ export function NodesPage({ client }: { client: ConsoleClient }) {
                   </td>
                   <td>
                     <code title={n.signingKey}>{prints[n.nodeId] ?? '…'}</code>
+                  </td>
+                  <td data-testid={`tls-${n.nodeId}`}>
+                    {roster?.tls[n.nodeId] ? <Short value={roster.tls[n.nodeId]!} keep={16} /> : <span className="muted">{roster ? 'not pinned' : '…'}</span>}
                   </td>
                 </tr>
               ))}
