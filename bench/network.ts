@@ -7,39 +7,12 @@
 import { rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { ed25519_FROST as frost } from '@noble/curves/ed25519.js';
 import { startLocalNetwork } from '@wr/cli';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
+import { nobleDkg, nobleSign } from './noble.js';
 import { fmt, median, sample } from './stats.js';
 
 const N = Number(process.env['WR_BENCH_N'] ?? 50);
-
-function nobleDkg() {
-  const signers = { min: 2, max: 3 };
-  const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
-  const r1 = ids.map((id) => frost.DKG.round1(id, signers));
-  const r2 = r1.map((p) =>
-    frost.DKG.round2(
-      p.secret,
-      r1.filter((o) => o !== p).map((o) => o.public),
-    ),
-  );
-  return r1.map((p, i) =>
-    frost.DKG.round3(
-      p.secret,
-      r1.filter((o) => o !== p).map((o) => o.public),
-      r2.filter((_, j) => j !== i).map((m) => m[ids[i]!]!),
-    ),
-  );
-}
-
-function nobleSign(keys: ReturnType<typeof nobleDkg>, msg: Uint8Array) {
-  const signers = keys.slice(0, 2);
-  const n = signers.map((k) => frost.commit(k.secret));
-  const commitments = n.map((x) => x.commitments);
-  const shares = Object.fromEntries(signers.map((k, i) => [k.secret.identifier, frost.signShare(k.secret, k.public, n[i]!.nonces, commitments, msg)]));
-  return frost.aggregate(signers[0]!.public, commitments, msg, shares);
-}
 
 async function main() {
   mkdirSync('.tmp', { recursive: true });
@@ -50,14 +23,14 @@ async function main() {
     const create = () => ws.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds: ['node-1', 'node-2', 'node-3'] }).promise();
 
     const createMs = await sample(Math.min(N, 30), create);
-    const nobleDkgMs = await sample(Math.min(N, 30), nobleDkg);
+    const nobleDkgMs = await sample(Math.min(N, 30), () => nobleDkg(2, 3));
     console.log(`CREATE_KEY 2-of-3 (network)        median ${fmt(median(createMs))}`);
     console.log(`  noble DKG 2-of-3 (in-process)    median ${fmt(median(nobleDkgMs))}   ratio ${(median(createMs) / median(nobleDkgMs)).toFixed(2)}×`);
 
     const key = await create();
     const msg = 'ab'.repeat(32);
     const signMs = await sample(N, () => ws.call(ComponentModule.SIGN, { keyIds: [key.shares[0]!.keyId, key.shares[1]!.keyId], message: msg }).promise());
-    const local = nobleDkg();
+    const local = nobleDkg(2, 3);
     const nobleSignMs = await sample(N, () => nobleSign(local, Buffer.from(msg, 'hex')));
     const signRatio = median(signMs) / median(nobleSignMs);
     console.log(`SIGN 2-of-3 (network)              median ${fmt(median(signMs))}`);

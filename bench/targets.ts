@@ -19,9 +19,9 @@ import { readFileSync, rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { ed25519_FROST as frost } from '@noble/curves/ed25519.js';
 import { startLocalNetwork } from '@wr/cli';
 import { ComponentModule, LIMITS, WorkspaceClient } from 'caller-sdk';
+import { nobleDkg, nobleSign } from './noble.js';
 import { fmt, heapAfterGcMiB, median, percentile, pool, sample } from './stats.js';
 
 const SECONDS = Number(process.env['WR_BENCH_SECONDS'] ?? 60);
@@ -30,32 +30,6 @@ const MOVE = Number(process.env['WR_BENCH_MOVE'] ?? 800);
 const N = Number(process.env['WR_BENCH_N'] ?? 50);
 const SIGNS_IN_FLIGHT = 32;
 const SIGNS = Number(process.env['WR_BENCH_SIGNS'] ?? 640);
-
-function nobleDkg2of2() {
-  const signers = { min: 2, max: 2 };
-  const ids = [1, 2].map((i) => frost.Identifier.fromNumber(i));
-  const r1 = ids.map((id) => frost.DKG.round1(id, signers));
-  const r2 = r1.map((p) =>
-    frost.DKG.round2(
-      p.secret,
-      r1.filter((o) => o !== p).map((o) => o.public),
-    ),
-  );
-  return r1.map((p, i) =>
-    frost.DKG.round3(
-      p.secret,
-      r1.filter((o) => o !== p).map((o) => o.public),
-      r2.filter((_, j) => j !== i).map((m) => m[ids[i]!]!),
-    ),
-  );
-}
-
-function nobleSign(keys: ReturnType<typeof nobleDkg2of2>, msg: Uint8Array) {
-  const n = keys.map((k) => frost.commit(k.secret));
-  const commitments = n.map((x) => x.commitments);
-  const shares = Object.fromEntries(keys.map((k, i) => [k.secret.identifier, frost.signShare(k.secret, k.public, n[i]!.nonces, commitments, msg)]));
-  return frost.aggregate(keys[0]!.public, commitments, msg, shares);
-}
 
 interface Row {
   what: string;
@@ -104,7 +78,7 @@ async function main() {
       }
     });
     const keysPerSecond = perSecond(keys.length, performance.now() - t);
-    const nobleDkgMs = median(await sample(20, nobleDkg2of2));
+    const nobleDkgMs = median(await sample(20, () => nobleDkg(2, 2)));
     console.log(
       `CREATE_KEY 2-of-2, 32 in flight: ${keys.length} keys (${createErrors} failed), ${keysPerSecond.toFixed(1)} keys/s; ` +
         `noble DKG in-process ${fmt(nobleDkgMs)}`,
@@ -187,7 +161,7 @@ async function main() {
     });
 
     // SIGN 2-of-2, 32 in flight.
-    const local = nobleDkg2of2();
+    const local = nobleDkg(2, 2);
     const msgBytes = Buffer.from(msg, 'hex');
     const nobleSignMs = median(await sample(N, () => nobleSign(local, msgBytes)));
     const signLat: number[] = [];

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 const bench = new URL('../bench', import.meta.url).pathname;
 const only = process.argv.slice(2);
 // Shared helpers, not benchmarks.
-const HELPERS = new Set(['timing.ts', 'stats.ts']);
+const HELPERS = new Set(['timing.ts', 'stats.ts', 'noble.ts']);
 const names = readdirSync(bench)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !HELPERS.has(f) && (only.length === 0 || only.some((o) => f.includes(o))))
   .map((f) => f.replace(/\.ts$/, ''))
