@@ -16,6 +16,16 @@ const fromNode = (error: ItemError | undefined): ItemError =>
 /** The items a node answered, only among those it was sent. */
 const answered = <R extends { index: number }>(results: R[], sent: number[]): R[] => results.filter((r) => sent.includes(r.index));
 
+/** A node's per-item results; a node that fails as a whole (down, busy) fails each of its items with its code. */
+async function nodeAnswer<R>(answer: Promise<{ results: R[] }>, indexes: number[], fail: (index: number, error: ItemError) => void): Promise<R[]> {
+  try {
+    return (await answer).results;
+  } catch (err) {
+    for (const index of indexes) fail(index, itemError(err));
+    return [];
+  }
+}
+
 /** An item no node answered (it was sent, the answer left it out). */
 const unanswered: ItemError = { code: 'NODE_UNAVAILABLE', message: 'the node did not answer this item: retry it' };
 
@@ -60,10 +70,11 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
     const shares = new Map(located.flat().map((l) => [l.index, l.share]));
     await Promise.all(
       [...byNode(located.flat())].map(async ([client, indexes]) => {
-        try {
-          const r = await client.call('exportShares', { body: { ...signedBody(call), items: indexes } }, call.requestId);
-          for (const item of answered(r.results, indexes)) {
-            const { keyId, ageRecipient } = p.items[item.index]!;
+        const r = await nodeAnswer(client.call('exportShares', { body: { ...signedBody(call), items: indexes } }, call.requestId), indexes, fail);
+        for (const item of answered(r, indexes)) {
+          const { keyId, ageRecipient } = p.items[item.index]!;
+          // Each item on its own: a failure recording one (the audit log, say) fails that item only.
+          try {
             if (item.error || !item.wrappedKeyShare) {
               // Deleted behind our back: the next lookup asks the nodes again.
               if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
@@ -85,9 +96,9 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
               wrappedKeyShare: item.wrappedKeyShare,
               ...(item.receipt && { receipt: item.receipt }),
             };
+          } catch (err) {
+            fail(item.index, itemError(err));
           }
-        } catch (err) {
-          for (const index of indexes) fail(index, itemError(err));
         }
       }),
     );
@@ -111,9 +122,9 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
     });
     await Promise.all(
       [...byNode(routed)].map(async ([client, indexes]) => {
-        try {
-          const r = await client.call('importShares', { body: { ...signedBody(call), items: indexes } }, call.requestId);
-          for (const item of answered(r.results, indexes)) {
+        const r = await nodeAnswer(client.call('importShares', { body: { ...signedBody(call), items: indexes } }, call.requestId), indexes, fail);
+        for (const item of answered(r, indexes)) {
+          try {
             if (item.error || !item.share) {
               fail(item.index, fromNode(item.error));
               continue;
@@ -137,9 +148,9 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
               alreadyPresent: s.alreadyPresent,
               receipt: s.receipt,
             };
+          } catch (err) {
+            fail(item.index, itemError(err));
           }
-        } catch (err) {
-          for (const index of indexes) fail(index, itemError(err));
         }
       }),
     );
