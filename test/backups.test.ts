@@ -53,6 +53,14 @@ function wr(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'wr.js'), ...args], { env, encoding: 'utf8', cwd: net.home });
 }
 
+/** `wr recover --json` from the backups `nodes` wrote at `epoch` into `dir`; its report, once it has succeeded. */
+function recover(dir: string, epoch: number, nodes: string[], out: string) {
+  const files = nodes.map((n) => join(dir, `${n}-epoch${epoch}.age`));
+  const rec = wr('recover', '--json', '-i', identityFile, '--epoch', String(epoch), ...files, '-o', join(net.home, out));
+  assert.equal(rec.status, 0, rec.stderr);
+  return JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+}
+
 const list = () => net.client.call(ComponentModule.LIST_BACKUPS, { publicKey: key.publicKey }).promise();
 
 test('SET_BACKUP_POLICY: every holder exports its share to the escrow recipients at once; LIST_BACKUPS returns one per holder at epoch 0', async () => {
@@ -90,20 +98,7 @@ test('wr backups list --out-dir writes the latest set; wr recover rebuilds the g
   const out = wr('backups', 'list', key.publicKey, '--out-dir', join(net.home, 'epoch0'));
   assert.equal(out.status, 0, out.stderr);
   assert.ok(existsSync(join(net.home, 'epoch0', 'node-1-epoch0.age')));
-  const rec = wr(
-    'recover',
-    '--json',
-    '-i',
-    identityFile,
-    '--epoch',
-    '0',
-    join(net.home, 'epoch0', 'node-1-epoch0.age'),
-    join(net.home, 'epoch0', 'node-3-epoch0.age'),
-    '-o',
-    join(net.home, 'group0.key'),
-  );
-  assert.equal(rec.status, 0, rec.stderr);
-  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+  const report = recover(join(net.home, 'epoch0'), 0, ['node-1', 'node-3'], 'group0.key');
   assert.equal(report.groupPublicKey, key.publicKey);
   assert.equal(report.epoch, 0);
   assert.equal(report.proven, true);
@@ -185,20 +180,7 @@ test('the backup policy follows the key: after RESHARE_KEY to a new node, it bac
   const dir = join(net.home, 'reshared');
   const out = wr('backups', 'list', k.publicKey, '--out-dir', dir);
   assert.equal(out.status, 0, out.stderr);
-  const rec = wr(
-    'recover',
-    '--json',
-    '-i',
-    identityFile,
-    '--epoch',
-    '1',
-    join(dir, 'node-2-epoch1.age'),
-    join(dir, 'node-4-epoch1.age'),
-    '-o',
-    join(net.home, 'reshared.key'),
-  );
-  assert.equal(rec.status, 0, rec.stderr);
-  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+  const report = recover(dir, 1, ['node-2', 'node-4'], 'reshared.key');
   assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
 });
 
@@ -216,20 +198,7 @@ test("the backup policy follows the key: a share repaired on a new node takes th
   ]);
   const dir = join(net.home, 'repaired');
   assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
-  const rec = wr(
-    'recover',
-    '--json',
-    '-i',
-    identityFile,
-    '--epoch',
-    '0',
-    join(dir, 'node-4-epoch0.age'),
-    join(dir, 'node-3-epoch0.age'),
-    '-o',
-    join(net.home, 'repaired.key'),
-  );
-  assert.equal(rec.status, 0, rec.stderr);
-  const report = JSON.parse(rec.stdout) as { groupPublicKey: string; proven: boolean };
+  const report = recover(dir, 0, ['node-4', 'node-3'], 'repaired.key');
   assert.deepEqual([report.groupPublicKey, report.proven], [k.publicKey, true]);
 });
 
@@ -246,10 +215,7 @@ for (const scheme of ['frost-secp256k1', 'frost-secp256k1-tr'] as const) {
     ]);
     const dir = join(net.home, `refreshed-${scheme}`);
     assert.equal(wr('backups', 'list', k.publicKey, '--out-dir', dir).status, 0);
-    const files = ['node-1', 'node-3'].map((n) => join(dir, `${n}-epoch1.age`));
-    const rec = wr('recover', '--json', '-i', identityFile, '--epoch', '1', ...files, '-o', join(net.home, `${scheme}.key`));
-    assert.equal(rec.status, 0, rec.stderr);
-    const report = JSON.parse(rec.stdout) as { groupPublicKey: string; epoch: number; proven: boolean };
+    const report = recover(dir, 1, ['node-1', 'node-3'], `${scheme}.key`);
     assert.deepEqual([report.groupPublicKey, report.epoch, report.proven], [k.publicKey, 1, true]);
   });
 }

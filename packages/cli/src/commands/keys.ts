@@ -23,6 +23,13 @@ export function keyTable(keys: KeyInfo[]): string {
   return keys.length === 0 ? 'no key shares\n' : table(KEY_COLUMNS, keys.map(keyRow));
 }
 
+/** The shares a key was made or remade with, one row each. */
+const sharesTable = (shares: { nodeId: string; keyId: string; identifier: string }[]) =>
+  table(
+    ['NODE', 'KEY ID', 'IDENTIFIER'],
+    shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
+  );
+
 function keyDetails(k: KeyInfo): string {
   return keyValues([
     ['key id', k.keyId],
@@ -63,10 +70,7 @@ export function registerKeyCommands(program: Command): void {
           `created key ${result.publicKey}`,
           `  ${result.scheme}, ${result.threshold} of ${result.shares.length} shares, ${opts.exportable ? 'exportable' : 'not exportable'}`,
           '',
-          table(
-            ['NODE', 'KEY ID', 'IDENTIFIER'],
-            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
-          ),
+          sharesTable(result.shares),
         ].join('\n'),
       );
     });
@@ -132,10 +136,7 @@ export function registerKeyCommands(program: Command): void {
           `refreshed key ${result.publicKey}`,
           `  epoch ${result.epoch}, ${result.shares.length} shares; wrapped copies of older epochs are refused at import (SHARE_STALE)`,
           '',
-          table(
-            ['NODE', 'KEY ID', 'IDENTIFIER'],
-            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
-          ),
+          sharesTable(result.shares),
         ].join('\n'),
       );
     });
@@ -153,10 +154,7 @@ export function registerKeyCommands(program: Command): void {
           `reshared key ${result.publicKey}`,
           `  ${opts.threshold}-of-${result.shares.length} at epoch ${result.epoch}; older shares and wrapped copies are refused (SHARE_STALE)`,
           '',
-          table(
-            ['NODE', 'KEY ID', 'IDENTIFIER'],
-            result.shares.map((s) => [s.nodeId, s.keyId, s.identifier]),
-          ),
+          sharesTable(result.shares),
         ].join('\n'),
       );
     });

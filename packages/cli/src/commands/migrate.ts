@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runMigration, type MigrationSummary } from '../migrate/migrate.js';
 import { retireSourceAction } from '../migrate/retire-source.js';
-import { createProgress } from '../migrate/progress.js';
+import { createProgress, failureLines } from '../migrate/progress.js';
 import { defaultStatePath } from '../migrate/state.js';
 import { table } from '../output.js';
 import { CHECK_FAILED_EXIT, checkFailed } from './check-failed.js';
@@ -42,16 +42,7 @@ function summaryText(s: MigrationSummary, deleteSource: boolean): string {
         s.skippedShares.map((k) => [k.keyId, k.code, k.message]),
       ).trimEnd(),
     );
-  if (s.failures.length > 0) {
-    lines.push(
-      'failures',
-      table(
-        ['KEY ID', 'STAGE', 'CODE', 'MESSAGE'],
-        s.failures.map((f) => [f.keyId, f.stage, f.code, f.message]),
-      ).trimEnd(),
-    );
-  }
-  return lines.join('\n') + '\n';
+  return [...lines, ...failureLines(s.failures)].join('\n') + '\n';
 }
 
 export function registerMigrateCommand(program: Command): void {

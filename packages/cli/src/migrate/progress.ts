@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { table } from '../output.js';
 
 /** How a migration shows it is moving: a bar on a terminal, one line per share otherwise. */
 export interface MigrationProgress {
@@ -65,4 +66,16 @@ class LineProgress implements MigrationProgress {
 
 export function createProgress(opts: { bar: boolean }): MigrationProgress {
   return opts.bar ? new BarProgress() : new LineProgress();
+}
+
+/** The summary's closing table: each share that did not move, at which stage, and why. */
+export function failureLines(failures: { keyId: string; stage: string; code: string; message: string }[]): string[] {
+  if (failures.length === 0) return [];
+  return [
+    'failures',
+    table(
+      ['KEY ID', 'STAGE', 'CODE', 'MESSAGE'],
+      failures.map((f) => [f.keyId, f.stage, f.code, f.message]),
+    ).trimEnd(),
+  ];
 }

@@ -5,9 +5,8 @@ import type { Command } from 'commander';
 import { checkFailed } from '../commands/check-failed.js';
 import { printResult } from '../commands/context.js';
 import { keyValues } from '../commands/render.js';
-import { table } from '../output.js';
 import { runPool } from './pool.js';
-import type { MigrationProgress } from './progress.js';
+import { failureLines, type MigrationProgress } from './progress.js';
 import { checkMessage } from './signing-check.js';
 
 type KeyInfo = ComponentResult<'GET_KEY'>;
@@ -152,16 +151,7 @@ function summaryText(s: RetireSummary): string {
       '  ',
     ).trimEnd(),
   ];
-  if (s.failures.length > 0) {
-    lines.push(
-      'failures',
-      table(
-        ['KEY ID', 'STAGE', 'CODE', 'MESSAGE'],
-        s.failures.map((f) => [f.keyId, f.stage, f.code, f.message]),
-      ).trimEnd(),
-    );
-  }
-  return lines.join('\n') + '\n';
+  return [...lines, ...failureLines(s.failures)].join('\n') + '\n';
 }
 
 /** `wr migrate --retire-source`: its own path beside export and import; a key that did not move and sign exits with CHECK_FAILED_EXIT. */
