@@ -223,6 +223,27 @@ export class ApiKeyRegistry {
    * `at` dates the change (default now): copies that replay one log give it the
    * time it was first applied, so they agree.
    */
+  /**
+   * Runs `fn`, whose changes here count only if it succeeds (this registry is
+   * then a copy of a log kept elsewhere, and `fn` commits to that log): if it
+   * throws, every change made here meanwhile is undone and cached reads are
+   * dropped. One at a time.
+   */
+  async tentatively<T>(fn: () => Promise<T>): Promise<T> {
+    this.db.exec('SAVEPOINT tentative');
+    try {
+      const result = await fn();
+      this.db.exec('RELEASE tentative');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK TO tentative');
+      this.db.exec('RELEASE tentative');
+      this.#cache.clear();
+      this.#policy = undefined;
+      throw err;
+    }
+  }
+
   apply(change: CallerAuth, at = new Date().toISOString()): { apiKeyId: string; changed: boolean } {
     const call = this.verify(change, { fresh: false });
     ApiKeyRegistry.requireScope(call.caller, call.component);

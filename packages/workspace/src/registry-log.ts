@@ -23,6 +23,7 @@ const dateOf = (change: CallerAuth) => new Date(change.timestamp).toISOString();
 export class RegistryLog {
   #applied = 0;
   #catchingUp: Promise<void> | undefined;
+  #accepting: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly store: WorkspaceStore,
@@ -58,15 +59,26 @@ export class RegistryLog {
   }
 
   /** Accepts an admin-signed change: checked and applied here, then recorded as the next in the one order. */
-  accept(change: CallerAuth): Promise<{ apiKeyId: string; changed: boolean }> {
-    return this.store.transaction('registry changes', async (tx) => {
-      await this.#replay(tx);
-      const applied = this.registry.apply(change, dateOf(change));
-      // On PostgreSQL the copy in memory is ahead of the log until this commits; a failed commit there leaves this
-      // replica's copy with a change no other has, until it restarts.
-      const row = await tx.get<{ seq: number }>('INSERT INTO registry_changes (change) VALUES (?) RETURNING seq', JSON.stringify(change));
-      this.#applied = row!.seq;
-      return applied;
+  async accept(change: CallerAuth): Promise<{ apiKeyId: string; changed: boolean }> {
+    const apply = () =>
+      this.store.transaction('registry changes', async (tx) => {
+        await this.#replay(tx);
+        const applied = this.registry.apply(change, dateOf(change));
+        this.#applied = (await tx.get<{ seq: number }>('INSERT INTO registry_changes (change) VALUES (?) RETURNING seq', JSON.stringify(change)))!.seq;
+        return applied;
+      });
+    // On SQLite the registry's tables are in the transaction's own database.
+    if (this.store.kind === 'sqlite') return apply();
+    // On PostgreSQL the copy in memory keeps what was applied only once the log's transaction commits; if it fails,
+    // the copy is as it was before, changes replayed meanwhile among them. One change at a time in this process.
+    const accepted = this.#accepting.then(() => {
+      const before = this.#applied;
+      return this.registry.tentatively(apply).catch((err: unknown) => {
+        this.#applied = before;
+        throw err;
+      });
     });
+    this.#accepting = accepted.catch(() => undefined);
+    return accepted;
   }
 }

@@ -3,7 +3,7 @@
  * (/usr/lib/postgresql/<version>/bin), a cluster made by initdb under a
  * temporary directory, listening on a free loopback port, removed by `stop`.
  * initdb and postgres refuse to run as root: as root, they run as the
- * `postgres` user (runuser), which owns the directory.
+ * `postgres` user, which owns the directory.
  * The one home of this harness: the workspace's unit tests import it as
  * `@wr/server/test-postgres`, and test/support/postgres.ts hands it on.
  */
@@ -51,7 +51,6 @@ const freePort = () =>
   });
 
 const asRoot = process.getuid?.() === 0;
-const asPostgres = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
 
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBinaries();
@@ -59,10 +58,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'wr-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
+  // PostgreSQL refuses to run as root: as root, it runs as the postgres user, spawned as that user directly (a
+  // wrapper such as runuser would not hand on the shutdown signal).
+  let as: { uid: number; gid: number } | undefined;
   const stop = async () => {
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
-      // SIGINT: PostgreSQL's fast shutdown. runuser hands the signal on.
+      // SIGINT: PostgreSQL's fast shutdown.
       server.kill('SIGINT');
       const late = setTimeout(() => server!.kill('SIGKILL'), 10_000);
       await exited;
@@ -76,12 +78,16 @@ export async function startPostgres(): Promise<TestPostgres> {
       const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
       if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
       chownSync(dir, uid, gid);
+      as = { uid, gid };
     }
-    const [initCmd, initArgs] = asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'wr', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
+    const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'wr', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
+      encoding: 'utf8',
+      cwd: dir,
+      ...as,
+    });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
     const port = await freePort();
-    const [cmd, args] = asPostgres(join(bin, 'postgres'), [
+    const args = [
       '-D',
       data,
       '-p',
@@ -94,8 +100,8 @@ export async function startPostgres(): Promise<TestPostgres> {
       'fsync=off',
       '-c',
       'max_connections=200',
-    ]);
-    server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    ];
+    server = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...as });
     let log = '';
     server.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     const url = `postgres://wr@127.0.0.1:${port}/postgres`;
