@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ComponentResult } from '@wr/api';
 import { asConsoleError, type ConsoleClient, type ConsoleError } from '../api/client.js';
-import { Badge, Empty, ErrorPanel, Loading, redacted, useLoad } from '../ui.js';
+import { Badge, Empty, ErrorPanel, Facts, Loading, redacted, useLoad } from '../ui.js';
 
 type Request = ComponentResult<'LIST_APPROVAL_REQUESTS'>['requests'][number];
 type Outcome = { request?: Request; error?: ConsoleError; busy?: boolean };
@@ -78,28 +78,14 @@ export function ApprovalsPage({ client }: { client: ConsoleClient }) {
                   <StatusBadge r={r} />
                 </div>
               </header>
-              <dl className="facts">
-                <div>
-                  <dt>Request</dt>
-                  <dd>
-                    <code>{r.approvalRequestId.slice(0, 20)}…</code>
-                  </dd>
-                </div>
-                <div>
-                  <dt>Requested by</dt>
-                  <dd>
-                    <code>{r.requester}</code>
-                  </dd>
-                </div>
-                <div>
-                  <dt>Submitted</dt>
-                  <dd>{new Date(r.createdAt).toLocaleString()}</dd>
-                </div>
-                <div>
-                  <dt>Approved by</dt>
-                  <dd>{r.approvedBy.length ? r.approvedBy.join(', ') : 'nobody yet'}</dd>
-                </div>
-              </dl>
+              <Facts
+                items={[
+                  ['Request', <code>{r.approvalRequestId.slice(0, 20)}…</code>],
+                  ['Requested by', <code>{r.requester}</code>],
+                  ['Submitted', new Date(r.createdAt).toLocaleString()],
+                  ['Approved by', r.approvedBy.length ? r.approvedBy.join(', ') : 'nobody yet'],
+                ]}
+              />
               <pre className="params" aria-label="Parameters">
                 {JSON.stringify(redacted(r.params), null, 2)}
               </pre>
