@@ -241,6 +241,11 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
   await page.getByTestId('run-outcome').getByText('waiting', { exact: true }).waitFor();
   await assertNothingSecret(seed);
   await shot('workflows-waiting');
+  // The blob to move out of band is offered as a file, named as `wr workflow run` names it, and never drawn.
+  const runId = (await page.getByTestId('run-id').textContent())!;
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-blob').click()]);
+  assert.equal(download.suggestedFilename(), `${runId}.transfer.age`);
+  assert.match(readFileSync((await download.path())!, 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----/);
 
   // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
   await page.goto(`${env['WR_BASE_URL']}/nodes`);

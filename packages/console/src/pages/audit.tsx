@@ -64,7 +64,8 @@ export function AuditPage({ client }: { client: ConsoleClient }) {
           ))}
       </div>
       {events.state === 'loading' && <Loading what="audit entries" />}
-      {events.state === 'error' && <ErrorPanel error={events.error} onRetry={reload} />}
+      {/* Refused like the chain check (a scope this key lacks, say): said once, above. */}
+      {events.state === 'error' && !(check.state === 'error' && check.error.code === events.error.code) && <ErrorPanel error={events.error} onRetry={reload} />}
       {events.state === 'ok' && events.value.events.length === 0 && (
         <Empty>No audit entries{after > 0 ? ' after these' : ' yet'}: every call that changes something is recorded here.</Empty>
       )}

@@ -226,9 +226,12 @@ export function WorkflowRunPage({ client, go, runId }: PageProps & { runId: stri
       {mine && !busy && run.status === 'waiting' && waitingStep?.component === 'transfer' && (
         <>
           {waitingBlob !== undefined && (
-            <p className="banner banner-warn" role="status">
-              Move this blob out of band, then hand it in below. <SaveBlob runId={run.runId} stepId={waitingStep.stepId} blob={waitingBlob} />
-            </p>
+            <div className="banner banner-warn" role="status">
+              Move this blob out of band, then hand it in below.
+              <div className="actions">
+                <SaveBlob runId={run.runId} stepId={waitingStep.stepId} blob={waitingBlob} />
+              </div>
+            </div>
           )}
           <HandIn run={run} busy={busy} onHandIn={goOn} />
         </>

@@ -226,18 +226,20 @@ function TemplatesPage({ client, go }: PageProps) {
           <Badge tone="warn">waiting</Badge>{' '}
           {run.result.approvalRequestId
             ? `The run waits at ${run.result.waitingAt} for the approvals the network's policy requires.`
-            : `The run waits at ${run.result.waitingAt} for the wrapped share to be moved out of band and handed in.`}{' '}
-          {run.result.blob !== undefined && <SaveBlob runId={run.runId} stepId={run.result.waitingAt} blob={run.result.blob} />}{' '}
-          <a
-            href={runPath(run.runId)}
-            className="button primary small"
-            onClick={(e) => {
-              e.preventDefault();
-              go(runPath(run.runId));
-            }}
-          >
-            Open the run
-          </a>
+            : `The run waits at ${run.result.waitingAt} for the wrapped share to be moved out of band and handed in, on the run's page.`}
+          <div className="actions">
+            {run.result.blob !== undefined && <SaveBlob runId={run.runId} stepId={run.result.waitingAt} blob={run.result.blob} />}
+            <a
+              href={runPath(run.runId)}
+              className="button primary"
+              onClick={(e) => {
+                e.preventDefault();
+                go(runPath(run.runId));
+              }}
+            >
+              Open the run
+            </a>
+          </div>
         </div>
       )}
       {run?.result?.status === 'completed' && <RunOutputs outputs={run.result.outputs} />}
