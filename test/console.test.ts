@@ -10,7 +10,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -302,9 +301,15 @@ test('a run `wr workflow run` left waiting at its transfer: the console opens it
   assert.match(cli.stdout, /run cli-move waits at transfer/);
   assert.match(readFileSync(blobFile, 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----/);
 
-  // The link `wr dev` gives its own console key, for the operator's key: its Ed25519 seed as the SDK derives it.
-  const seed = createHash('sha256').update(`wr-api-key-seed-v1\n${operator.apiKey}`).digest().toString('base64url');
-  await page.goto(`${base}/#signin=${operator.apiKeyId}.${seed}`);
+  // `wr console` prints the link that signs the console in as the key in use: the runs it started are its own there.
+  const signIn = await wr(['console', '--json'], { env: { WR_BASE_URL: base, WR_API_KEY: operator.apiKey } });
+  assert.equal(signIn.code, 0, signIn.stderr);
+  const { apiKeyId: shown, url } = JSON.parse(signIn.stdout) as { apiKeyId: string; url: string };
+  assert.equal(shown, operator.apiKeyId);
+  const seed = /#signin=ak_[a-z2-7]{16}\.([A-Za-z0-9_-]{43})$/.exec(url)?.[1];
+  assert.ok(seed && url.startsWith(`${base}/#signin=${operator.apiKeyId}.`), 'a sign-in link for the operator key');
+  await page.goto(url);
+  await page.getByTestId('api-key-id').waitFor();
   assert.equal(await page.getByTestId('api-key-id').textContent(), operator.apiKeyId);
 
   // Least privilege shows: a page whose calls need a scope this key lacks says which, with the code and its hint.

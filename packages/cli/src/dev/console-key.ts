@@ -1,15 +1,13 @@
 /**
  * The console's sign-in for `wr dev`: a fresh API key registered for the browser with the scopes its pages' calls
- * need and no other, handed over as a link whose fragment, `#signin=<api key id>.<Ed25519 seed, base64url>`,
- * the browser never sends to any server. The page imports the seed as a non-extractable WebCrypto key. The key
+ * need and no other, handed over as a link whose fragment (caller-sdk's ApiKey.consoleSignInLink) the browser
+ * never sends to any server. The page imports the seed as a non-extractable WebCrypto key. The key
  * of the previous `wr dev` is revoked, so restarts do not pile up live console keys.
  */
-import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPONENTS, apiKeyIdOf, type ComponentName, type Scope } from '@wr/api';
-import { Secret, publicKeyOfSeed, toHex } from '@wr/common';
-import { ComponentModule, TEMPLATES, WorkspaceClient } from 'caller-sdk';
+import { COMPONENTS, type ComponentName, type Scope } from '@wr/api';
+import { ApiKey, ComponentModule, TEMPLATES, WorkspaceClient, generateApiKey } from 'caller-sdk';
 import type { LocalNetwork } from './network.js';
 
 /**
@@ -54,16 +52,10 @@ export async function registerConsoleKey(net: LocalNetwork): Promise<{ apiKeyId:
       .promise()
       .catch(() => undefined); // already gone, or from another network's files: nothing to revoke
   }
-  const seed = new Secret(new Uint8Array(randomBytes(32)));
-  try {
-    const publicKey = toHex(publicKeyOfSeed(seed));
-    const apiKeyId = apiKeyIdOf(publicKey);
-    await admin.call(ComponentModule.CREATE_API_KEY, { name: 'console (wr dev)', scopes: [...CONSOLE_SCOPES], publicKey }).promise();
-    writeFileSync(previousFile, `${apiKeyId}\n`, { mode: 0o600 });
-    const url = `${net.baseUrl}/#signin=${apiKeyId}.${Buffer.from(seed.expose()).toString('base64url')}`;
-    appendFileSync(join(net.dir, 'dev.env'), `WR_CONSOLE_URL=${url}\n`, { mode: 0o600 });
-    return { apiKeyId, url };
-  } finally {
-    seed.destroy();
-  }
+  const { apiKey, apiKeyId, publicKey } = generateApiKey();
+  await admin.call(ComponentModule.CREATE_API_KEY, { name: 'console (wr dev)', scopes: [...CONSOLE_SCOPES], publicKey }).promise();
+  writeFileSync(previousFile, `${apiKeyId}\n`, { mode: 0o600 });
+  const url = new ApiKey(apiKey).consoleSignInLink(net.baseUrl);
+  appendFileSync(join(net.dir, 'dev.env'), `WR_CONSOLE_URL=${url}\n`, { mode: 0o600 });
+  return { apiKeyId, url };
 }

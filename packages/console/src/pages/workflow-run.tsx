@@ -143,14 +143,17 @@ export function WorkflowRunPage({ client, go, runId }: PageProps & { runId: stri
   const [after, setAfter] = useState<WorkflowRun | undefined>();
   const [live, setLive] = useState<Record<string, BoxState>>({});
   const [drive, setDrive] = useState<Drive | undefined>();
+  // The run's secret inputs (an age identity), which its record never holds: typed again to go on, sealed before sent.
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
 
   const run = after ?? (loaded.state === 'ok' ? loaded.value : undefined);
   const goOn = (blob?: string) => {
     setLive({});
     setDrive({ busy: true });
     const onStep = (e: StepEvent) => setLive((s) => ({ ...s, [e.stepId]: { status: e.status, error: e.error } }));
-    const settle = (d: Drive) =>
-      client.call('GET_WORKFLOW_RUN', { runId }).then(
+    const settle = (d: Drive) => {
+      setSecrets({});
+      return client.call('GET_WORKFLOW_RUN', { runId }).then(
         (record) => {
           setAfter(record);
           setLive({});
@@ -158,7 +161,9 @@ export function WorkflowRunPage({ client, go, runId }: PageProps & { runId: stri
         },
         () => setDrive(d),
       );
-    resumeRun(client, runId, { ...(blob !== undefined && { blob }), onStep }).then(
+    };
+    const secretInputs = Object.fromEntries(Object.entries(secrets).filter(([, v]) => v !== ''));
+    resumeRun(client, runId, { ...(blob !== undefined && { blob }), secretInputs, onStep }).then(
       (result) => settle({ busy: false, result }),
       (err: unknown) => settle({ busy: false, error: asConsoleError(err) }),
     );
@@ -222,6 +227,37 @@ export function WorkflowRunPage({ client, go, runId }: PageProps & { runId: stri
           This run was started by <code>{run.createdBy}</code>, and only that key moves it on (the workspace records a run&apos;s steps as its creator&apos;s
           calls): <code>wr workflow resume {run.runId}</code> with that key.
         </p>
+      )}
+      {mine && run.status !== 'completed' && Object.values(run.definition.inputs).some((i) => i.secret) && (
+        <div className="card" role="group" aria-label="Secret inputs">
+          <h2>Secret inputs</h2>
+          <p className="muted small">
+            The run&apos;s record never holds these: give them again to go on. An identity is sealed to the nodes before it is sent.
+          </p>
+          <div className="fields">
+            {Object.entries(run.definition.inputs)
+              .filter(([, i]) => i.secret)
+              .map(([name, i]) => (
+                <div className="field" key={name}>
+                  <label htmlFor={`secret-${name}`}>{name}</label>
+                  <input
+                    id={`secret-${name}`}
+                    type="password"
+                    autoComplete="off"
+                    value={secrets[name] ?? ''}
+                    onChange={(e) => setSecrets((s) => ({ ...s, [name]: e.target.value }))}
+                    disabled={busy}
+                    aria-describedby={i.description ? `secret-${name}-help` : undefined}
+                  />
+                  {i.description && (
+                    <p className="help" id={`secret-${name}-help`}>
+                      {i.description}
+                    </p>
+                  )}
+                </div>
+              ))}
+          </div>
+        </div>
       )}
       {mine && !busy && run.status === 'waiting' && waitingStep?.component === 'transfer' && (
         <>
