@@ -329,6 +329,14 @@ test('a run `wr workflow run` left waiting at its transfer: the console opens it
   await row.getByText('waiting', { exact: true }).waitFor();
   await assertNothingSecret(seed, operator.apiKey);
   await shot('workflows-runs');
+  // A run another key started is shown where it stands, and says that only that key moves it on.
+  const others = page.getByTestId('runs').getByRole('row').filter({ hasText: 'waiting' }).filter({ hasNotText: 'this console' });
+  await others.first().getByRole('link').click();
+  await page.getByTestId('not-mine').waitFor();
+  assert.equal(await page.getByTestId('hand-in').count(), 0, 'no hand-in for a run of another key');
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('workflow-run-not-mine');
+  await page.getByRole('link', { name: '← Workflows' }).click();
   await row.getByRole('link', { name: 'cli-move' }).click();
   await page.getByTestId('hand-in').waitFor();
   const status = (s: string) => page.getByTestId(`step-${s}`).getAttribute('data-status');

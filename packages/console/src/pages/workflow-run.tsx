@@ -225,7 +225,7 @@ export function WorkflowRunPage({ client, go, runId }: PageProps & { runId: stri
       {!mine && run.status !== 'completed' && (
         <p className="banner banner-info" role="status" data-testid="not-mine">
           This run was started by <code>{run.createdBy}</code>, and only that key moves it on (the workspace records a run&apos;s steps as its creator&apos;s
-          calls): <code>wr workflow resume {run.runId}</code> with that key.
+          calls): <code>wr workflow resume {run.runId}</code> with that key, or sign this console in as it (<code>wr console</code> prints the link).
         </p>
       )}
       {mine && run.status !== 'completed' && Object.values(run.definition.inputs).some((i) => i.secret) && (
