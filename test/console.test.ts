@@ -2,17 +2,22 @@
  * The web console in Debian's Chromium (playwright-core drives /usr/bin/chromium; no browser is downloaded),
  * against `wr dev` run as a user runs it: sign in from the dev link, see every node and a new key, run the seed's
  * canvas and watch every box go green, approve a pending export in the page, read the audit log and its chain
- * check, sign out. No console message of level error and no page error may appear, and no secret may be rendered.
- * Screenshots of each page go to test-artifacts/console/.
+ * check, sign out; then a run started with `wr workflow run` that waits at its transfer, opened in the console
+ * signed in as the key that started it, finished by handing the blob in on the page. No console message of level
+ * error and no page error may appear, and no secret may be rendered. Screenshots of each page go to
+ * test-artifacts/console/.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ComponentModule, WorkspaceClient, type ComponentResult } from 'caller-sdk';
+import { ComponentModule, WorkspaceClient, generateApiKey, type ComponentResult } from 'caller-sdk';
+import { ERROR_CODES } from '@wr/common';
+import { CONSOLE_CALLS, CONSOLE_SCOPES } from '@wr/cli';
 import { ROOT, scratchDir } from '@wr/cli/test-network';
+import { wr } from '@wr/cli/test-wr';
 
 const WR = join(ROOT, 'packages', 'cli', 'bin', 'wr.js');
 const CHROMIUM = '/usr/bin/chromium';
@@ -53,11 +58,20 @@ const go = async (title: string) => {
 };
 
 /** Nothing secret on the page: no API key, no seed from the link, no share, identity, or ciphertext of one. */
-async function assertNothingSecret(seed: string): Promise<void> {
+async function assertNothingSecret(...keys: string[]): Promise<void> {
   const html = await page.content();
-  for (const secret of [env['WR_API_KEY']!, seed, 'BEGIN AGE ENCRYPTED FILE', 'AGE-SECRET-KEY']) {
-    assert.ok(!html.includes(secret), `the page renders no ${secret === seed ? 'sign-in seed' : secret.slice(0, 12)}`);
-  }
+  for (const secret of [env['WR_API_KEY']!, ...keys]) assert.ok(!html.includes(secret), 'the page renders no API key nor sign-in seed');
+  for (const secret of ['BEGIN AGE ENCRYPTED FILE', 'AGE-SECRET-KEY']) assert.ok(!html.includes(secret), `the page renders no ${secret}`);
+}
+
+/** Drops the browser's own log lines for answers of this HTTP status (an error the page shows is expected); fails on anything else. */
+function expectOnly(status: number, since: number): void {
+  const seen = problems.splice(since);
+  const expected = new RegExp(`^console: Failed to load resource: the server responded with a status of ${status}`);
+  assert.ok(
+    seen.every((p) => expected.test(p)),
+    seen.join('\n'),
+  );
 }
 
 before(async () => {
@@ -215,11 +229,7 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
   await alert.getByText(/^Check the id: `wr keys list`/).waitFor();
   assert.equal(await page.getByTestId('step-import').getAttribute('data-status'), 'pending', 'the run stops at the failed step');
   await shot('workflows-failed');
-  const expected = problems.splice(before404);
-  assert.ok(
-    expected.every((p) => /^console: Failed to load resource: the server responded with a status of 404/.test(p)),
-    expected.join('\n'),
-  );
+  expectOnly(404, before404);
 
   // Without a target node the transfer waits for the out-of-band hand-over, and says so.
   await page.getByLabel(/^keyId/).fill(key.shares[2]!.keyId);
@@ -230,6 +240,11 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
   await page.getByTestId('run-outcome').getByText('waiting', { exact: true }).waitFor();
   await assertNothingSecret(seed);
   await shot('workflows-waiting');
+  // The blob to move out of band is offered as a file, named as `wr workflow run` names it, and never drawn.
+  const runId = (await page.getByTestId('run-id').textContent())!;
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-blob').click()]);
+  assert.equal(download.suggestedFilename(), `${runId}.transfer.age`);
+  assert.match(readFileSync((await download.path())!, 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----/);
 
   // Keyboard: the first Tab reaches the skip link, which moves focus to the page's content.
   await page.goto(`${env['WR_BASE_URL']}/nodes`);
@@ -246,5 +261,109 @@ test('the console: sign in from the dev link, nodes, keys, the seed canvas run, 
   await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
   await shot('signed-out');
 
+  assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
+});
+
+test('the console key has exactly the scopes of the calls the console makes, admin among them for approvals and the audit log', async () => {
+  // Every call in the console's source, and the approval calls a workflow step makes through @wr/workflow.
+  const sources = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(d, e.name)) : /\.tsx?$/.test(e.name) ? [join(d, e.name)] : []));
+  const made = new Set<string>();
+  for (const file of [...sources(join(ROOT, 'packages', 'console', 'src')), join(ROOT, 'packages', 'workflow', 'src', 'client-steps.ts')]) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/call\(\s*'([A-Z_]+)'/g)) made.add(m[1]!);
+  }
+  assert.deepEqual([...made].sort(), [...CONSOLE_CALLS].sort(), 'CONSOLE_CALLS lists every call the console makes, and only those');
+  const { apiKeys } = await admin.call(ComponentModule.LIST_API_KEYS, {}).promise();
+  const consoleKey = apiKeys.find((k) => k.name === 'console (wr dev)' && !k.revoked);
+  assert.deepEqual([...consoleKey!.scopes].sort(), [...CONSOLE_SCOPES].sort());
+  for (const scope of ['keys:create', 'keys:sign']) assert.ok(!consoleKey!.scopes.includes(scope), `the console key lacks ${scope}`);
+});
+
+test('a run `wr workflow run` left waiting at its transfer: the console opens it, takes the blob, its canvas goes green, the moved share signs', async () => {
+  const base = env['WR_BASE_URL']!;
+  // A key on the three nodes other than the default target, which a transfer without a target node imports into.
+  const { nodeId: target } = await admin.call(ComponentModule.GET_NODE_RECIPIENT_KEY, {}).promise();
+  const nodeIds = ['node-1', 'node-2', 'node-3', 'node-4'].filter((n) => n !== target);
+  const moving = await admin.call(ComponentModule.CREATE_KEY, { scheme: 'frost-ed25519', threshold: 2, nodeIds }).promise();
+  // An operator's key with the console's scopes but admin: the run is its, so it moves the run on wherever it signs.
+  const operator = generateApiKey();
+  const scopes = CONSOLE_SCOPES.filter((s) => s !== 'admin');
+  await admin.call(ComponentModule.CREATE_API_KEY, { name: 'operator (console test)', scopes, publicKey: operator.publicKey }).promise();
+
+  const blobFile = join(dir, 'cli-move.transfer.age');
+  const cli = await wr(
+    ['workflow', 'run', 'export-import-key-share', '--input', `keyId=${moving.shares[0]!.keyId}`, '--run-id', 'cli-move', '--blob-out', blobFile],
+    {
+      env: { WR_BASE_URL: base, WR_API_KEY: operator.apiKey, WR_ADMIN_PUBLIC_KEY: env['WR_ADMIN_PUBLIC_KEY']! },
+    },
+  );
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, /run cli-move waits at transfer/);
+  assert.match(readFileSync(blobFile, 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----/);
+
+  // `wr console` prints the link that signs the console in as the key in use: the runs it started are its own there.
+  const signIn = await wr(['console', '--json'], { env: { WR_BASE_URL: base, WR_API_KEY: operator.apiKey } });
+  assert.equal(signIn.code, 0, signIn.stderr);
+  const { apiKeyId: shown, url } = JSON.parse(signIn.stdout) as { apiKeyId: string; url: string };
+  assert.equal(shown, operator.apiKeyId);
+  const seed = /#signin=ak_[a-z2-7]{16}\.([A-Za-z0-9_-]{43})$/.exec(url)?.[1];
+  assert.ok(seed && url.startsWith(`${base}/#signin=${operator.apiKeyId}.`), 'a sign-in link for the operator key');
+  await page.goto(url);
+  await page.getByTestId('api-key-id').waitFor();
+  assert.equal(await page.getByTestId('api-key-id').textContent(), operator.apiKeyId);
+
+  // Least privilege shows: a page whose calls need a scope this key lacks says which, with the code and its hint.
+  const before403 = problems.length;
+  await go('Audit log');
+  await page.getByTestId('scope-refused').first().getByText('admin', { exact: true }).waitFor();
+  const refused = page.getByRole('alert').first();
+  await refused.getByText('PERMISSION_DENIED', { exact: true }).waitFor();
+  await refused.getByText(ERROR_CODES.PERMISSION_DENIED.hint).waitFor();
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('audit-scope-refused');
+  expectOnly(403, before403);
+
+  // The run is listed with its status; its page shows the canvas where the record stands, and the transfer's box.
+  await go('Workflows');
+  const row = page.getByTestId('run-cli-move');
+  await row.getByText('waiting', { exact: true }).waitFor();
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('workflows-runs');
+  // A run another key started is shown where it stands, and says that only that key moves it on.
+  const others = page.getByTestId('runs').getByRole('row').filter({ hasText: 'waiting' }).filter({ hasNotText: 'this console' });
+  await others.first().getByRole('link').click();
+  await page.getByTestId('not-mine').waitFor();
+  assert.equal(await page.getByTestId('hand-in').count(), 0, 'no hand-in for a run of another key');
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('workflow-run-not-mine');
+  await page.getByRole('link', { name: '← Workflows' }).click();
+  await row.getByRole('link', { name: 'cli-move' }).click();
+  await page.getByTestId('hand-in').waitFor();
+  const status = (s: string) => page.getByTestId(`step-${s}`).getAttribute('data-status');
+  for (const s of ['recipient', 'backupIdentity', 'export']) assert.equal(await status(s), 'done');
+  assert.equal(await status('transfer'), 'waiting');
+  assert.equal(await status('import'), 'pending');
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('workflow-run-waiting');
+
+  // The blob handed in from its file: RESUME_WORKFLOW_RUN, then the import; every box goes green.
+  await page.getByLabel('Blob file').setInputFiles(blobFile);
+  await page.getByTestId('blob-chosen').waitFor();
+  await assertNothingSecret(seed, operator.apiKey);
+  await page.getByRole('button', { name: 'Hand in and go on' }).click();
+  for (const s of ['recipient', 'backupIdentity', 'export', 'transfer', 'import']) {
+    await page.locator(`[data-testid="step-${s}"][data-status="done"]`).waitFor({ timeout: 60_000 });
+  }
+  await page.getByTestId('run-status').getByText('completed').waitFor();
+  const moved = (await page.getByTestId('output-keyId').textContent())!;
+  assert.match(moved, /^key_[0-9a-z]{26}$/);
+  assert.equal(await page.getByTestId('output-nodeId').textContent(), target);
+  await assertNothingSecret(seed, operator.apiKey);
+  await shot('workflow-run-completed');
+
+  const sig = await admin.call(ComponentModule.SIGN, { keyIds: [moved, moving.shares[1]!.keyId], message: 'c0ffee' }).promise();
+  assert.equal(sig.publicKey, moving.publicKey, 'the moved share signs with an original one');
+  const run = await admin.call(ComponentModule.GET_WORKFLOW_RUN, { runId: 'cli-move' }).promise();
+  assert.deepEqual([run.status, run.createdBy, run.outputs?.['keyId']], ['completed', operator.apiKeyId, moved]);
   assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
 });

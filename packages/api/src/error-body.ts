@@ -33,7 +33,8 @@ export const ErrorBody = T.Object(
 export type ErrorBody = Static<typeof ErrorBody>;
 export type ErrorDetail = ErrorBody['error'];
 
-const checkErrorBody = TypeCompiler.Compile(ErrorBody);
+// Pure: a bundle that never checks an error body (the web console, whose CSP forbids the compiler's eval) drops it.
+const checkErrorBody = /* @__PURE__ */ TypeCompiler.Compile(ErrorBody);
 
 /** The error a failed answer carries, or undefined when its body is not an ErrorBody. */
 export function readErrorBody(body: unknown): ErrorDetail | undefined {

@@ -47,6 +47,15 @@ export class ApiKey {
     return { roster: text, signature: toHex(signRaw(this.#seed, rosterMessage(text))) };
   }
 
+  /**
+   * The link that signs the web console (which the workspace at `baseUrl` serves) in as this key:
+   * `#signin=<api key id>.<Ed25519 seed, base64url>`. It is in the fragment, which a browser never sends; the page
+   * keeps the seed as a non-extractable key. As secret as the key itself.
+   */
+  consoleSignInLink(baseUrl: string): string {
+    return `${baseUrl.replace(/\/+$/, '')}/#signin=${this.apiKeyId}.${Buffer.from(this.#seed.expose()).toString('base64url')}`;
+  }
+
   toJSON(): string {
     return `ApiKey(${this.apiKeyId})`;
   }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ComponentName, ComponentParams, ComponentResult, WorkflowRun } from '@wr/api';
-import { WrError, isErrorCode } from '@wr/common';
+import { WrError } from '@wr/common';
 import {
-  StepWaitsForApproval,
   TEMPLATES,
+  callThroughApprovals,
+  recordedApprovals,
   recordedInputs,
+  recordedTransfers,
   runWorkflow,
-  stepIdempotencyKey,
   validateWorkflow,
   type RunResult,
   type StepEvent,
@@ -14,7 +15,6 @@ import {
   type TemplateTypes,
   type WorkflowDefinition,
 } from '@wr/workflow';
-import { WorkspaceError } from './errors.js';
 
 /** What runs a step: WorkspaceClient's own `call`, which signs it. */
 interface StepCaller {
@@ -47,13 +47,6 @@ export interface WorkflowRunHandle<O = Record<string, unknown>> extends PromiseL
   /** Resolves when the run completes or waits (at a transfer or an approval); rejects with the error of a step that failed. */
   result(): Promise<RunResult<O>>;
 }
-
-const transfersOf = (run: WorkflowRun): Record<string, string> =>
-  Object.fromEntries(run.steps.filter((s) => s.component === 'transfer' && s.blob !== undefined).map((s) => [s.stepId, s.blob!]));
-
-/** The approval request each step went through, by the step's idempotency key: its outcome is asked for, not the call again. */
-const approvalsOf = (run: WorkflowRun): Map<string, string> =>
-  new Map(run.steps.filter((s) => s.approvalRequestId !== undefined).map((s) => [stepIdempotencyKey(run.runId, s.stepId), s.approvalRequestId!]));
 
 /**
  * Workflows, run by this client: every step is a call it signs, so the
@@ -94,7 +87,7 @@ export class Workflows {
           runId,
         })
         .promise();
-      return this.#drive<Record<string, unknown>>(def, inputs, runId, { ...transfersOf(run), ...opts.transfers }, approvalsOf(run), opts.onStep);
+      return this.#drive<Record<string, unknown>>(def, inputs, runId, { ...recordedTransfers(run), ...opts.transfers }, recordedApprovals(run), opts.onStep);
     })();
     return this.#handle<Record<string, unknown>>(runId, done);
   }
@@ -122,8 +115,8 @@ export class Workflows {
         run.definition,
         { ...run.inputs, ...opts.secretInputs },
         runId,
-        transfersOf(run),
-        approvalsOf(run),
+        recordedTransfers(run),
+        recordedApprovals(run),
         opts.onStep,
       );
     })();
@@ -152,33 +145,12 @@ export class Workflows {
     return runWorkflow(def, inputs, {
       runId,
       transfers,
-      call: (component, params, idempotencyKey) => this.#step(component, params, idempotencyKey, approvals.get(idempotencyKey)),
+      call: callThroughApprovals(
+        (component, params, idempotencyKey) =>
+          this.client.call(component, params as ComponentParams<typeof component>, { idempotencyKey }).promise() as Promise<unknown>,
+        approvals,
+      ),
       ...(onStep && { onStep }),
     }) as Promise<RunResult<O>>;
-  }
-
-  /** One step's call; a call the policy holds for approvals is requested, and its outcome taken once approved. */
-  async #step(component: ComponentName, params: Record<string, unknown>, idempotencyKey: string, approvalRequestId?: string): Promise<Record<string, unknown>> {
-    if (approvalRequestId === undefined) {
-      try {
-        return (await this.client.call(component, params as ComponentParams<typeof component>, { idempotencyKey }).promise()) as Record<string, unknown>;
-      } catch (err) {
-        if (!(err instanceof WrError && err.code === 'APPROVAL_REQUIRED')) throw err;
-      }
-      const requested = await this.client
-        .call('REQUEST_APPROVAL', { component: component as ComponentParams<'REQUEST_APPROVAL'>['component'], params }, { idempotencyKey })
-        .promise();
-      approvalRequestId = requested.approvalRequestId;
-    }
-    // Asked under the step's key, so the run's record follows: a replayed request is as it was then, this is as it is now.
-    const now = await this.client.call('GET_APPROVAL_REQUEST', { approvalRequestId }, { idempotencyKey }).promise();
-    if (now.status === 'executed') return now.result as Record<string, unknown>;
-    if (now.status === 'failed') {
-      throw new WorkspaceError(
-        isErrorCode(now.error?.code) ? now.error.code : 'INTERNAL',
-        now.error?.message ?? `approval request ${now.approvalRequestId} failed`,
-      );
-    }
-    throw new StepWaitsForApproval(now.approvalRequestId);
   }
 }

@@ -3,7 +3,7 @@
  * key), the left navigation, and the page for the path. Paths are the browser's own (/nodes, /keys, ...); the
  * workspace answers index.html for each.
  */
-import { useEffect, useMemo, useState, type MouseEvent } from 'react';
+import { useEffect, useMemo, useState, type MouseEvent, type ReactNode } from 'react';
 import { ConsoleClient } from './api/client.js';
 import { forgetKey, loadKey, saveKey } from './api/key-store.js';
 import { importSeed, parseSignInFragment, type SigningKey } from './api/sign.js';
@@ -12,15 +12,15 @@ import { AuditPage } from './pages/audit.js';
 import { KeysPage } from './pages/keys.js';
 import { NodesPage } from './pages/nodes.js';
 import { WorkflowsPage } from './pages/workflows.js';
-import { Loading } from './ui.js';
+import { Loading, type PageProps } from './ui.js';
 
-const PAGES = [
+const PAGES: readonly { path: string; title: string; Page: (props: PageProps) => ReactNode }[] = [
   { path: '/nodes', title: 'Nodes', Page: NodesPage },
   { path: '/keys', title: 'Keys', Page: KeysPage },
   { path: '/audit', title: 'Audit log', Page: AuditPage },
   { path: '/approvals', title: 'Approvals', Page: ApprovalsPage },
   { path: '/workflows', title: 'Workflows', Page: WorkflowsPage },
-] as const;
+];
 
 type SignIn = { state: 'checking' } | { state: 'out'; problem?: string } | { state: 'in'; key: SigningKey };
 
@@ -82,7 +82,7 @@ export function App() {
   }, []);
 
   const client = useMemo(() => (signIn.state === 'in' ? new ConsoleClient(signIn.key) : undefined), [signIn]);
-  const current = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`)) ?? PAGES[0];
+  const current = PAGES.find((p) => path === p.path || path.startsWith(`${p.path}/`)) ?? PAGES[0]!;
 
   useEffect(() => {
     document.title = `${current.title} · wr console`;
@@ -131,7 +131,7 @@ export function App() {
         </div>
       </aside>
       <main id="main" className="content" tabIndex={-1}>
-        <Page client={client} />
+        <Page client={client} path={path} go={go} />
       </main>
     </div>
   );

@@ -1,6 +1,13 @@
-/** The pieces every page shares: loading, empty and error states, a badge, a shortened value. */
+/** The pieces every page shares: loading, empty and error states, a badge, a shortened value, facts, a pager. */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { asConsoleError, type ConsoleError } from './api/client.js';
+import { asConsoleError, type ConsoleClient, type ConsoleError } from './api/client.js';
+
+/** What the shell gives each page: the signed-in client, the browser's path, and a way to go to another. */
+export interface PageProps {
+  client: ConsoleClient;
+  path: string;
+  go(path: string): void;
+}
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -14,16 +21,25 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="state empty">{children}</div>;
 }
 
-/** An error as the workspace gave it: its code, its message (which says what to do) and the registry's hint. */
+/**
+ * An error as the workspace gave it: its code, its message (which says what to do) and the registry's hint. A call
+ * refused for scope says so plainly: this console's key may not make it, and trying again will not change that.
+ */
 export function ErrorPanel({ error, onRetry }: { error: ConsoleError; onRetry?: () => void }) {
+  const scope = error.code === 'PERMISSION_DENIED' ? /lacks the (\S+) scope/.exec(error.message)?.[1] : undefined;
   return (
-    <div className="error-panel" role="alert">
+    <div className="error-panel" role="alert" data-code={error.code}>
+      {scope && (
+        <p className="error-title" data-testid="scope-refused">
+          This console&apos;s key lacks the <code>{scope}</code> scope, so this page cannot show it.
+        </p>
+      )}
       <p>
         <code className="code">{error.code}</code> {error.message}
       </p>
       {error.hint && <p className="hint">{error.hint}</p>}
       {error.requestId && <p className="muted small">request id {error.requestId}</p>}
-      {onRetry && (
+      {onRetry && !scope && (
         <button type="button" className="button secondary" onClick={onRetry}>
           Try again
         </button>
@@ -107,5 +123,55 @@ export function Details({ value }: { value: Record<string, unknown> }) {
         );
       })}
     </dl>
+  );
+}
+
+/** Label and value pairs, as a definition list: a page's facts about one thing. */
+export function Facts({ items, label, plain }: { items: [string, ReactNode][]; label?: string; plain?: boolean }) {
+  return (
+    <dl className={plain ? 'facts plain' : 'facts'} aria-label={label}>
+      {items.map(([dt, dd]) => (
+        <div key={dt}>
+          <dt>{dt}</dt>
+          <dd>{dd}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** Where a paged list is: the cursor of each page seen so far (the first page's is `first`), so Previous goes back. */
+export interface Pages<C> {
+  at: C;
+  number: number;
+  back(): void;
+  next(cursor: C): void;
+  reset(): void;
+}
+
+export function usePages<C>(first: C): Pages<C> {
+  const [stack, setStack] = useState<C[]>([first]);
+  return {
+    at: stack[stack.length - 1]!,
+    number: stack.length,
+    back: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
+    next: (cursor) => setStack((s) => [...s, cursor]),
+    reset: () => setStack([first]),
+  };
+}
+
+/** Previous and Next under a paged list; `next` is the next page's cursor, none on the last page. Drawn only when there is more than one page. */
+export function Pager<C>({ label, pages, next }: { label: string; pages: Pages<C>; next: C | undefined }) {
+  if (pages.number <= 1 && next === undefined) return null;
+  return (
+    <nav className="pager" aria-label={label}>
+      <button type="button" className="button secondary" disabled={pages.number <= 1} onClick={pages.back}>
+        Previous
+      </button>
+      <span>Page {pages.number}</span>
+      <button type="button" className="button secondary" disabled={next === undefined} onClick={() => next !== undefined && pages.next(next)}>
+        Next
+      </button>
+    </nav>
   );
 }

@@ -40,3 +40,14 @@ test('parseSignInFragment reads the dev link and refuses a malformed one', () =>
   assert.throws(() => parseSignInFragment('#signin=ak_abcdefghijklmnop.AAAA'), /32-byte/);
   assert.throws(() => parseSignInFragment('#signin=nope.' + Buffer.from(seed).toString('base64url')), /malformed/);
 });
+
+test("the SDK's console sign-in link (wr console, wr dev) holds the key's own seed: the console signs as the SDK does", async () => {
+  const { apiKey, apiKeyId } = generateApiKey();
+  const link = new ApiKey(apiKey).consoleSignInLink('http://127.0.0.1:7400/');
+  assert.ok(link.startsWith(`http://127.0.0.1:7400/#signin=${apiKeyId}.`));
+  const parsed = parseSignInFragment(new URL(link).hash)!;
+  assert.equal(parsed.apiKeyId, apiKeyId);
+  const call = { component: 'LIST_NODES', idempotencyKey: 'idem-2', body: '{}' };
+  const ours = await signedHeaders({ apiKeyId, privateKey: await importSeed(parsed.seed) }, call, 1_700_000_000_000);
+  assert.equal(ours['wr-signature'], new ApiKey(apiKey).sign(call.component, call.body, call.idempotencyKey, 1_700_000_000_000).signature);
+});

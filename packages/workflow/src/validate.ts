@@ -7,13 +7,11 @@
  * which the run record keeps). Each problem is INVALID_ARGUMENT naming the step.
  */
 import { Type as T, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Value } from '@sinclair/typebox/value';
 import { COMPONENTS, isComponent } from '@wr/api';
 import { WrError } from '@wr/common';
 
 import { WorkflowDefinition, isTransfer, type Binding } from './definition.js';
-
-const checkShape = TypeCompiler.Compile(WorkflowDefinition);
 
 type Kinds = Set<string> | 'any';
 
@@ -42,8 +40,10 @@ function propertiesOf(schema: TSchema): Record<string, TSchema> {
 
 /** The definition, checked; throws INVALID_ARGUMENT naming the step (or field) at fault. */
 export function validateWorkflow(def: unknown): WorkflowDefinition {
-  if (!checkShape.Check(def)) {
-    const first = checkShape.Errors(def).First();
+  // Value.Check walks the schema: TypeBox's compiler would build the check with `new Function`, which the web
+  // console's Content-Security-Policy forbids, and a definition is checked once a run.
+  if (!Value.Check(WorkflowDefinition, def)) {
+    const first = Value.Errors(WorkflowDefinition, def).First();
     throw fail(`definition${first?.path.replace(/\//g, '.') ?? ''}`, first?.message ?? 'is not a workflow definition');
   }
   const outputsOf = new Map<string, Record<string, TSchema>>();

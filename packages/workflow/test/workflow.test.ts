@@ -10,6 +10,9 @@ import { WrError } from '@wr/common';
 import {
   StepWaitsForApproval,
   TEMPLATES,
+  callThroughApprovals,
+  recordedApprovals,
+  recordedTransfers,
   checkInputs,
   keptResult,
   neededOutputs,
@@ -244,5 +247,69 @@ describe('run records', () => {
     );
     assert.deepEqual(events.at(-1), { stepId: 'export', component: 'EXPORT_KEY_SHARE', status: 'waiting', approvalRequestId: 'apr_7' });
     assert.deepEqual(r.ran, ['GET_NODE_RECIPIENT_KEY', 'GENERATE_AGE_ENCRYPTION'], 'nothing after the held step ran');
+  });
+});
+
+describe('callThroughApprovals', () => {
+  type Call = [string, Record<string, unknown>, string];
+  const client = (answers: Record<string, (params: Record<string, unknown>) => unknown>) => {
+    const calls: Call[] = [];
+    const call = async (component: string, params: Record<string, unknown>, key: string) => {
+      calls.push([component, params, key]);
+      return answers[component]!(params);
+    };
+    return { calls, call };
+  };
+  const required = () => {
+    throw new WrError('APPROVAL_REQUIRED', 'held');
+  };
+
+  it('requests a held call under the step key, and the run waits at it; once executed, the result comes from the request', async () => {
+    const pending = client({
+      EXPORT_KEY_SHARE: required,
+      REQUEST_APPROVAL: () => ({ approvalRequestId: 'apr_1', status: 'pending' }),
+      GET_APPROVAL_REQUEST: () => ({ approvalRequestId: 'apr_1', status: 'pending' }),
+    });
+    await assert.rejects(
+      callThroughApprovals(pending.call)('EXPORT_KEY_SHARE', { keyId: 'k' }, 'wf.r.export'),
+      (e: unknown) => e instanceof StepWaitsForApproval && e.approvalRequestId === 'apr_1',
+    );
+    assert.deepEqual(pending.calls, [
+      ['EXPORT_KEY_SHARE', { keyId: 'k' }, 'wf.r.export'],
+      ['REQUEST_APPROVAL', { component: 'EXPORT_KEY_SHARE', params: { keyId: 'k' } }, 'wf.r.export'],
+      ['GET_APPROVAL_REQUEST', { approvalRequestId: 'apr_1' }, 'wf.r.export'],
+    ]);
+    // Resumed from the record: the request's outcome is asked for, never the call again.
+    const executed = client({ GET_APPROVAL_REQUEST: () => ({ approvalRequestId: 'apr_1', status: 'executed', result: { wrappedKeyShare: 'w' } }) });
+    const result = await callThroughApprovals(executed.call, new Map([['wf.r.export', 'apr_1']]))('EXPORT_KEY_SHARE', { keyId: 'k' }, 'wf.r.export');
+    assert.deepEqual(result, { wrappedKeyShare: 'w' });
+    assert.deepEqual(
+      executed.calls.map((c) => c[0]),
+      ['GET_APPROVAL_REQUEST'],
+    );
+  });
+
+  it("fails with the request's error code when the approved call failed, and passes other errors through", async () => {
+    const failed = client({ GET_APPROVAL_REQUEST: () => ({ approvalRequestId: 'apr_2', status: 'failed', error: { code: 'NOT_FOUND', message: 'gone' } }) });
+    await assert.rejects(
+      callThroughApprovals(failed.call, new Map([['wf.r.x', 'apr_2']]))('DELETE_KEY_SHARE', {}, 'wf.r.x'),
+      (e: unknown) => e instanceof WrError && e.code === 'NOT_FOUND',
+    );
+    const other = client({ SIGN: () => Promise.reject(new WrError('PERMISSION_DENIED', 'no')) });
+    await assert.rejects(callThroughApprovals(other.call)('SIGN', {}, 'wf.r.s'), (e: unknown) => e instanceof WrError && e.code === 'PERMISSION_DENIED');
+    assert.equal(other.calls.length, 1, 'no approval is requested for a refusal of another kind');
+  });
+
+  it("reads a run record's handed-in blobs and approval requests", () => {
+    const run = {
+      runId: 'r',
+      steps: [
+        { stepId: 'export', component: 'EXPORT_KEY_SHARE', status: 'done' as const, approvalRequestId: 'apr_3' },
+        { stepId: 'transfer', component: 'transfer', status: 'done' as const, blob: 'b' },
+        { stepId: 'import', component: 'IMPORT_KEY_SHARE', status: 'pending' as const },
+      ],
+    };
+    assert.deepEqual(recordedTransfers(run), { transfer: 'b' });
+    assert.deepEqual([...recordedApprovals(run)], [['wf.r.export', 'apr_3']]);
   });
 });

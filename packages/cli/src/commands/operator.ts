@@ -6,6 +6,7 @@ import { registerApprovalCommands } from './approvals.js';
 import { registerAuditCommands } from './audit.js';
 import { registerBackupCommands } from './backups.js';
 import { CHECK_FAILED_EXIT } from './check-failed.js';
+import { registerConsoleCommand } from './console.js';
 import { DEV_ENV_FILE } from './connection.js';
 import { registerKeyCommands } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -62,6 +63,7 @@ export function registerOperatorCommands(program: Command): void {
   registerApiKeyCommands(program);
   registerApprovalCommands(program);
   registerAuditCommands(program);
+  registerConsoleCommand(program);
   registerMigrateCommand(program);
   registerRecoverCommand(program);
   usageErrorsExit2(program);

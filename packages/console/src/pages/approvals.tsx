@@ -1,10 +1,12 @@
 import { useState } from 'react';
 import type { ComponentResult } from '@wr/api';
 import { asConsoleError, type ConsoleClient, type ConsoleError } from '../api/client.js';
-import { Badge, Empty, ErrorPanel, Loading, redacted, useLoad } from '../ui.js';
+import { Badge, Empty, ErrorPanel, Facts, Loading, Pager, redacted, useLoad, usePages } from '../ui.js';
 
 type Request = ComponentResult<'LIST_APPROVAL_REQUESTS'>['requests'][number];
 type Outcome = { request?: Request; error?: ConsoleError; busy?: boolean };
+
+const PAGE = 50;
 
 function StatusBadge({ r }: { r: Request }) {
   if (r.status === 'executed') return <Badge tone="ok">executed</Badge>;
@@ -22,10 +24,16 @@ function StatusBadge({ r }: { r: Request }) {
  */
 export function ApprovalsPage({ client }: { client: ConsoleClient }) {
   const [filter, setFilter] = useState<'pending' | 'all'>('pending');
+  const pages = usePages<string | undefined>(undefined);
+  const cursor = pages.at;
   const [list, reload] = useLoad(
-    () => client.call('LIST_APPROVAL_REQUESTS', { limit: 100, ...(filter === 'pending' && { status: 'pending' }) }),
-    [client, filter],
+    () => client.call('LIST_APPROVAL_REQUESTS', { limit: PAGE, ...(filter === 'pending' && { status: 'pending' }), ...(cursor && { cursor }) }),
+    [client, filter, cursor],
   );
+  const show = (next: 'pending' | 'all') => {
+    setFilter(next);
+    pages.reset();
+  };
   const [outcomes, setOutcomes] = useState<Record<string, Outcome>>({});
 
   const approve = (id: string) => {
@@ -42,10 +50,10 @@ export function ApprovalsPage({ client }: { client: ConsoleClient }) {
         <h1 id="approvals-title">Approvals</h1>
         <div className="row">
           <div className="segmented" role="group" aria-label="Which requests">
-            <button type="button" aria-pressed={filter === 'pending'} onClick={() => setFilter('pending')}>
+            <button type="button" aria-pressed={filter === 'pending'} onClick={() => show('pending')}>
               Pending
             </button>
-            <button type="button" aria-pressed={filter === 'all'} onClick={() => setFilter('all')}>
+            <button type="button" aria-pressed={filter === 'all'} onClick={() => show('all')}>
               All
             </button>
           </div>
@@ -78,28 +86,14 @@ export function ApprovalsPage({ client }: { client: ConsoleClient }) {
                   <StatusBadge r={r} />
                 </div>
               </header>
-              <dl className="facts">
-                <div>
-                  <dt>Request</dt>
-                  <dd>
-                    <code>{r.approvalRequestId.slice(0, 20)}…</code>
-                  </dd>
-                </div>
-                <div>
-                  <dt>Requested by</dt>
-                  <dd>
-                    <code>{r.requester}</code>
-                  </dd>
-                </div>
-                <div>
-                  <dt>Submitted</dt>
-                  <dd>{new Date(r.createdAt).toLocaleString()}</dd>
-                </div>
-                <div>
-                  <dt>Approved by</dt>
-                  <dd>{r.approvedBy.length ? r.approvedBy.join(', ') : 'nobody yet'}</dd>
-                </div>
-              </dl>
+              <Facts
+                items={[
+                  ['Request', <code>{r.approvalRequestId.slice(0, 20)}…</code>],
+                  ['Requested by', <code>{r.requester}</code>],
+                  ['Submitted', new Date(r.createdAt).toLocaleString()],
+                  ['Approved by', r.approvedBy.length ? r.approvedBy.join(', ') : 'nobody yet'],
+                ]}
+              />
               <pre className="params" aria-label="Parameters">
                 {JSON.stringify(redacted(r.params), null, 2)}
               </pre>
@@ -126,6 +120,7 @@ export function ApprovalsPage({ client }: { client: ConsoleClient }) {
             </article>
           );
         })}
+      {list.state === 'ok' && <Pager label="Approval pages" pages={pages} next={list.value.nextCursor} />}
     </section>
   );
 }

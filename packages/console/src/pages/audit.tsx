@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import type { ConsoleClient } from '../api/client.js';
-import { Badge, Details, Empty, ErrorPanel, Loading, Short, useLoad } from '../ui.js';
+import { Badge, Details, Empty, ErrorPanel, Loading, Pager, Short, useLoad, usePages } from '../ui.js';
 
 const PAGE = 50;
 
 /** The audit log (the workspace's, or one node's own), a page at a time, with its hash chain and signed head checked. */
 export function AuditPage({ client }: { client: ConsoleClient }) {
   const [source, setSource] = useState('');
-  const [afters, setAfters] = useState<number[]>([0]);
-  const after = afters[afters.length - 1]!;
+  const pages = usePages(0);
+  const after = pages.at;
   const nodeId = source || undefined;
   const [nodes] = useLoad(() => client.call('LIST_NODES', {}), [client]);
   const [check, recheck] = useLoad(() => client.call('VERIFY_AUDIT_LOG', { ...(nodeId && { nodeId }) }), [client, nodeId]);
@@ -30,7 +30,7 @@ export function AuditPage({ client }: { client: ConsoleClient }) {
               value={source}
               onChange={(e) => {
                 setSource(e.target.value);
-                setAfters([0]);
+                pages.reset();
               }}
             >
               <option value="">the workspace</option>
@@ -64,7 +64,8 @@ export function AuditPage({ client }: { client: ConsoleClient }) {
           ))}
       </div>
       {events.state === 'loading' && <Loading what="audit entries" />}
-      {events.state === 'error' && <ErrorPanel error={events.error} onRetry={reload} />}
+      {/* Refused like the chain check (a scope this key lacks, say): said once, above. */}
+      {events.state === 'error' && !(check.state === 'error' && check.error.code === events.error.code) && <ErrorPanel error={events.error} onRetry={reload} />}
       {events.state === 'ok' && events.value.events.length === 0 && (
         <Empty>No audit entries{after > 0 ? ' after these' : ' yet'}: every call that changes something is recorded here.</Empty>
       )}
@@ -101,21 +102,8 @@ export function AuditPage({ client }: { client: ConsoleClient }) {
           </table>
         </div>
       )}
-      {events.state === 'ok' && (afters.length > 1 || events.value.events.length > PAGE) && (
-        <nav className="pager" aria-label="Audit pages">
-          <button type="button" className="button secondary" disabled={afters.length <= 1} onClick={() => setAfters((a) => a.slice(0, -1))}>
-            Previous
-          </button>
-          <span>Page {afters.length}</span>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={events.value.events.length <= PAGE}
-            onClick={() => setAfters((a) => [...a, events.state === 'ok' ? events.value.events[PAGE - 1]!.seq : after])}
-          >
-            Next
-          </button>
-        </nav>
+      {events.state === 'ok' && (
+        <Pager label="Audit pages" pages={pages} next={events.value.events.length > PAGE ? events.value.events[PAGE - 1]!.seq : undefined} />
       )}
     </section>
   );

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ComponentResult } from '@wr/api';
 import { asConsoleError, type ConsoleClient, type ConsoleError } from '../api/client.js';
-import { Badge, Empty, ErrorPanel, Loading, Short, useLoad } from '../ui.js';
+import { Badge, Empty, ErrorPanel, Loading, Pager, Short, useLoad, usePages } from '../ui.js';
 
 type Share = ComponentResult<'LIST_KEYS'>['keys'][number];
 type Backups = ComponentResult<'LIST_BACKUPS'>;
@@ -68,8 +68,8 @@ function BackupsOf({ client, publicKey }: { client: ConsoleClient; publicKey: st
 
 /** Every key, a page of shares at a time: its shares, where each lives, epoch, exportable, and its backups on demand. */
 export function KeysPage({ client }: { client: ConsoleClient }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = usePages<string | undefined>(undefined);
+  const cursor = pages.at;
   const [page, reload] = useLoad(() => client.call('LIST_KEYS', { limit: PAGE, ...(cursor && { cursor }) }), [client, cursor]);
 
   return (
@@ -144,22 +144,7 @@ export function KeysPage({ client }: { client: ConsoleClient }) {
             </article>
           );
         })}
-      {page.state === 'ok' && (cursors.length > 1 || page.value.nextCursor) && (
-        <nav className="pager" aria-label="Key pages">
-          <button type="button" className="button secondary" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Previous
-          </button>
-          <span>Page {cursors.length}</span>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={!page.value.nextCursor}
-            onClick={() => setCursors((c) => [...c, page.state === 'ok' ? page.value.nextCursor : undefined])}
-          >
-            Next
-          </button>
-        </nav>
-      )}
+      {page.state === 'ok' && <Pager label="Key pages" pages={pages} next={page.value.nextCursor} />}
     </section>
   );
 }

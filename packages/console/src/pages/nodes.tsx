@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ConsoleClient } from '../api/client.js';
-import { Badge, Empty, ErrorPanel, Loading, Short, fingerprint, useLoad } from '../ui.js';
+import { Badge, Empty, ErrorPanel, Facts, Loading, Short, fingerprint, useLoad } from '../ui.js';
 
 interface RosterView {
   version: number;
@@ -56,22 +56,14 @@ export function NodesPage({ client }: { client: ConsoleClient }) {
         </button>
       </header>
       {roster && (
-        <dl className="facts" aria-label="Roster">
-          <div>
-            <dt>Roster version</dt>
-            <dd>{roster.version}</dd>
-          </div>
-          <div>
-            <dt>Issued</dt>
-            <dd>{new Date(roster.issuedAt).toLocaleString()}</dd>
-          </div>
-          <div>
-            <dt>Roster fingerprint (SHA-256)</dt>
-            <dd>
-              <code data-testid="roster-fingerprint">{roster.fingerprint}</code>
-            </dd>
-          </div>
-        </dl>
+        <Facts
+          label="Roster"
+          items={[
+            ['Roster version', roster.version],
+            ['Issued', new Date(roster.issuedAt).toLocaleString()],
+            ['Roster fingerprint (SHA-256)', <code data-testid="roster-fingerprint">{roster.fingerprint}</code>],
+          ]}
+        />
       )}
       {nodes.state === 'loading' && <Loading what="nodes" />}
       {nodes.state === 'error' && <ErrorPanel error={nodes.error} onRetry={reload} />}

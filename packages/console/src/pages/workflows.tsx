@@ -1,9 +1,10 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent, type MouseEvent } from 'react';
 import { TEMPLATES, type WorkflowDefinition } from '@wr/workflow';
 import { asConsoleError, type ConsoleClient, type ConsoleError } from '../api/client.js';
 import { WorkflowCanvas, type BoxState } from '../workflows/canvas.js';
 import { startRun, type RunResult } from '../workflows/run.js';
-import { ErrorPanel, Badge, redacted, useLoad } from '../ui.js';
+import { Badge, Empty, ErrorPanel, Loading, Pager, useLoad, usePages, type PageProps } from '../ui.js';
+import { RunOutputs, RunStatusBadge, SaveBlob, WorkflowRunPage } from './workflow-run.js';
 
 const NAMES = Object.keys(TEMPLATES);
 
@@ -21,8 +22,86 @@ function inputsOf(def: WorkflowDefinition, text: Record<string, string>): Record
 
 type RunView = { runId: string; busy: boolean; result?: RunResult; error?: ConsoleError };
 
+const RUN_PATH = /^\/workflows\/runs\/([A-Za-z0-9_-]{1,64})$/;
+export const runPath = (runId: string) => `/workflows/runs/${runId}`;
+
+/** The templates and their canvas at /workflows; one run at /workflows/runs/<run id>. */
+export function WorkflowsPage(props: PageProps) {
+  const runId = RUN_PATH.exec(props.path)?.[1];
+  return runId !== undefined ? <WorkflowRunPage {...props} runId={runId} key={runId} /> : <TemplatesPage {...props} />;
+}
+
+const RUNS_PAGE = 20;
+
+/** Every run the workspace records (started here, with `wr workflow run` or the SDK), newest first, each opening its page. */
+function RunsList({ client, go, reloadKey }: { client: ConsoleClient; go: PageProps['go']; reloadKey: unknown }) {
+  const pages = usePages<string | undefined>(undefined);
+  const cursor = pages.at;
+  const [list, reload] = useLoad(() => client.call('LIST_WORKFLOW_RUNS', { limit: RUNS_PAGE, ...(cursor && { cursor }) }), [client, cursor, reloadKey]);
+  const open = (e: MouseEvent<HTMLAnchorElement>, runId: string) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    go(runPath(runId));
+  };
+  return (
+    <section className="card" aria-labelledby="runs-title" data-testid="runs">
+      <header className="card-head">
+        <h2 id="runs-title">Runs</h2>
+        <button type="button" className="button secondary small" onClick={reload}>
+          Refresh
+        </button>
+      </header>
+      {list.state === 'loading' && <Loading what="runs" />}
+      {list.state === 'error' && <ErrorPanel error={list.error} onRetry={reload} />}
+      {list.state === 'ok' && list.value.runs.length === 0 && (
+        <Empty>
+          No workflow runs yet: run a template above, or with <code>wr workflow run TEMPLATE</code>.
+        </Empty>
+      )}
+      {list.state === 'ok' && list.value.runs.length > 0 && (
+        <div className="table-wrap">
+          <table className="inner">
+            <caption className="sr-only">Workflow runs, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Run</th>
+                <th scope="col">Workflow</th>
+                <th scope="col">Status</th>
+                <th scope="col">At step</th>
+                <th scope="col">Started by</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.value.runs.map((r) => (
+                <tr key={r.runId} data-testid={`run-${r.runId}`}>
+                  <td>
+                    <a href={runPath(r.runId)} onClick={(e) => open(e, r.runId)}>
+                      <code>{r.runId}</code>
+                    </a>
+                  </td>
+                  <td>{r.workflow}</td>
+                  <td>
+                    <RunStatusBadge status={r.status} />
+                  </td>
+                  <td>{r.waitingAt ?? r.failedAt ?? ''}</td>
+                  <td>
+                    <code>{r.createdBy === client.apiKeyId ? 'this console' : r.createdBy}</code>
+                  </td>
+                  <td className="nowrap">{new Date(r.updatedAt).toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.state === 'ok' && <Pager label="Run pages" pages={pages} next={list.value.nextCursor} />}
+    </section>
+  );
+}
+
 /** Pick a template, see its canvas, fill its inputs, run it: each box shows its step's status as the run goes. */
-export function WorkflowsPage({ client }: { client: ConsoleClient }) {
+function TemplatesPage({ client, go }: PageProps) {
   const [name, setName] = useState(NAMES.includes('export-import-key-share') ? 'export-import-key-share' : NAMES[0]!);
   const definition = TEMPLATES[name]!;
   const [text, setText] = useState<Record<string, string>>({});
@@ -143,29 +222,28 @@ export function WorkflowsPage({ client }: { client: ConsoleClient }) {
       </form>
       {run?.error && <ErrorPanel error={run.error} />}
       {run?.result?.status === 'waiting' && (
-        <p className="banner banner-warn" role="status" data-testid="run-outcome">
-          <Badge tone="warn">waiting</Badge> The run waits at <code>{run.result.waitingAt}</code> for the wrapped share to be handed over out of band, which the
-          console cannot take in yet. Give a target node to pass it on at once, or run it with <code>wr workflow run {name}</code>, which writes the blob to a
-          file and takes it back with <code>--blob</code>.
-        </p>
-      )}
-      {run?.result?.status === 'completed' && (
-        <div className="card" role="status" data-testid="run-outcome">
-          <h2>
-            <Badge tone="ok">completed</Badge> Outputs
-          </h2>
-          <dl className="facts plain">
-            {Object.entries(redacted(run.result.outputs) as Record<string, unknown>).map(([k, v]) => (
-              <div key={k}>
-                <dt>{k}</dt>
-                <dd>
-                  <code data-testid={`output-${k}`}>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
-                </dd>
-              </div>
-            ))}
-          </dl>
+        <div className="banner banner-warn" role="status" data-testid="run-outcome">
+          <Badge tone="warn">waiting</Badge>{' '}
+          {run.result.approvalRequestId
+            ? `The run waits at ${run.result.waitingAt} for the approvals the network's policy requires.`
+            : `The run waits at ${run.result.waitingAt} for the wrapped share to be moved out of band and handed in, on the run's page.`}
+          <div className="actions">
+            {run.result.blob !== undefined && <SaveBlob runId={run.runId} stepId={run.result.waitingAt} blob={run.result.blob} />}
+            <a
+              href={runPath(run.runId)}
+              className="button primary"
+              onClick={(e) => {
+                e.preventDefault();
+                go(runPath(run.runId));
+              }}
+            >
+              Open the run
+            </a>
+          </div>
         </div>
       )}
+      {run?.result?.status === 'completed' && <RunOutputs outputs={run.result.outputs} />}
+      <RunsList client={client} go={go} reloadKey={run?.busy === false ? run.runId : undefined} />
     </section>
   );
 }

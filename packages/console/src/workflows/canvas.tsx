@@ -3,8 +3,8 @@
  * showing its step's live status and, when it failed, the error's code. Edges between neighbours run side to side;
  * an edge that passes over boxes runs underneath them.
  */
-import { Background, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
-import { useMemo } from 'react';
+import { Background, Handle, Position, ReactFlow, type Edge, type Node, type NodeChange, type NodeProps } from '@xyflow/react';
+import { useCallback, useMemo, useState } from 'react';
 import type { WorkflowDefinition } from '@wr/workflow';
 import { workflowGraph } from './graph.js';
 
@@ -55,6 +55,17 @@ const gapFor = (label: number) => Math.max(70, label * 6 + 40);
 
 export function WorkflowCanvas({ definition, states }: { definition: WorkflowDefinition; states: Record<string, BoxState> }) {
   const graph = useMemo(() => workflowGraph(definition), [definition]);
+  // Each box's size as React Flow measured it, given back with the boxes: a box passed without it is hidden until it
+  // is measured anew, which a status change alone does not always bring about.
+  const [sizes, setSizes] = useState<{ of: string; size: Record<string, { width: number; height: number }> }>({ of: definition.name, size: {} });
+  const measured = sizes.of === definition.name ? sizes.size : {};
+  const onNodesChange = useCallback(
+    (changes: NodeChange<Node<StepNodeData>>[]) => {
+      const next = changes.flatMap((c) => (c.type === 'dimensions' && c.dimensions ? [[c.id, c.dimensions] as const] : []));
+      if (next.length > 0) setSizes((s) => ({ of: definition.name, size: { ...(s.of === definition.name ? s.size : {}), ...Object.fromEntries(next) } }));
+    },
+    [definition.name],
+  );
   const xs = graph.boxes.reduce<number[]>((at, b, i) => {
     if (i === 0) return [0];
     const prev = graph.boxes[i - 1]!.id;
@@ -68,6 +79,7 @@ export function WorkflowCanvas({ definition, states }: { definition: WorkflowDef
     data: { stepId: b.id, kind: b.kind, description: b.description, state: states[b.id] ?? { status: 'pending' } },
     draggable: false,
     connectable: false,
+    ...(measured[b.id] && { measured: measured[b.id] }),
   }));
   const edges: Edge[] = graph.edges.map((e) => {
     const done = states[e.from]?.status === 'done';
@@ -91,6 +103,7 @@ export function WorkflowCanvas({ definition, states }: { definition: WorkflowDef
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         fitView
         key={definition.name}
         fitViewOptions={{ padding: 0.15 }}
