@@ -367,3 +367,19 @@ test('a run `wr workflow run` left waiting at its transfer: the console opens it
   assert.deepEqual([run.status, run.createdBy, run.outputs?.['keyId']], ['completed', operator.apiKeyId, moved]);
   assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
 });
+
+test('served over plain HTTP from a host that is not this one, the console says it needs HTTPS, and why, instead of failing', async () => {
+  // The browser reaches this machine's workspace under another name: the page is then not a secure context, where
+  // browsers give no WebCrypto (what signs the console's calls).
+  const remote = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--host-resolver-rules=MAP ws.example 127.0.0.1'] });
+  try {
+    const other = await remote.newPage();
+    const url = new URL(env['WR_CONSOLE_URL']!);
+    url.hostname = 'ws.example';
+    await other.goto(url.href);
+    await other.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
+    assert.match((await other.getByRole('alert').textContent()) ?? '', /plain HTTP.*HTTPS, or localhost.*behind TLS/);
+  } finally {
+    await remote.close();
+  }
+});

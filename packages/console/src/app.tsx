@@ -26,6 +26,11 @@ type SignIn = { state: 'checking' } | { state: 'out'; problem?: string } | { sta
 
 /** The key from the link's fragment (then gone from the address bar and history), else the one kept from before. */
 async function signInFromPage(): Promise<SigningKey | undefined> {
+  if (!window.isSecureContext || !globalThis.crypto?.subtle)
+    throw new Error(
+      'This page came over plain HTTP from another host, and browsers sign only in secure pages (HTTPS, or localhost). ' +
+        'Serve the workspace behind TLS (docs/deploy.md), or reach it as http://localhost through an SSH tunnel.',
+    );
   const fromLink = parseSignInFragment(window.location.hash);
   if (fromLink) {
     history.replaceState(null, '', window.location.pathname + window.location.search);
