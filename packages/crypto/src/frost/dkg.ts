@@ -19,7 +19,7 @@
  */
 import { inspect } from 'node:util';
 
-import type { DKG_Round1, DKG_Round2, FrostPublic, FrostSecret } from '@noble/curves/abstract/frost.js';
+import type { DKG_Round1, DKG_Round2 } from '@noble/curves/abstract/frost.js';
 
 import { unwrap, wrap } from '@wr/age';
 import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError, hexBytes } from '@wr/common';
@@ -27,7 +27,7 @@ import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError, he
 import { ShareInvalidError } from '../errors.js';
 import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
-import { pedersenClean, pedersenRound1, pedersenRound2, pedersenRound3, proofHolds } from './dkg-pedersen.js';
+import { pedersenClean, pedersenRound1, pedersenRound2, pedersenRound3, proofHolds, type PedersenKey } from './dkg-pedersen.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
 import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
 import { defaultRng, type Rng } from './polynomial.js';
@@ -88,7 +88,7 @@ const internals = new WeakMap<SecretDkgState, Internals>();
 interface DkgMath {
   /** The share for each other participant, by identifier. */
   round2(others: DKG_Round1[]): Record<string, Uint8Array>;
-  round3(others: DKG_Round1[], received: DKG_Round2[]): { public: FrostPublic; secret: FrostSecret };
+  round3(others: DKG_Round1[], received: DKG_Round2[]): PedersenKey;
   clean(): void;
 }
 
@@ -103,8 +103,7 @@ function startDkg(scheme: SchemeSuite, self: string, signers: { min: number; max
     const r1 = pedersenRound1(g, parseIdentifier(g, self)!, signers, rng);
     const math: DkgMath = {
       round2: (others) => pedersenRound2(g, r1.secret, others, (hex) => parseIdentifier(g, hex)!),
-      round3: (_others, received) =>
-        pedersenRound3(g, r1.secret, new Map(received.map((r) => [r.identifier, r.signingShare]))) as unknown as { public: FrostPublic; secret: FrostSecret },
+      round3: (_others, received) => pedersenRound3(g, r1.secret, new Map(received.map((r) => [r.identifier, r.signingShare]))),
       clean: () => pedersenClean(r1.secret),
     };
     return { math, commitment: r1.public.commitment, proofOfKnowledge: r1.public.proofOfKnowledge };

@@ -18,7 +18,7 @@
  *
  * ED25519_SODIUM_GROUP is the suite's Group (group.ts) on the same calls, for the DKG, the
  * key-package checks and the share lifecycle; group.ts's ED25519_NOBLE_GROUP is its reference
- * (test/group-differential.test.ts).
+ * (test/dkg-differential.test.ts).
  *
  * Pure: bytes in, bytes out. libsodium loads once, at module load (top-level await).
  */
