@@ -75,7 +75,12 @@ interface Internals {
   scheme: SchemeSuite;
   minSigners: number;
   participants: DkgParticipant[];
-  signingKey: Secret<Uint8Array>;
+  /**
+   * The node's own signing key, not a copy: the node keeps it for its life anyway, and its
+   * key object (cached per Secret by signRaw) is then built once, not once per session.
+   * Dropped, not destroyed, when the session ends.
+   */
+  signingKey?: Secret<Uint8Array>;
   math: DkgMath;
   own: { commitment: Uint8Array[]; proofOfKnowledge: Uint8Array };
   others?: Map<string, DKG_Round1>;
@@ -171,7 +176,7 @@ function erase(inner: Internals): void {
   } catch {
     // already cleaned
   }
-  inner.signingKey.destroy();
+  delete inner.signingKey;
   inner.own.commitment = [];
   delete inner.others;
 }
@@ -269,7 +274,7 @@ export function dkgRound1FromRng(opts: DkgRound1Options, rng: Rng): { state: Sec
   seedOf(opts.signingKey, 'signingKey');
   if (signingPublicKey(opts.signingKey) !== me.signingKey) throw invalidArgument('signingKey', "does not match this participant's signingKey");
 
-  const signingKey = new Secret(Uint8Array.from(opts.signingKey.expose()));
+  const signingKey = opts.signingKey;
   const { math, commitment, proofOfKnowledge } = startDkg(scheme, self, { min: minSigners, max: maxSigners }, rng);
   const signature = signRaw(signingKey, round1SigningBytes(sessionId, scheme.name, self, commitment, proofOfKnowledge));
   const state = new SecretDkgState(sessionId, scheme.name, self, {
@@ -379,7 +384,7 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
         signingShare: share,
         transcriptHash: hash,
       };
-      const signature = signRaw(inner.signingKey, round2SigningBytes(body));
+      const signature = signRaw(inner.signingKey!, round2SigningBytes(body));
       const payload = encodeRound2Payload(body, signature);
       try {
         out.push({ sessionId: state.sessionId, from: state.self, to: p.identifier, ciphertext: await wrap(payload, [p.recipient], 'participants.recipient') });
