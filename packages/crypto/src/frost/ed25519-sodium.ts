@@ -63,7 +63,7 @@ export function isValidElement(bytes: Uint8Array): boolean {
 const validKeys = new Set<string>();
 const VALID_KEYS_MAX = 4096;
 
-/** isValidElement, memoized for long-lived public elements (group key, verifying shares, commitments), never for nonce commitments. */
+/** isValidElement, memoized: for public elements that come back (keys, verifying shares, commitments); the sign path never passes nonce commitments. */
 function isValidKeyElement(bytes: Uint8Array): boolean {
   if (!(bytes instanceof Uint8Array) || bytes.length !== 32) return false;
   const key = Buffer.from(bytes).toString('hex');
@@ -305,7 +305,4 @@ export const ED25519_SODIUM_GROUP: Group = {
     const n = Fn.create(scalar);
     return n === 0n ? ED25519_SODIUM_GROUP.zero : new SodiumElement(base(n));
   },
-  // libsodium has no multi-scalar multiplication: k separate ones (fastMsm false).
-  msm: (points, scalars) => points.reduce((acc, p, i) => acc.add(p.multiplyUnsafe(scalars[i]!)), ED25519_SODIUM_GROUP.zero),
-  fastMsm: false,
 };
