@@ -246,6 +246,18 @@ describe('frost-ed25519 group, key checks and DKG: libsodium against noble (diff
         // Everyone finishes an honest session; a wrong share stops its receiver; a lying broadcaster stops everyone.
         const finished = ours.round3.filter((o) => 'ok' in o).length;
         assert.equal(finished, t.kind === 'none' ? ns.length : t.kind === 'share' ? ns.length - 1 : 0, JSON.stringify(ours));
+        // Whoever refuses a lie in round 2 names the liar (round1-commitment or round1-proof); the liar sees its own broadcast changed.
+        if (t.kind !== 'none' && t.kind !== 'share')
+          ours.round2.forEach((o, i) => {
+            if ('ok' in o) return;
+            if (i === who) assert.equal(o.check, 'round1-own');
+            else
+              assert.deepEqual(
+                [o.check === 'round1-commitment' || o.check === 'round1-proof', o.culprits],
+                [true, [ns[who]!.participant.identifier]],
+                JSON.stringify(o),
+              );
+          });
       }),
       { numRuns: 24 },
     );
