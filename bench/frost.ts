@@ -1,9 +1,11 @@
 /**
  * FROST cost of wr's layer (@wr/crypto) beside noble's own, in the same process:
  *
- *   DKG 2-of-3   all three participants' rounds 1–3. Ours adds node-key signatures,
+ *   DKG 2-of-2, 2-of-3
+ *                every participant's rounds 1–3, per key. Ours adds node-key signatures,
  *                transcript hashing, age encryption of each round-2 package and the
- *                key-package checks; noble's is DKG.round1/2/3 alone.
+ *                key-package checks; noble's is DKG.round1/2/3 alone. Ours runs
+ *                frost-ed25519 on libsodium, the secp256k1 suites on noble's DKG.
  *   sign 2-of-3  two signers: round 1 + round 2 each, then aggregate. Ours adds the
  *                boundary checks and a final check with the standard verifier.
  *
@@ -49,9 +51,9 @@ async function medianMs(label: string, runs: number, fn: () => unknown): Promise
   return (await timeIt(label, fn, { iterations: runs, warmup: WARMUP })).medianUs / 1000;
 }
 
-async function setup(scheme: SchemeName) {
+async function setup(scheme: SchemeName, n: number) {
   const nodes = [];
-  for (let i = 1; i <= 3; i++) {
+  for (let i = 1; i <= n; i++) {
     const k = generateSigningKey();
     const a = await generateIdentity('x25519');
     nodes.push({
@@ -81,10 +83,10 @@ async function oursDkg(scheme: SchemeName, nodes: Awaited<ReturnType<typeof setu
   );
 }
 
-function nobleDkg(scheme: SchemeName) {
+function nobleDkg(scheme: SchemeName, max: number) {
   const frost = NOBLE_FROST[scheme];
-  const signers = { min: 2, max: 3 };
-  const ids = [1, 2, 3].map((i) => frost.Identifier.fromNumber(i));
+  const signers = { min: 2, max };
+  const ids = Array.from({ length: max }, (_, i) => frost.Identifier.fromNumber(i + 1));
   const r1 = ids.map((id) => frost.DKG.round1(id, signers));
   const r2 = r1.map((r, i) =>
     frost.DKG.round2(
@@ -129,16 +131,20 @@ function nobleSign(scheme: SchemeName, keys: ReturnType<typeof nobleDkg>): Uint8
 const fmt = (ms: number) => `${ms.toFixed(2).padStart(8)} ms`;
 
 console.log(`node ${process.version}; medians of ${DKG_RUNS} DKG / ${SIGN_RUNS} sign runs (after ${WARMUP} warm-up runs)`);
-console.log(`${'scheme'.padEnd(20)} ${'DKG 2-of-3 wr'.padStart(14)} ${'DKG noble'.padStart(12)} ${'sign 2-of-3 wr'.padStart(15)} ${'sign noble'.padStart(12)}`);
+const head = ['DKG 2-of-2 wr', 'noble', 'DKG 2-of-3 wr', 'noble', 'sign 2-of-3 wr', 'sign noble'];
+console.log(`${'scheme'.padEnd(20)} ${head.map((h) => h.padStart(14)).join(' ')}`);
 for (const scheme of SCHEME_NAMES) {
-  const nodes = await setup(scheme);
+  const nodes = await setup(scheme, 3);
+  const dkg22 = await medianMs('dkg wr 2-of-2', DKG_RUNS, () => oursDkg(scheme, nodes.slice(0, 2)));
+  const dkg22Noble = await medianMs('dkg noble 2-of-2', DKG_RUNS, () => nobleDkg(scheme, 2));
   const dkgOurs = await medianMs('dkg wr', DKG_RUNS, () => oursDkg(scheme, nodes));
-  const dkgNoble = await medianMs('dkg noble', DKG_RUNS, () => nobleDkg(scheme));
+  const dkgNoble = await medianMs('dkg noble', DKG_RUNS, () => nobleDkg(scheme, 3));
   const keys = await oursDkg(scheme, nodes);
-  const nobleKeys = nobleDkg(scheme);
+  const nobleKeys = nobleDkg(scheme, 3);
   const s = getScheme(scheme);
   if (!s.verify(oursSign(scheme, keys), msg, Uint8Array.from(Buffer.from(keys[0]!.public.groupPublicKey, 'hex')))) throw new Error('signature does not verify');
   const signOurs = await medianMs('sign wr', SIGN_RUNS, () => oursSign(scheme, keys));
   const signNoble = await medianMs('sign noble', SIGN_RUNS, () => nobleSign(scheme, nobleKeys));
-  console.log(`${scheme.padEnd(20)} ${fmt(dkgOurs).padStart(14)} ${fmt(dkgNoble).padStart(12)} ${fmt(signOurs).padStart(15)} ${fmt(signNoble).padStart(12)}`);
+  const row = [dkg22, dkg22Noble, dkgOurs, dkgNoble, signOurs, signNoble];
+  console.log(`${scheme.padEnd(20)} ${row.map((ms) => fmt(ms).padStart(14)).join(' ')}`);
 }

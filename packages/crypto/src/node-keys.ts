@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { fromHex, invalidArgument, PUBLIC_KEY_BYTES, publicKeyOfSeed, Secret, SIGNATURE_BYTES, signRaw, toHex, verifyRaw } from '@wr/common';
+import { fromHex, invalidArgument, PUBLIC_KEY_BYTES, publicKeyOfSeed, Secret, seedOf, SIGNATURE_BYTES, signRaw, toHex, verifyRaw } from '@wr/common';
 
 /** A fresh node signing key. */
 export function generateSigningKey(): { secretKey: Secret<Uint8Array>; publicKey: string } {
@@ -16,9 +16,15 @@ export function generateSigningKey(): { secretKey: Secret<Uint8Array>; publicKey
   return { secretKey, publicKey: toHex(publicKeyOfSeed(secretKey)) };
 }
 
+/** Public keys of live signing keys, as @wr/common caches their key objects: each DKG session asks again. */
+const publicKeys = new WeakMap<Secret<Uint8Array>, string>();
+
 /** The public key (hex) of a node signing key. */
 export function signingPublicKey(secretKey: Secret<Uint8Array>): string {
-  return toHex(publicKeyOfSeed(secretKey));
+  seedOf(secretKey);
+  let hex = publicKeys.get(secretKey);
+  if (hex === undefined) publicKeys.set(secretKey, (hex = toHex(publicKeyOfSeed(secretKey))));
+  return hex;
 }
 
 /** Ed25519 signature (hex, 64 bytes) over `msg`. Callers domain-separate `msg` themselves. */

@@ -1,7 +1,8 @@
 /**
  * RFC 9591 Appendix E signing vectors and the ZF frost DKG vectors, run unedited
  * through wr's code paths (signRound1 → signRound2 → aggregateSignature → the
- * standard verifier) and through noble's DKG rounds.
+ * standard verifier), through noble's DKG rounds, and (frost-ed25519) through
+ * dkg-pedersen.ts's rounds on libsodium and on noble's points.
  */
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -15,9 +16,12 @@ import { toHex, utf8 } from '@wr/common';
 
 import { aggregateSignature, getScheme, signRound1, signRound2, validateKeyPackage, type SchemeName, type SigningCommitments } from '../src/index.js';
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
+import { pedersenRound1, pedersenRound2, pedersenRound3, proofHolds } from '../src/frost/dkg-pedersen.js';
+import { ED25519_SODIUM_GROUP } from '../src/frost/ed25519-sodium.js';
+import { ED25519_NOBLE_GROUP, type Group } from '../src/frost/group.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
 import { exposeNoncesForTest, signRound1FromRandomness, type SecretNonces } from '../src/frost/signing.js';
-import { VECTOR_FILE, hex, readVector, vectorDealerKey } from './helpers.js';
+import { VECTOR_FILE, hex, queueRng, readVector, scalarRandomness, vectorDealerKey } from './helpers.js';
 
 const SUITES: SchemeName[] = ['frost-ed25519', 'frost-secp256k1', 'frost-secp256k1-tr'];
 
@@ -184,6 +188,55 @@ describe('FROST DKG vectors (ZF frost format)', () => {
         [b.sk.identifier]: signRound2(scheme, b.sk, b.pub, rb.nonces, list, msg),
       });
       assert.equal(standardVerify(scheme, sig, msg, hex(a.pub.groupPublicKey)), true);
+    });
+  }
+});
+
+describe('FROST DKG vectors (ZF frost format) through dkg-pedersen.ts', () => {
+  const groups: [string, Group][] = [
+    ['libsodium', ED25519_SODIUM_GROUP],
+    ['noble', ED25519_NOBLE_GROUP],
+  ];
+  for (const [name, g] of groups) {
+    it(`frost-ed25519 (ed25519-vectors_dkg.json) on ${name}: commitments, proofs of knowledge, round-2 shares, signing and verifying shares, group key`, () => {
+      const scheme = 'frost-ed25519';
+      const t = readVector('ed25519-vectors_dkg.json');
+      const { Identifier } = getSchemeSuite(scheme).frost;
+      const signers = { min: t.config.MIN_PARTICIPANTS as number, max: t.config.MAX_PARTICIPANTS as number };
+      const ids = Object.keys(t.inputs)
+        .filter((k) => typeof t.inputs[k] === 'object')
+        .map(Number);
+      const idOf = (h: string) => g.Fn.fromBytes(hex(h));
+      const round1 = new Map(
+        ids.map((n) => [
+          n,
+          { identifier: Identifier.fromNumber(n), commitment: t.inputs[n].vss_commitments.map(hex), proofOfKnowledge: hex(t.inputs[n].proof_of_knowledge) },
+        ]),
+      );
+      for (const n of ids) {
+        const v = t.inputs[n];
+        const id = idOf(Identifier.fromNumber(n));
+        assert.ok(proofHolds(g, id, round1.get(n)!.commitment, round1.get(n)!.proofOfKnowledge), `proof of knowledge of ${n}`);
+        // The vector gives the polynomial (signing_key, coefficient), not the proof's nonce: the rng
+        // yields the coefficients, then any nonce; the proof made with it must verify.
+        const rng = queueRng([scalarRandomness(scheme, v.signing_key), scalarRandomness(scheme, v.coefficient), new Uint8Array(48).fill(7)]);
+        const r1 = pedersenRound1(g, id, signers, rng);
+        assert.deepEqual(r1.public.commitment.map(toHex), v.vss_commitments, `commitments of ${n}`);
+        assert.ok(proofHolds(g, id, r1.public.commitment, r1.public.proofOfKnowledge), `own proof of knowledge of ${n}`);
+        const others = ids.filter((o) => o !== n);
+        const sent = pedersenRound2(
+          g,
+          r1.secret,
+          others.map((o) => round1.get(o)!),
+          idOf,
+        );
+        for (const o of others) assert.equal(toHex(sent[Identifier.fromNumber(o)]!), t.inputs[o].signing_shares[String(n)], `share ${n}→${o}`);
+        const key = pedersenRound3(g, r1.secret, new Map(others.map((o) => [Identifier.fromNumber(o), hex(v.signing_shares[String(o)])])));
+        assert.equal(toHex(key.public.commitments[0]!), t.inputs.verifying_key, 'group key');
+        assert.equal(toHex(key.secret.signingShare), v.signing_share, `signing share of ${n}`);
+        for (const o of ids) assert.equal(toHex(key.public.verifyingShares[Identifier.fromNumber(o)]!), t.inputs[o].verifying_share, `verifying share of ${o}`);
+        validateKeyPackage(publicKeyPackageFromFrost(scheme, key.public), secretKeyPackageFromFrost(key.secret));
+      }
     });
   }
 });

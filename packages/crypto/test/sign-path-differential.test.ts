@@ -10,67 +10,18 @@ import assert from 'node:assert/strict';
 
 import fc from 'fast-check';
 import sodium from 'libsodium-wrappers-sumo';
-import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { ed25519_FROST } from '@noble/curves/ed25519.js';
 
-import { WrError, toHex } from '@wr/common';
+import { toHex } from '@wr/common';
 
 import { aggregateSignature, getScheme, signRound2, type SigningCommitments } from '../src/index.js';
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
 import { exposeNoncesForTest, signRound1FromRandomness, useSodiumForEd25519 } from '../src/frost/signing.js';
 import { isValidElement } from '../src/frost/ed25519-sodium.js';
+import { OFF_CURVE, Point, L, SMALL_ORDER, T8, badElement, describeOutcome, nobleValid, nonCanonical, seededRng } from './ed25519-edge-cases.js';
 import { hex } from './helpers.js';
 
 const SCHEME = 'frost-ed25519';
-const Point = ed25519.Point;
-const L = Point.Fn.ORDER;
-
-/** Small-order points (orders 1, 2, 4, 4, 8, 8): refused by RFC 9591 §3.1 DeserializeElement. */
-const SMALL_ORDER = [
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0000000000000000000000000000000000000000000000000000000000000080',
-  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
-  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
-];
-
-/** y + p for y in 0..18, with either sign bit: the only non-canonical encodings of y. */
-function nonCanonical(y: number, sign: boolean): string {
-  const v = (1n << 255n) - 19n + BigInt(y);
-  const b = Buffer.from(v.toString(16).padStart(64, '0'), 'hex').reverse();
-  if (sign) b[31]! |= 0x80;
-  return b.toString('hex');
-}
-
-/** Canonical encodings whose y has no x on the curve. */
-const OFF_CURVE: string[] = [];
-for (let y = 2n; OFF_CURVE.length < 4; y++) {
-  const b = Buffer.from(y.toString(16).padStart(64, '0'), 'hex').reverse();
-  try {
-    Point.fromBytes(b, false);
-  } catch {
-    OFF_CURVE.push(b.toString('hex'));
-  }
-}
-
-const T8 = Point.fromBytes(hex(SMALL_ORDER[4]!), false);
-
-function describeOutcome(fn: () => unknown): unknown {
-  try {
-    const v = fn();
-    return { ok: v instanceof Uint8Array ? toHex(v) : v };
-  } catch (err) {
-    if (!(err instanceof WrError)) throw err;
-    const e = err as WrError & { check?: string; culprits?: readonly string[] };
-    return { code: e.code, check: e.check, culprits: e.culprits && [...e.culprits], message: e.message };
-  }
-}
-
-function seededRng(seed: Uint8Array) {
-  let counter = 0;
-  return (len = 32) => sha512(Uint8Array.from([...seed, counter++])).slice(0, len);
-}
 
 type Tamper =
   | { kind: 'none' }
@@ -97,34 +48,15 @@ const tamper: fc.Arbitrary<Tamper> = fc.oneof(
   fc.record({ kind: fc.constant('share' as const), who: fc.nat(), scalar: fc.bigInt({ min: 0n, max: L - 1n }) }),
 );
 
-function badElement(t: Extract<Tamper, { kind: 'element' }>, honest: string): string {
-  switch (t.value) {
-    case 'small-order':
-      return SMALL_ORDER[t.pick % SMALL_ORDER.length]!;
-    case 'mixed-order':
-      return toHex(Point.fromBytes(hex(honest), false).add(T8).toBytes());
-    case 'non-canonical':
-      return nonCanonical(t.pick % 19, t.pick % 2 === 1);
-    case 'off-curve':
-      return OFF_CURVE[t.pick % OFF_CURVE.length]!;
-    case 'random':
-      return toHex(t.bytes);
-  }
+function badElementFor(t: Extract<Tamper, { kind: 'element' }>, honest: string): string {
+  return badElement(t.value, t.pick, honest, t.bytes);
 }
 
 describe('frost-ed25519 signing: libsodium path against noble (differential, fast-check)', () => {
   after(() => useSodiumForEd25519(true));
 
   it('the element checks are DeserializeElement: same verdict as noble on the edge cases and random bytes', () => {
-    const noble = (h: string) => {
-      try {
-        const p = Point.fromBytes(hex(h), false);
-        p.assertValidity();
-        return !p.is0() && p.isTorsionFree() && toHex(p.toBytes()) === h;
-      } catch {
-        return false;
-      }
-    };
+    const noble = nobleValid;
     const honest = toHex(Point.BASE.multiply(12345n).toBytes());
     const cases = [
       honest,
@@ -173,7 +105,7 @@ describe('frost-ed25519 signing: libsodium path against noble (differential, fas
           const tampered: SigningCommitments[] = honest.map((c) => ({ ...c }));
           if (t.kind === 'element') {
             const target = tampered[t.who % tampered.length]!;
-            target[t.field] = badElement(t, target[t.field]);
+            target[t.field] = badElementFor(t, target[t.field]);
           }
 
           const run = (sodium: boolean) => {

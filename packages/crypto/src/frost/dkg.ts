@@ -1,8 +1,9 @@
 /**
  * Distributed key generation as message-driven steps a node runs on its own.
  * The math is noble's `DKG.round1/2/3` (Pedersen DKG with proofs of knowledge,
- * as in frost-rs `keys/dkg.rs`; RFC 9591 leaves DKG out of scope). Protocol safety
- * around it is ours:
+ * as in frost-rs `keys/dkg.rs`; RFC 9591 leaves DKG out of scope); for frost-ed25519
+ * it is the same rounds on libsodium (dkg-pedersen.ts), with noble as their reference.
+ * Protocol safety around it is ours:
  *
  *  - round-1 broadcasts are signed by each node's Ed25519 key, and every
  *    signature is checked against the agreed participant list;
@@ -18,7 +19,7 @@
  */
 import { inspect } from 'node:util';
 
-import type { DKG_Round1, DKG_Round2, DKG_Secret } from '@noble/curves/abstract/frost.js';
+import type { DKG_Round1, DKG_Round2 } from '@noble/curves/abstract/frost.js';
 
 import { unwrap, wrap } from '@wr/age';
 import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError, hexBytes } from '@wr/common';
@@ -26,9 +27,11 @@ import { invalidArgument, Secret, seedOf, signRaw, toHex, verifyRaw, WrError, he
 import { ShareInvalidError } from '../errors.js';
 import { signingPublicKey } from '../node-keys.js';
 import { decodeRound2Payload, encodeRound2Payload, round1SigningBytes, round2SigningBytes, transcriptHash } from './dkg-messages.js';
+import { pedersenClean, pedersenRound1, pedersenRound2, pedersenRound3, proofHolds, type PedersenKey } from './dkg-pedersen.js';
 import { baseMultiply, evaluateCommitment, parseIdentifier, parsePoint, parseScalar, type Group, type GroupElement } from './group.js';
 import { MAX_SIGNERS, publicKeyPackageFromFrost, secretKeyPackageFromFrost, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
-import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
+import { defaultRng, type Rng } from './polynomial.js';
+import { getSchemeSuite, onSodium, type SchemeSuite, type SchemeName } from './schemes.js';
 import { validateKeyPackageCached } from './validation-cache.js';
 
 export interface DkgParticipant {
@@ -72,14 +75,53 @@ interface Internals {
   scheme: SchemeSuite;
   minSigners: number;
   participants: DkgParticipant[];
-  signingKey: Secret<Uint8Array>;
-  frostSecret: DKG_Secret;
+  /**
+   * The node's own signing key, not a copy: the node keeps it for its life anyway, and its
+   * key object (cached per Secret by signRaw) is then built once, not once per session.
+   * Dropped, not destroyed, when the session ends.
+   */
+  signingKey?: Secret<Uint8Array>;
+  math: DkgMath;
   own: { commitment: Uint8Array[]; proofOfKnowledge: Uint8Array };
   others?: Map<string, DKG_Round1>;
   transcriptHash?: Uint8Array;
 }
 
 const internals = new WeakMap<SecretDkgState, Internals>();
+
+/** A participant's DKG math after round 1; each method throws on a failed check (the callers name the culprit). */
+interface DkgMath {
+  /** The share for each other participant, by identifier. */
+  round2(others: DKG_Round1[]): Record<string, Uint8Array>;
+  round3(others: DKG_Round1[], received: DKG_Round2[]): PedersenKey;
+  clean(): void;
+}
+
+/**
+ * Round 1 of the suite's DKG math: frost-ed25519 on its group (libsodium; dkg-pedersen.ts),
+ * the secp256k1 suites on noble's DKG (the Taproot suite's adjustments are noble's). Both
+ * draw from `rng` alike, so a seeded rng gives the same packages on either.
+ */
+function startDkg(scheme: SchemeSuite, self: string, signers: { min: number; max: number }, rng: Rng) {
+  if (onSodium(scheme)) {
+    const g = scheme.group;
+    const r1 = pedersenRound1(g, parseIdentifier(g, self)!, signers, rng);
+    const math: DkgMath = {
+      round2: (others) => pedersenRound2(g, r1.secret, others, (hex) => parseIdentifier(g, hex)!),
+      round3: (_others, received) => pedersenRound3(g, r1.secret, new Map(received.map((r) => [r.identifier, r.signingShare]))),
+      clean: () => pedersenClean(r1.secret),
+    };
+    return { math, commitment: r1.public.commitment, proofOfKnowledge: r1.public.proofOfKnowledge };
+  }
+  const { DKG } = scheme.frost;
+  const r1 = DKG.round1(self, signers, undefined, rng);
+  const math: DkgMath = {
+    round2: (others) => Object.fromEntries(Object.entries(DKG.round2(r1.secret, others)).map(([id, p]) => [id, p.signingShare])),
+    round3: (others, received) => DKG.round3(r1.secret, others, received),
+    clean: () => DKG.clean(r1.secret),
+  };
+  return { math, commitment: r1.public.commitment.map((c) => Uint8Array.from(c)), proofOfKnowledge: Uint8Array.from(r1.public.proofOfKnowledge) };
+}
 
 /**
  * A participant's secret DKG state between rounds (frost-rs `round1::SecretPackage`
@@ -130,11 +172,11 @@ function abort(inner: Internals): void {
 /** Best-effort erasure of the round secrets (noble's DKG.clean; bigint copies may survive in the heap). */
 function erase(inner: Internals): void {
   try {
-    inner.scheme.frost.DKG.clean(inner.frostSecret);
+    inner.math.clean();
   } catch {
     // already cleaned
   }
-  inner.signingKey.destroy();
+  delete inner.signingKey;
   inner.own.commitment = [];
   delete inner.others;
 }
@@ -203,14 +245,21 @@ function checkParticipants(scheme: SchemeSuite, participants: unknown): DkgParti
  * participant. `participants` (all of them, self included) and `minSigners` must be
  * the same at every participant; maxSigners is the number of participants.
  */
-export function dkgRound1(opts: {
+export function dkgRound1(opts: DkgRound1Options): { state: SecretDkgState; message: DkgRound1Message } {
+  return dkgRound1FromRng(opts, defaultRng);
+}
+
+export interface DkgRound1Options {
   sessionId: string;
   scheme: SchemeName;
   minSigners: number;
   participants: DkgParticipant[];
   self: string;
   signingKey: Secret<Uint8Array>;
-}): { state: SecretDkgState; message: DkgRound1Message } {
+}
+
+/** dkgRound1 drawing its secrets from `rng`: tests give a seeded one. Not exported from the package. */
+export function dkgRound1FromRng(opts: DkgRound1Options, rng: Rng): { state: SecretDkgState; message: DkgRound1Message } {
   if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'must be an object');
   const { sessionId, minSigners, self } = opts;
   if (typeof sessionId !== 'string' || !SESSION_ID_RE.test(sessionId))
@@ -225,10 +274,8 @@ export function dkgRound1(opts: {
   seedOf(opts.signingKey, 'signingKey');
   if (signingPublicKey(opts.signingKey) !== me.signingKey) throw invalidArgument('signingKey', "does not match this participant's signingKey");
 
-  const signingKey = new Secret(Uint8Array.from(opts.signingKey.expose()));
-  const r1 = scheme.frost.DKG.round1(self, { min: minSigners, max: maxSigners });
-  const commitment = r1.public.commitment.map((c) => Uint8Array.from(c));
-  const proofOfKnowledge = Uint8Array.from(r1.public.proofOfKnowledge);
+  const signingKey = opts.signingKey;
+  const { math, commitment, proofOfKnowledge } = startDkg(scheme, self, { min: minSigners, max: maxSigners }, rng);
   const signature = signRaw(signingKey, round1SigningBytes(sessionId, scheme.name, self, commitment, proofOfKnowledge));
   const state = new SecretDkgState(sessionId, scheme.name, self, {
     stage: 'awaiting-round2',
@@ -236,7 +283,7 @@ export function dkgRound1(opts: {
     minSigners,
     participants,
     signingKey,
-    frostSecret: r1.secret,
+    math,
     own: { commitment, proofOfKnowledge },
   });
   return {
@@ -302,13 +349,26 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
       if (from === state.self) continue;
       others.set(from, { identifier: from, commitment: v.commitment, proofOfKnowledge: v.proofOfKnowledge } as DKG_Round1);
     }
-    let shares: Record<string, DKG_Round2>;
+    let shares: Record<string, Uint8Array>;
     try {
       // Checks every commitment element (RFC 9591 §3.1) and proof of knowledge.
-      shares = scheme.frost.DKG.round2(inner.frostSecret, [...others.values()]) as Record<string, DKG_Round2>;
+      shares = inner.math.round2([...others.values()]);
     } catch {
       const bad = [...others].filter(([, r]) => r.commitment.some((c) => !parsePoint(scheme.group, c))).map(([from]) => from);
       if (bad.length) throw new ShareInvalidError('round1-commitment', `DKG round 1: invalid commitment from ${bad.join(', ')}; abort this session`, bad);
+      // frost-ed25519's proofs are checked one by one to name the sender (the secp256k1 suites' challenge hash is noble's own).
+      const badProof =
+        scheme.name === 'frost-ed25519'
+          ? [...others]
+              .filter(([from, r]) => !proofHolds(scheme.group, parseIdentifier(scheme.group, from)!, r.commitment, r.proofOfKnowledge))
+              .map(([from]) => from)
+          : [];
+      if (badProof.length)
+        throw new ShareInvalidError(
+          'round1-proof',
+          `DKG round 1: the proof of knowledge from ${badProof.join(', ')} was rejected; abort this session`,
+          badProof,
+        );
       throw new ShareInvalidError('round1-proof', 'DKG round 1: a proof of knowledge was rejected; abort this session');
     }
     const out: DkgRound2Message[] = [];
@@ -321,16 +381,16 @@ export async function dkgRound2(state: SecretDkgState, round1: DkgRound1Message[
         scheme: scheme.name,
         from: state.self,
         to: p.identifier,
-        signingShare: share.signingShare,
+        signingShare: share,
         transcriptHash: hash,
       };
-      const signature = signRaw(inner.signingKey, round2SigningBytes(body));
+      const signature = signRaw(inner.signingKey!, round2SigningBytes(body));
       const payload = encodeRound2Payload(body, signature);
       try {
         out.push({ sessionId: state.sessionId, from: state.self, to: p.identifier, ciphertext: await wrap(payload, [p.recipient], 'participants.recipient') });
       } finally {
         payload.fill(0);
-        share.signingShare.fill(0);
+        share.fill(0);
       }
     }
     inner.others = others;
@@ -415,7 +475,7 @@ export async function dkgRound3(state: SecretDkgState, round2: DkgRound2Message[
       let key;
       try {
         // Runs RFC 9591 Appendix C.2 vss_verify on every received share.
-        key = scheme.frost.DKG.round3(inner.frostSecret, [...others.values()], received);
+        key = inner.math.round3([...others.values()], received);
       } catch {
         const bad = received.filter((r) => !shareMatchesCommitment(scheme.group, r, others.get(r.identifier)!, selfId)).map((r) => r.identifier);
         if (bad.length)

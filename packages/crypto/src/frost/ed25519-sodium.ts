@@ -16,6 +16,10 @@
  * R compared byte for byte). Every element is checked to be of prime order first, so
  * this accepts exactly what noble's cofactored check and Scheme.verify accept.
  *
+ * ED25519_SODIUM_GROUP is the suite's Group (group.ts) on the same calls, for the DKG, the
+ * key-package checks and the share lifecycle; group.ts's ED25519_NOBLE_GROUP is its reference
+ * (test/dkg-differential.test.ts).
+ *
  * Pure: bytes in, bytes out. libsodium loads once, at module load (top-level await).
  */
 import sodium from 'libsodium-wrappers-sumo';
@@ -24,6 +28,8 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 import { verifyRaw } from '@wr/common';
+
+import type { Group, GroupElement } from './group.js';
 
 await sodium.ready;
 
@@ -49,13 +55,17 @@ export function isValidElement(bytes: Uint8Array): boolean {
   return bytes instanceof Uint8Array && bytes.length === 32 && sodium.crypto_core_ed25519_is_valid_point(bytes);
 }
 
-/** Group keys and verifying shares seen valid: the same few keys sign again and again. Bounded; public data only. */
+/**
+ * Encodings seen valid: group keys, verifying shares and commitments, checked again each time
+ * a package is validated or a key signs. Validity is a pure function of the bytes. Bounded
+ * (oldest out first); public data only.
+ */
 const validKeys = new Set<string>();
 const VALID_KEYS_MAX = 4096;
 
-/** isValidElement, memoized for long-lived public elements (group key, verifying shares), never for nonce commitments. */
+/** isValidElement, memoized: for public elements that come back (keys, verifying shares, commitments); the sign path never passes nonce commitments. */
 function isValidKeyElement(bytes: Uint8Array): boolean {
-  if (!(bytes instanceof Uint8Array)) return false;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 32) return false;
   const key = Buffer.from(bytes).toString('hex');
   if (validKeys.has(key)) return true;
   if (!isValidElement(bytes)) return false;
@@ -225,3 +235,74 @@ export function aggregateEd25519(
   }
   return { culprits };
 }
+
+/** Below this, multiplyUnsafe adds (at most 8 additions) rather than multiplies. */
+const SMALL_SCALAR = 32n;
+
+/** The encoding of the identity (y = 1): libsodium's add takes and returns it; its multiplications refuse it. */
+const IDENTITY = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 1 : 0));
+
+/**
+ * An Ed25519 element as its canonical encoding. Every instance is the identity or of prime
+ * order: parse() admits only prime-order elements, and sums and multiples of those stay in
+ * the subgroup. Every encoding libsodium returns is canonical, so equal elements have equal bytes.
+ */
+class SodiumElement implements GroupElement {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#bytes = bytes;
+  }
+
+  static bytesOf(e: GroupElement): Uint8Array {
+    if (!(e instanceof SodiumElement)) throw new TypeError('not an element of the libsodium Ed25519 group');
+    return e.#bytes;
+  }
+
+  add(other: GroupElement): GroupElement {
+    return new SodiumElement(add(this.#bytes, SodiumElement.bytesOf(other)));
+  }
+
+  multiply(scalar: bigint): GroupElement {
+    // crypto_scalarmult_ed25519_noclamp is constant time, refuses the identity and a zero scalar, both of which give the identity.
+    const n = Fn.create(scalar);
+    return n === 0n || this.is0() ? ED25519_SODIUM_GROUP.zero : new SodiumElement(mul(n, this.#bytes));
+  }
+
+  multiplyUnsafe(scalar: bigint): GroupElement {
+    // A small public scalar (a participant identifier: wr numbers them 1, 2, 3, …) by double-and-add:
+    // an addition is ~15 µs, crypto_scalarmult_ed25519_noclamp ~135 µs (it checks the subgroup first).
+    const n = Fn.create(scalar);
+    if (n === 0n || n >= SMALL_SCALAR || this.is0()) return this.multiply(n);
+    let acc: Uint8Array | undefined;
+    for (let bit = BigInt(n.toString(2).length - 1); bit >= 0n; bit--) {
+      if (acc) acc = add(acc, acc);
+      if ((n >> bit) & 1n) acc = acc ? add(acc, this.#bytes) : this.#bytes;
+    }
+    return new SodiumElement(acc!);
+  }
+
+  equals(other: GroupElement): boolean {
+    return sameBytes(this.#bytes, SodiumElement.bytesOf(other));
+  }
+
+  toBytes(): Uint8Array {
+    return Uint8Array.from(this.#bytes);
+  }
+
+  is0(): boolean {
+    return sameBytes(this.#bytes, IDENTITY);
+  }
+}
+
+/** The Ed25519 group on libsodium (see the top of this file). */
+export const ED25519_SODIUM_GROUP: Group = {
+  elementLength: 32,
+  Fn,
+  zero: new SodiumElement(IDENTITY),
+  parse: (bytes) => (isValidKeyElement(bytes) ? new SodiumElement(Uint8Array.from(bytes)) : undefined),
+  multiplyBase: (scalar) => {
+    const n = Fn.create(scalar);
+    return n === 0n ? ED25519_SODIUM_GROUP.zero : new SodiumElement(base(n));
+  },
+};

@@ -63,8 +63,11 @@ export function toFrostPublic(pub: PublicKeyPackage): FrostPublic {
   } as FrostPublic;
 }
 
-/** A PublicKeyPackage from noble's FrostPublic (e.g. trustedDealer or DKG.round3 output). Not validated. */
-export function publicKeyPackageFromFrost(scheme: SchemeName, pub: FrostPublic): PublicKeyPackage {
+/** A PublicKeyPackage from noble's FrostPublic (trustedDealer or DKG.round3 output) or its like (dkg-pedersen.ts). Not validated. */
+export function publicKeyPackageFromFrost(
+  scheme: SchemeName,
+  pub: Pick<FrostPublic, 'signers'> & { commitments: readonly Uint8Array[]; verifyingShares: Record<string, Uint8Array> },
+): PublicKeyPackage {
   const s = getSchemeSuite(scheme);
   const commitments = pub.commitments.map((c) => toHex(c));
   return {
@@ -78,6 +81,6 @@ export function publicKeyPackageFromFrost(scheme: SchemeName, pub: FrostPublic):
 }
 
 /** A SecretKeyPackage holding a copy of noble's share bytes. */
-export function secretKeyPackageFromFrost(secret: FrostSecret): SecretKeyPackage {
+export function secretKeyPackageFromFrost(secret: { identifier: FrostSecret['identifier']; signingShare: Uint8Array }): SecretKeyPackage {
   return { identifier: secret.identifier, signingShare: new Secret(Uint8Array.from(secret.signingShare)) };
 }

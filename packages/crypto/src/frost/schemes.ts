@@ -23,7 +23,8 @@ import { schnorr, schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1
 
 import { SCHEME_NAMES, invalidArgument, type SchemeName } from '@wr/common';
 
-import { ED25519_GROUP, SECP256K1_GROUP, parsePoint, type Group } from './group.js';
+import { ED25519_SODIUM_GROUP } from './ed25519-sodium.js';
+import { ED25519_NOBLE_GROUP, SECP256K1_GROUP, parsePoint, type Group } from './group.js';
 
 export { SCHEME_NAMES, type SchemeName };
 
@@ -64,6 +65,21 @@ export interface SchemeSuite extends Scheme {
   readonly group: Group;
 }
 
+/**
+ * Whether frost-ed25519 runs on libsodium (ed25519-sodium.ts: its group, signing and DKG)
+ * rather than on noble's points and ed25519_FROST. Always true in production; the
+ * differential tests turn it off to run noble, the reference, through the same public functions.
+ */
+let ed25519OnSodium = true;
+
+/** Test access: run frost-ed25519 on noble (false) or libsodium (true). Not exported from the package. */
+export function useSodiumForEd25519(on: boolean): void {
+  ed25519OnSodium = on;
+}
+
+/** Whether this suite runs on libsodium now (see useSodiumForEd25519). */
+export const onSodium = (scheme: SchemeSuite): boolean => ed25519OnSodium && scheme.name === 'frost-ed25519';
+
 interface SchemeSpec {
   name: SchemeName;
   ciphersuite: string;
@@ -76,7 +92,7 @@ interface SchemeSpec {
   verifyStandard: (sig: Uint8Array, msg: Uint8Array, pk: Uint8Array) => boolean;
 }
 
-function keyForm({ name, group, xOnlyKey }: SchemeSpec, groupPublicKey: Uint8Array): Uint8Array {
+function keyForm({ name, xOnlyKey }: SchemeSpec, groupPublicKey: Uint8Array): Uint8Array {
   if (!(groupPublicKey instanceof Uint8Array)) throw invalidArgument('groupPublicKey', 'must be bytes');
   if (xOnlyKey && groupPublicKey.length === 32) {
     // BIP340 lift_x: an x-only key is valid iff x is on the curve.
@@ -87,18 +103,21 @@ function keyForm({ name, group, xOnlyKey }: SchemeSpec, groupPublicKey: Uint8Arr
     }
     return Uint8Array.from(groupPublicKey);
   }
-  const p = parsePoint(group, groupPublicKey);
+  const p = parsePoint(SUITES[name].group, groupPublicKey);
   if (!p) throw invalidArgument('groupPublicKey', `is not a valid ${name} group element`);
   return xOnlyKey ? groupPublicKey.slice(1) : Uint8Array.from(groupPublicKey);
 }
 
 function define(spec: SchemeSpec): SchemeSuite {
   const { name, ciphersuite, frost, group, publicKeyLength, signatureLength, verifyStandard } = spec;
+  // One code path per suite; frost-ed25519's group is libsodium's unless a test asks for noble's.
   const scheme: SchemeSuite = {
     name,
     ciphersuite,
     frost,
-    group,
+    get group() {
+      return name === 'frost-ed25519' && ed25519OnSodium ? ED25519_SODIUM_GROUP : group;
+    },
     scalarLength: 32,
     elementLength: group.elementLength,
     publicKeyLength,
@@ -123,7 +142,7 @@ const SUITES: Readonly<Record<SchemeName, SchemeSuite>> = Object.freeze({
     name: 'frost-ed25519',
     ciphersuite: 'FROST-ED25519-SHA512-v1',
     frost: ed25519_FROST,
-    group: ED25519_GROUP,
+    group: ED25519_NOBLE_GROUP,
     publicKeyLength: 32,
     signatureLength: 64,
     xOnlyKey: false,

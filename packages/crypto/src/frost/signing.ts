@@ -20,7 +20,7 @@ import { ShareInvalidError } from '../errors.js';
 import { aggregateEd25519, commitEd25519, isValidElement, signShareEd25519 } from './ed25519-sodium.js';
 import { parseIdentifier, parsePoint, parseScalar } from './group.js';
 import { copyPublicKeyPackage, toFrostPublic, type PublicKeyPackage, type SecretKeyPackage } from './key-package.js';
-import { getSchemeSuite, type SchemeSuite, type SchemeName } from './schemes.js';
+import { getSchemeSuite, onSodium, useSodiumForEd25519, type SchemeSuite, type SchemeName } from './schemes.js';
 import { validatePublicKeyPackageCached } from './validation-cache.js';
 
 /** A signer's public round-one output (RFC 9591 §5.1): its nonce commitments, hex. */
@@ -169,19 +169,8 @@ function commitmentList(scheme: SchemeSuite, pub: PublicKeyPackage, commitments:
   });
 }
 
-/**
- * Whether frost-ed25519 signing runs on libsodium (ed25519-sodium.ts) rather than on
- * noble's ed25519_FROST. Always true in production; the differential test turns it off
- * to run noble, the reference, through the same public functions.
- */
-let ed25519OnSodium = true;
-
-/** Test access: run frost-ed25519 signing on noble (false) or libsodium (true). Not exported from the package. */
-export function useSodiumForEd25519(on: boolean): void {
-  ed25519OnSodium = on;
-}
-
-const onSodium = (scheme: SchemeSuite): boolean => ed25519OnSodium && scheme.name === 'frost-ed25519';
+/** Test access (schemes.ts): run frost-ed25519 on noble (false) or libsodium (true). Not exported from the package. */
+export { useSodiumForEd25519 };
 
 function validElement(scheme: SchemeSuite, bytes: Uint8Array): boolean {
   return onSodium(scheme) ? isValidElement(bytes) : parsePoint(scheme.group, bytes) !== undefined;
