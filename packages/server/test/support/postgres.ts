@@ -2,8 +2,9 @@
  * A throwaway PostgreSQL server for tests: Debian's `postgresql` package
  * (/usr/lib/postgresql/<version>/bin), a cluster made by initdb under a
  * temporary directory, listening on a free loopback port, removed by `stop`.
- * initdb and postgres refuse to run as root: as root, they run as the
- * `postgres` user (runuser), which owns the directory.
+ * initdb and postgres refuse to run as root: as root, they are started as
+ * the `postgres` user (spawn's uid and gid, no runuser in between, which
+ * would swallow the shutdown signal), which owns the directory.
  * The one home of this harness: the workspace's unit tests import it as
  * `@wr/server/test-postgres`, and test/support/postgres.ts hands it on.
  */
@@ -50,8 +51,14 @@ const freePort = () =>
     });
   });
 
-const asRoot = process.getuid?.() === 0;
-const asPostgres = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+/** As root, the `postgres` user's uid and gid, for spawn: PostgreSQL's own processes, signalled directly. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
+  return { uid, gid };
+}
 
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBinaries();
@@ -62,7 +69,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const stop = async () => {
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
-      // SIGINT: PostgreSQL's fast shutdown. runuser hands the signal on.
+      // SIGINT: PostgreSQL's fast shutdown (its backends end too; a SIGKILL would leave them behind).
       server.kill('SIGINT');
       const late = setTimeout(() => server!.kill('SIGKILL'), 10_000);
       await exited;
@@ -71,17 +78,17 @@ export async function startPostgres(): Promise<TestPostgres> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    if (asRoot) {
-      const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
-      chownSync(dir, uid, gid);
-    }
-    const [initCmd, initArgs] = asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'wr', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
+    const user = postgresUser();
+    if (user) chownSync(dir, user.uid, user.gid);
+    // cwd: a directory the postgres user may enter.
+    const as = { ...user, cwd: dir };
+    const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'wr', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
+      ...as,
+      encoding: 'utf8',
+    });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
     const port = await freePort();
-    const [cmd, args] = asPostgres(join(bin, 'postgres'), [
+    const args = [
       '-D',
       data,
       '-p',
@@ -94,8 +101,8 @@ export async function startPostgres(): Promise<TestPostgres> {
       'fsync=off',
       '-c',
       'max_connections=200',
-    ]);
-    server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    ];
+    server = spawn(join(bin, 'postgres'), args, { ...as, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     server.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     const url = `postgres://wr@127.0.0.1:${port}/postgres`;
