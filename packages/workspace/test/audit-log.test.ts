@@ -3,14 +3,14 @@
  * call and who made it, each node's own log reached through the workspace,
  * who may read them, and a changed entry found by VERIFY_AUDIT_LOG.
  */
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComponentResult } from '@wr/api';
 import { generateSigningKey } from '@wr/crypto';
 import { WorkspaceAuditLog } from '../src/audit.js';
 import { PostgresWorkspaceStore } from '../src/postgres-store.js';
 import { SqliteWorkspaceStore } from '../src/store.js';
-import { STORES, newApiKey, startTestWorkspace, storeSkip, type StoreKind, type TestWorkspace } from './support.js';
+import { eachStore, newApiKey, startTestWorkspace, type StoreKind, type TestWorkspace } from './support.js';
 
 function suite(kind: StoreKind): void {
   let ws: TestWorkspace;
@@ -104,4 +104,4 @@ function suite(kind: StoreKind): void {
   });
 }
 
-for (const kind of STORES) describe(kind, { skip: storeSkip(kind) }, () => suite(kind));
+eachStore(suite);
