@@ -264,6 +264,11 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
   async transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection lost between statements (the server restarts, the session is ended) is an 'error' event of a client
+    // the pool has handed out, which it no longer listens to: unheard, it would end the process. The next statement
+    // fails with it instead, and the client is dropped, not reused.
+    const lost = () => (broken = true);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       try {
@@ -276,6 +281,7 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
         throw err;
       }
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

@@ -159,6 +159,25 @@ function suite(kind: StoreKind): void {
   });
 
   if (kind === 'postgres') {
+    test('PostgreSQL: a connection lost mid-transaction fails that transaction, not the process; the store goes on', async () => {
+      const { url, server } = await testDatabase();
+      const store = await PostgresWorkspaceStore.open(url);
+      try {
+        // Between two statements, as when the server restarts or an administrator ends the session: pg reports it as an
+        // 'error' event of the connection, which with no listener would be an uncaught exception (the test fails on one).
+        const lost = store.transaction('lost', async (tx) => {
+          const { pid } = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!;
+          await server.query(url, 'SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          return tx.get('SELECT 1 AS one');
+        });
+        await assert.rejects(lost);
+        for (let i = 0; i < 12; i++) assert.deepEqual(await store.transaction('after', (tx) => tx.get('SELECT 2 AS two')), { two: 2 });
+      } finally {
+        await store.close();
+      }
+    });
+
     test('PostgreSQL: replicas migrating at once make the schema once; a database newer than the code is refused', async () => {
       const { url, server } = await testDatabase();
       const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresWorkspaceStore.open(url)));
