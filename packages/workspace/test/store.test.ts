@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { WrError } from '@wr/common';
+import { startPostgres } from '@wr/server/test-postgres';
 import { PG_MIGRATIONS, PostgresWorkspaceStore } from '../src/postgres-store.js';
 import { openWorkspaceDb } from '../src/store.js';
 import { eachStore, openTestStore, testDatabase, type StoreKind } from './support.js';
@@ -171,10 +173,35 @@ function suite(kind: StoreKind): void {
           await new Promise((r) => setTimeout(r, 200));
           return tx.get('SELECT 1 AS one');
         });
-        await assert.rejects(lost);
+        await assert.rejects(lost, { code: 'WORKSPACE_UNAVAILABLE', retryable: true });
         for (let i = 0; i < 12; i++) assert.deepEqual(await store.transaction('after', (tx) => tx.get('SELECT 2 AS two')), { two: 2 });
       } finally {
         await store.close();
+      }
+    });
+
+    test('PostgreSQL: a database out of reach is WORKSPACE_UNAVAILABLE, retryable, not naming it; a statement refused stays itself', async () => {
+      // A server of its own, as this one is stopped.
+      const server = await startPostgres();
+      let store: PostgresWorkspaceStore | undefined;
+      try {
+        store = await PostgresWorkspaceStore.open(await server.createDatabase('unreachable'));
+        await assert.rejects(store.get('SELECT * FROM no_such_table'), (err: Error) => !(err instanceof WrError) && /no_such_table/.test(err.message));
+        await server.stop();
+        const unavailable = (err: WrError) => {
+          assert.deepEqual([err.code, err.status, err.retryable], ['WORKSPACE_UNAVAILABLE', 503, true]);
+          assert.doesNotMatch(err.message, /127\.0\.0\.1|postgres:/);
+          return true;
+        };
+        await assert.rejects(store.get('SELECT 1 AS one'), unavailable);
+        await assert.rejects(store.run('DELETE FROM shares'), unavailable);
+        await assert.rejects(
+          store.transaction('x', (tx) => tx.get('SELECT 1 AS one')),
+          unavailable,
+        );
+      } finally {
+        await store?.close();
+        await server.stop();
       }
     });
 
