@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildWorkspace } from '../src/server.js';
 import { newApiKey, eachStore, startTestWorkspace, type StoreKind, type TestWorkspace } from './support.js';
 
 function suite(kind: StoreKind): void {
@@ -60,6 +61,18 @@ function suite(kind: StoreKind): void {
     assert.deepEqual(await walk('LIST_APPROVAL_REQUESTS', { status: 'executed' }, 'requests'), [[]]);
     const bad = await ws.call('LIST_APPROVAL_REQUESTS', { cursor: 'abc' });
     assert.equal(bad.json.error?.code, 'INVALID_ARGUMENT');
+  });
+
+  test('LIST_API_KEYS answers alike from another workspace on the same state: every key with the date it was made, the root key too', async () => {
+    // PostgreSQL: another replica, whose registry copy is rebuilt in memory; SQLite: workspace.db as a restarted process opens it.
+    await new Promise((r) => setTimeout(r, 5));
+    const other = await buildWorkspace(ws.config);
+    try {
+      const list = async (app: typeof ws.app) => (await ws.callOn(app)('LIST_API_KEYS', { limit: 1000 })).json['apiKeys'];
+      assert.deepEqual(await list(other.app), await list(ws.app));
+    } finally {
+      await other.app.close();
+    }
   });
 }
 

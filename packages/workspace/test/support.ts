@@ -47,6 +47,8 @@ export interface TestWorkspace {
    * body is sent as it is; `signed` is the text the signature covers instead of the body, or false for no signature.
    */
   call(component: ComponentName | string, body: unknown, opts?: CallOptions): Promise<Answer>;
+  /** Calls signed as `call` signs them, to another app (a workspace built on this one's config). */
+  callOn(app: FastifyInstance): TestWorkspace['call'];
   /** Another workspace on the same database and nodes, as a second replica is (PostgreSQL only): its own app, calls signed alike. */
   replica(): Promise<Pick<TestWorkspace, 'app' | 'ctx' | 'call' | 'close'>>;
   close(): Promise<void>;
@@ -192,6 +194,7 @@ export async function startTestWorkspace(
     config,
     ...(postgres && { postgres }),
     call: callOn(app),
+    callOn,
     async replica() {
       if (!config.databaseUrl) throw new Error('replicas share a PostgreSQL database: start the workspace with store: postgres');
       const other = await buildWorkspace(config);
