@@ -56,12 +56,12 @@ export interface TestWorkspace {
 
 type CallOptions = { key?: ApiKey; idempotencyKey?: string; signed?: string | false };
 
-/** The stores every store-dependent test runs against. */
-export const STORES = ['sqlite', 'postgres'] as const;
+/** The stores every store-dependent test runs against (eachStore). */
+const STORES = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORES)[number];
 
 /** For describe(): PostgreSQL's tests are skipped, saying why, where it is not installed; SQLite's always run. */
-export const storeSkip = (kind: StoreKind): string | false => (kind === 'postgres' && postgresMissing()) || false;
+const storeSkip = (kind: StoreKind): string | false => (kind === 'postgres' && postgresMissing()) || false;
 
 /** The PostgreSQL server of the test file's `eachStore` suite, started when a test first asks for it. */
 let fileServer: { started?: Promise<TestPostgres> } | undefined;
@@ -126,13 +126,10 @@ export async function openTestStore(kind: StoreKind): Promise<{
 /** A fresh API key (not registered anywhere). */
 export const newApiKey = () => new ApiKey(generateApiKey().apiKey);
 
-export async function startTestWorkspace(
-  opts: { nodeCount?: number; config?: Partial<WorkspaceConfig>; store?: StoreKind } = {},
-): Promise<TestWorkspace & { postgres?: TestPostgres }> {
+export async function startTestWorkspace(opts: { nodeCount?: number; config?: Partial<WorkspaceConfig>; store?: StoreKind } = {}): Promise<TestWorkspace> {
   const dir = mkdtempSync(join(tmpdir(), 'wr-workspace-test-'));
   // On PostgreSQL: a database of its own on the server of the file's eachStore suite.
   const database = opts.store === 'postgres' ? await testDatabase() : undefined;
-  const postgres = database?.server;
   const admin = newApiKey();
   const masterKey = () => new Secret(new Uint8Array(randomBytes(32)));
   const nodes: (TestNode & { token: Secret<string> })[] = [];
@@ -192,7 +189,6 @@ export async function startTestWorkspace(
     admin,
     nodes,
     config,
-    ...(postgres && { postgres }),
     call: callOn(app),
     callOn,
     async replica() {
