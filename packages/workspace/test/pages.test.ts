@@ -1,7 +1,8 @@
 /**
  * Lists that grow answer a page at a time, through app.inject(): API keys in id
  * order and approval requests newest first, walked by cursor with no gap and no
- * duplicate while more are added.
+ * duplicate while more are added; another workspace on the same state (a
+ * PostgreSQL replica) lists the same keys alike.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +66,7 @@ function suite(kind: StoreKind): void {
 
   test('LIST_API_KEYS answers alike from another workspace on the same state: every key with the date it was made, the root key too', async () => {
     // PostgreSQL: another replica, whose registry copy is rebuilt in memory; SQLite: workspace.db as a restarted process opens it.
+    // Some milliseconds on, so that a copy dating anything by its own start would differ.
     await new Promise((r) => setTimeout(r, 5));
     const other = await buildWorkspace(ws.config);
     try {
