@@ -46,7 +46,9 @@ export class WorkspaceAuditLog {
   }
 
   async list(after = 0, limit = 100): Promise<AuditEntry[]> {
-    return (await this.store.all<AuditRow>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', after, limit)).map(toEntry);
+    // A caller's `after` may be any integer; PostgreSQL's BIGINT refuses one past 2^63. No seq comes near 2^53.
+    const from = Math.min(after, Number.MAX_SAFE_INTEGER);
+    return (await this.store.all<AuditRow>('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?', from, limit)).map(toEntry);
   }
 
   /** Reads the log a page at a time, with the head as it stood when reading began (an append meanwhile is past it). */

@@ -193,11 +193,38 @@ const types = {
     oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-const sqlOn = (q: (text: string, params: SqlParam[]) => Promise<pg.QueryResult>): Sql => ({
-  all: async <T>(sql: string, ...params: SqlParam[]) => (await q(numbered(sql), params)).rows as T[],
-  get: async <T>(sql: string, ...params: SqlParam[]) => (await q(numbered(sql), params)).rows[0] as T | undefined,
-  run: async (sql: string, ...params: SqlParam[]) => (await q(numbered(sql), params)).rowCount ?? 0,
-});
+/** SQLSTATEs of a server out of reach for now: connection exceptions (08), shutting down or starting (57P01-3), full (53300). */
+const UNREACHABLE_STATE = /^(08...|57P0[123]|53300)$/;
+/** Socket errors on the way to the server. */
+const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** pg's own errors for a connection that ended or never came, which carry no code. */
+const UNREACHABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * A database out of reach is the workspace unavailable for the moment (WORKSPACE_UNAVAILABLE, retryable: the SDK
+ * retries, on another replica if it knows one), not an internal error. Anything else (a statement refused) is left as
+ * it is. The caller is not told where the database is; the cause, kept for the log, says what happened.
+ */
+export function unreachableAsUnavailable(err: unknown): unknown {
+  if (err instanceof WrError || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  const unreachable = (typeof code === 'string' && (UNREACHABLE_STATE.test(code) || UNREACHABLE_ERRNO.has(code))) || UNREACHABLE_MESSAGE.test(err.message);
+  return unreachable
+    ? new WrError('WORKSPACE_UNAVAILABLE', "the workspace's database did not answer: retry in a moment", { retryable: true, cause: err })
+    : err;
+}
+
+const sqlOn = (send: (text: string, params: SqlParam[]) => Promise<pg.QueryResult>): Sql => {
+  const q = (text: string, params: SqlParam[]) =>
+    send(numbered(text), params).catch((err: unknown) => {
+      throw unreachableAsUnavailable(err);
+    });
+  return {
+    all: async <T>(sql: string, ...params: SqlParam[]) => (await q(sql, params)).rows as T[],
+    get: async <T>(sql: string, ...params: SqlParam[]) => (await q(sql, params)).rows[0] as T | undefined,
+    run: async (sql: string, ...params: SqlParam[]) => (await q(sql, params)).rowCount ?? 0,
+  };
+};
 
 /** A URL's user, host and database, never its password: what an error may name. */
 export function describeDatabaseUrl(url: string): string {
@@ -262,8 +289,22 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
   }
 
   async transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+    try {
+      return await this.#transaction(lock, fn);
+    } catch (err) {
+      // Taking a connection, BEGIN and COMMIT included (a lost COMMIT may have landed: a retry finds what it left).
+      throw unreachableAsUnavailable(err);
+    }
+  }
+
+  async #transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // A connection lost between statements (the server restarts, the session is ended) is an 'error' event of a client
+    // the pool has handed out, which it no longer listens to: unheard, it would end the process. The next statement
+    // fails with it instead, and the client is dropped, not reused.
+    const lost = () => (broken = true);
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       try {
@@ -276,6 +317,7 @@ export class PostgresWorkspaceStore implements WorkspaceStore {
         throw err;
       }
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }

@@ -34,6 +34,13 @@ export class RegistryLog {
     const log = new RegistryLog(store, registry);
     // workspace.db's registry tables hold every change of its log already: only later ones are applied.
     if (store.kind === 'sqlite') log.#applied = (await store.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM registry_changes'))?.seq ?? 0;
+    else {
+      // The root admin key is no change of the log: each copy registered it as it started, dated then. Every copy dates it
+      // from when the database was set up instead, so that all replicas, and every restart, list it alike (as workspace.db
+      // keeps its first date). Before any call, so no copy has handed out the other date.
+      const setUp = await store.get<{ at: Date }>('SELECT applied_at AS at FROM schema_migrations WHERE version = 1');
+      if (setUp) store.registryDb.prepare("UPDATE api_key_registry SET created_at = ? WHERE created_by = 'setup'").run(setUp.at.toISOString());
+    }
     await log.catchUp();
     return log;
   }

@@ -2,13 +2,13 @@
  * Idempotency, through app.inject(): a retry with the same key gets the first
  * outcome back (marked as a replay) without the work being done again.
  */
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@wr/api';
 import { Secret, WrError } from '@wr/common';
 import { Idempotency } from '../src/idempotency.js';
-import { STORES, newApiKey, startTestWorkspace, storeSkip, type StoreKind, type TestWorkspace } from './support.js';
+import { eachStore, newApiKey, startTestWorkspace, type StoreKind, type TestWorkspace } from './support.js';
 
 function suite(kind: StoreKind): void {
   let ws: TestWorkspace;
@@ -199,4 +199,4 @@ function suite(kind: StoreKind): void {
   });
 }
 
-for (const kind of STORES) describe(kind, { skip: storeSkip(kind) }, () => suite(kind));
+eachStore(suite);

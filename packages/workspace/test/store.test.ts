@@ -1,13 +1,18 @@
-/** The workspace's schema: an unversioned workspace.db is brought to the current version; PostgreSQL's is migrated once. */
+/**
+ * The workspace's stores: an unversioned workspace.db is brought to the current version; PostgreSQL's is migrated
+ * once; and the statements and transactions behave alike on both.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { postgresMissing, startPostgres } from '@wr/server/test-postgres';
+import { WrError } from '@wr/common';
+import { startPostgres } from '@wr/server/test-postgres';
 import { PG_MIGRATIONS, PostgresWorkspaceStore } from '../src/postgres-store.js';
 import { openWorkspaceDb } from '../src/store.js';
+import { eachStore, openTestStore, testDatabase, type StoreKind } from './support.js';
 
 /** workspace.db as the code before versions (6ec3831) made it: user_version 0. */
 const UNVERSIONED = `
@@ -68,13 +73,140 @@ test('an unversioned workspace.db is migrated: bearer key hashes dropped, the ol
   }
 });
 
-test(
-  'PostgreSQL: replicas migrating at once make the schema once; a database newer than the code is refused',
-  { skip: postgresMissing() ?? false },
-  async () => {
-    const server = await startPostgres();
+function suite(kind: StoreKind): void {
+  test('the statements: integers come back as numbers, BLOBs as Buffers, NULL as null; run() counts the rows it changed', async () => {
+    const { store, close } = await openTestStore(kind);
     try {
-      const url = await server.createDatabase('migrations');
+      // Beyond 2^32, as a lease in milliseconds is: BIGINT on PostgreSQL, which pg would hand over as a string.
+      const lease = 2 ** 41 + 7;
+      const sealed = Buffer.from([0, 1, 2, 0xfe, 0xff]);
+      const insert = (key: string) =>
+        store.run(
+          'INSERT INTO idempotency (api_key_id, idempotency_key, component, request_hash, owner, state, status, sealed_response, session_id,' +
+            ' created_at, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (api_key_id, idempotency_key) DO NOTHING',
+          'ak_types',
+          key,
+          'SIGN',
+          'h',
+          'proc_1',
+          'done',
+          200,
+          sealed,
+          null,
+          '2026-12-02T00:00:00.000Z',
+          lease,
+        );
+      assert.equal(await insert('k1'), 1);
+      assert.equal(await insert('k1'), 0, 'a conflict that does nothing changes no row');
+      const row = await store.get<{ status: number; sealed_response: Buffer; session_id: null; lease_until: number; created_at: string }>(
+        'SELECT status, sealed_response, session_id, lease_until, created_at FROM idempotency WHERE api_key_id = ? AND idempotency_key = ?',
+        'ak_types',
+        'k1',
+      );
+      assert.deepEqual(row, { status: 200, sealed_response: sealed, session_id: null, lease_until: lease, created_at: '2026-12-02T00:00:00.000Z' });
+      assert.ok(Buffer.isBuffer(row!.sealed_response));
+      assert.deepEqual(await store.get('SELECT count(*) AS n, max(lease_until) AS m FROM idempotency'), { n: 1, m: lease });
+      assert.equal(await store.get('SELECT status FROM idempotency WHERE idempotency_key = ?', 'none'), undefined);
+      assert.deepEqual(await store.all('SELECT status FROM idempotency WHERE idempotency_key = ?', 'none'), []);
+      assert.equal(await store.run("UPDATE idempotency SET state = 'done' WHERE api_key_id = ?", 'ak_types'), 1);
+      assert.equal(await store.run('DELETE FROM idempotency WHERE api_key_id = ?', 'nobody'), 0);
+      // RETURNING, and an autoincremented key: numbers, in insertion order.
+      const seqs = [];
+      for (const change of ['{"a":1}', '{"a":2}'])
+        seqs.push((await store.get<{ seq: number }>('INSERT INTO registry_changes (change) VALUES (?) RETURNING seq', change))!.seq);
+      assert.equal(typeof seqs[0], 'number');
+      assert.ok(seqs[1]! > seqs[0]!);
+      assert.deepEqual(await store.all('SELECT seq FROM registry_changes WHERE seq > ? ORDER BY seq DESC LIMIT ?', 0, Number.MAX_SAFE_INTEGER), [
+        { seq: seqs[1] },
+        { seq: seqs[0] },
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a transaction commits or rolls back whole; those on one lock run one at a time; a failed one leaves the store usable', async () => {
+    const { store, close } = await openTestStore(kind);
+    try {
+      const mark = async () => (await store.get<{ seq: number }>('SELECT seq FROM registry_synced WHERE node_id = ?', 'counter'))?.seq;
+      await store.run('INSERT INTO registry_synced (node_id, seq) VALUES (?, 0)', 'counter');
+      // Read, wait, write: without the lock, two at once would both read the same value and one increment would be lost.
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.transaction('counter', async (tx) => {
+            const { seq } = (await tx.get<{ seq: number }>('SELECT seq FROM registry_synced WHERE node_id = ?', 'counter'))!;
+            await new Promise((r) => setTimeout(r, 2));
+            await tx.run('UPDATE registry_synced SET seq = ? WHERE node_id = ?', seq + 1, 'counter');
+          }),
+        ),
+      );
+      assert.equal(await mark(), 20);
+      await assert.rejects(
+        store.transaction('counter', async (tx) => {
+          await tx.run('UPDATE registry_synced SET seq = 99 WHERE node_id = ?', 'counter');
+          throw new Error('changed my mind');
+        }),
+        /changed my mind/,
+      );
+      assert.equal(await mark(), 20, 'rolled back');
+      // More failed transactions than the pool has connections (10): each gives its connection back.
+      for (let i = 0; i < 12; i++) {
+        await assert.rejects(store.transaction('counter', (tx) => tx.run('INSERT INTO no_such_table VALUES (1)')));
+      }
+      assert.equal(await store.transaction('counter', (tx) => tx.run('UPDATE registry_synced SET seq = 21 WHERE node_id = ?', 'counter')), 1);
+      assert.equal(await mark(), 21);
+    } finally {
+      await close();
+    }
+  });
+
+  if (kind === 'postgres') {
+    test('PostgreSQL: a connection lost mid-transaction fails that transaction, not the process; the store goes on', async () => {
+      const { url, server } = await testDatabase();
+      const store = await PostgresWorkspaceStore.open(url);
+      try {
+        // Between two statements, as when the server restarts or an administrator ends the session: pg reports it as an
+        // 'error' event of the connection, which with no listener would be an uncaught exception (the test fails on one).
+        const lost = store.transaction('lost', async (tx) => {
+          const { pid } = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!;
+          await server.query(url, 'SELECT pg_terminate_backend($1)', [pid]);
+          await new Promise((r) => setTimeout(r, 200));
+          return tx.get('SELECT 1 AS one');
+        });
+        await assert.rejects(lost, { code: 'WORKSPACE_UNAVAILABLE', retryable: true });
+        for (let i = 0; i < 12; i++) assert.deepEqual(await store.transaction('after', (tx) => tx.get('SELECT 2 AS two')), { two: 2 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('PostgreSQL: a database out of reach is WORKSPACE_UNAVAILABLE, retryable, not naming it; a statement refused stays itself', async () => {
+      // A server of its own, as this one is stopped.
+      const server = await startPostgres();
+      let store: PostgresWorkspaceStore | undefined;
+      try {
+        store = await PostgresWorkspaceStore.open(await server.createDatabase('unreachable'));
+        await assert.rejects(store.get('SELECT * FROM no_such_table'), (err: Error) => !(err instanceof WrError) && /no_such_table/.test(err.message));
+        await server.stop();
+        const unavailable = (err: WrError) => {
+          assert.deepEqual([err.code, err.status, err.retryable], ['WORKSPACE_UNAVAILABLE', 503, true]);
+          assert.doesNotMatch(err.message, /127\.0\.0\.1|postgres:/);
+          return true;
+        };
+        await assert.rejects(store.get('SELECT 1 AS one'), unavailable);
+        await assert.rejects(store.run('DELETE FROM shares'), unavailable);
+        await assert.rejects(
+          store.transaction('x', (tx) => tx.get('SELECT 1 AS one')),
+          unavailable,
+        );
+      } finally {
+        await store?.close();
+        await server.stop();
+      }
+    });
+
+    test('PostgreSQL: replicas migrating at once make the schema once; a database newer than the code is refused', async () => {
+      const { url, server } = await testDatabase();
       const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresWorkspaceStore.open(url)));
       await Promise.all(stores.map((s) => s.close()));
       const rows = await server.query<{ version: number }>(url, 'SELECT version FROM schema_migrations ORDER BY version');
@@ -91,8 +223,8 @@ test(
       }
       await server.query(url, "INSERT INTO schema_migrations (version, description) VALUES (99, 'from the future')");
       await assert.rejects(PostgresWorkspaceStore.open(url), /schema version 99, newer than this version of wr knows/);
-    } finally {
-      await server.stop();
-    }
-  },
-);
+    });
+  }
+}
+
+eachStore(suite);

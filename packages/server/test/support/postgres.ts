@@ -2,8 +2,9 @@
  * A throwaway PostgreSQL server for tests: Debian's `postgresql` package
  * (/usr/lib/postgresql/<version>/bin), a cluster made by initdb under a
  * temporary directory, listening on a free loopback port, removed by `stop`.
- * initdb and postgres refuse to run as root: as root, they run as the
- * `postgres` user, which owns the directory.
+ * initdb and postgres refuse to run as root: as root, they are started as
+ * the `postgres` user (spawn's uid and gid, no runuser in between, which
+ * would swallow the shutdown signal), which owns the directory.
  * The one home of this harness: the workspace's unit tests import it as
  * `@wr/server/test-postgres`, and test/support/postgres.ts hands it on.
  */
@@ -50,7 +51,14 @@ const freePort = () =>
     });
   });
 
-const asRoot = process.getuid?.() === 0;
+/** As root, the `postgres` user's uid and gid, for spawn: PostgreSQL's own processes, signalled directly. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
+  return { uid, gid };
+}
 
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBinaries();
@@ -58,13 +66,10 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'wr-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
-  // PostgreSQL refuses to run as root: as root, it runs as the postgres user, spawned as that user directly (a
-  // wrapper such as runuser would not hand on the shutdown signal).
-  let as: { uid: number; gid: number } | undefined;
   const stop = async () => {
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
-      // SIGINT: PostgreSQL's fast shutdown.
+      // SIGINT: PostgreSQL's fast shutdown (its backends end too; a SIGKILL would leave them behind).
       server.kill('SIGINT');
       const late = setTimeout(() => server!.kill('SIGKILL'), 10_000);
       await exited;
@@ -73,17 +78,13 @@ export async function startPostgres(): Promise<TestPostgres> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    if (asRoot) {
-      const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-      if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
-      chownSync(dir, uid, gid);
-      as = { uid, gid };
-    }
+    const user = postgresUser();
+    if (user) chownSync(dir, user.uid, user.gid);
+    // cwd: a directory the postgres user may enter.
+    const as = { ...user, cwd: dir };
     const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'wr', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], {
-      encoding: 'utf8',
-      cwd: dir,
       ...as,
+      encoding: 'utf8',
     });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
     const port = await freePort();
@@ -101,7 +102,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       '-c',
       'max_connections=200',
     ];
-    server = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir, ...as });
+    server = spawn(join(bin, 'postgres'), args, { ...as, stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     server.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     const url = `postgres://wr@127.0.0.1:${port}/postgres`;

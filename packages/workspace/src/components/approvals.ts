@@ -20,10 +20,23 @@ interface Row {
 const approversOf = async (ws: WorkspaceContext, id: string): Promise<string[]> =>
   (await ws.store.all<{ approver: string }>('SELECT approver FROM approvals WHERE approval_request_id = ? ORDER BY rowid', id)).map((a) => a.approver);
 
+/** What `outcome` holds: the result or error once the request ran; while it runs, until when it is its runner's. */
+interface Outcome {
+  result?: unknown;
+  error?: { code: string; message: string };
+  runningUntil?: number;
+}
+
+/**
+ * How long a claim to run an approved request holds: past it, the runner is taken for dead (its process ended) and
+ * the next approval runs the request. Longer than any component takes (a few node timeouts).
+ */
+const RUN_CLAIM_MS = 10 * 60_000;
+
 async function describe(ws: WorkspaceContext, r: Row): Promise<ApprovalRequest> {
   const request = JSON.parse(r.request) as CallerAuth;
   const approvedBy = await approversOf(ws, r.approval_request_id);
-  const outcome = r.outcome ? (JSON.parse(r.outcome) as { result?: unknown; error?: { code: string; message: string } }) : {};
+  const { runningUntil: _, ...outcome } = r.outcome ? (JSON.parse(r.outcome) as Outcome) : {};
   return {
     approvalRequestId: r.approval_request_id,
     component: r.component,
@@ -56,7 +69,24 @@ async function execute(ws: WorkspaceContext, call: CallContext, row: Row, handle
   const inner = JSON.parse(request.body) as ComponentParams<'REQUEST_APPROVAL'>;
   const component = inner.component as ComponentName;
   const requester = ws.registry.signer(request.apiKeyId);
-  let outcome: { result?: unknown; error?: { code: string; message: string } };
+  // Approvals arriving at once (on one replica or several) each see enough of them: only the one that claims the
+  // request runs it, once.
+  const claimed = await ws.store.transaction(`approval request ${row.approval_request_id}`, async (tx) => {
+    const current = await tx.get<Pick<Row, 'status' | 'outcome'>>(
+      'SELECT status, outcome FROM approval_requests WHERE approval_request_id = ?',
+      row.approval_request_id,
+    );
+    const running = current?.outcome ? (JSON.parse(current.outcome) as Outcome).runningUntil : undefined;
+    if (current?.status !== 'pending' || (running !== undefined && running > Date.now())) return false;
+    await tx.run(
+      'UPDATE approval_requests SET outcome = ? WHERE approval_request_id = ?',
+      JSON.stringify({ runningUntil: Date.now() + RUN_CLAIM_MS } satisfies Outcome),
+      row.approval_request_id,
+    );
+    return true;
+  });
+  if (!claimed) return;
+  let outcome: Outcome;
   try {
     const handler = handlers[component] as Handler<ComponentName>;
     const ctx: CallContext = { caller: requester, auth: request, approvals, requestId: call.requestId, sessionId: newSessionId() };
