@@ -1,4 +1,4 @@
-import type { Admission, AuditLog, HttpServer } from '@wr/server';
+import type { Admission, AuditLog, GroupCommit, HttpServer } from '@wr/server';
 import type { Authorizer } from './authorize.js';
 import type { NodeRoster } from './roster.js';
 import type { NodeConfig } from './config.js';
@@ -20,4 +20,6 @@ export interface NodeContext {
   steps: Admission;
   /** What this node did, and for whom: its own log, keyed and signed like the workspace's. */
   log: AuditLog;
+  /** Writes of concurrent requests made durable by one commit (the signing hot path's use and log entry). */
+  commits: GroupCommit;
 }

@@ -4,6 +4,7 @@ import {
   Admission,
   ApiKeyRegistry,
   AuditLog,
+  GroupCommit,
   admissionMetrics,
   checkAdmissionLimits,
   createHttpServer,
@@ -76,6 +77,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
     roster: new NodeRoster(store.db, config.adminPublicKey, config.nodeId, keyring),
     steps: new Admission('steps', `heavy protocol steps on ${config.nodeId}`, stepLimits),
     log: new AuditLog(store.db, config.masterKey, keyring.signingKey),
+    commits: new GroupCommit(store.db),
   };
   admissionMetrics(http.metrics, () => [ctx.steps]);
   requireWorkspaceToken(http.app, config.authToken);

@@ -176,15 +176,34 @@ export function openWorkspaceDb(file: string): Db {
   return db;
 }
 
+/** Transactions that share one SQLite transaction, and so one commit. */
+interface Group {
+  /** Settles once the group's commit is on disk (or failed: then nothing of it was kept). */
+  committed: Promise<void>;
+  /** The same, never rejecting: what a reader waits for. */
+  settled: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /**
  * workspace.db behind the async interface. better-sqlite3 answers at once;
  * a transaction spans awaits, so statements from other calls of this process
  * wait for it (one connection), and BEGIN IMMEDIATE keeps other processes out.
+ *
+ * Group commit: a commit with full fsync blocks the thread for milliseconds,
+ * so the transactions of one turn of the event loop share one. Each runs in a
+ * savepoint of an open SQLite transaction (a failure is undone alone), and
+ * resolves only once that transaction is committed at the next turn: nothing
+ * is answered before it is on disk. Reads outside a transaction wait for an
+ * open group's commit, so none sees a write that is not yet durable.
  */
 export class SqliteWorkspaceStore implements WorkspaceStore {
   readonly kind = 'sqlite';
-  /** Set while a transaction runs: everything else on this connection waits for it. */
+  /** Set while a transaction (or a group's commit) runs: everything else on this connection waits for it. */
   #busy: Promise<void> | undefined;
+  /** The open SQLite transaction that finished transactions wait to see committed. */
+  #group: Group | undefined;
 
   constructor(readonly db: Db) {}
 
@@ -196,8 +215,51 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return new SqliteWorkspaceStore(openWorkspaceDb(file));
   }
 
+  /** No transaction running and none waiting for its commit. */
   async #idle(): Promise<void> {
+    while (this.#busy || this.#group) await (this.#busy ?? this.#group!.settled);
+  }
+
+  /** Takes the connection: resolves with the function that gives it back. No await between the last look and taking it. */
+  async #take(): Promise<() => void> {
     while (this.#busy) await this.#busy;
+    let done!: () => void;
+    this.#busy = new Promise((r) => (done = r));
+    return () => {
+      this.#busy = undefined;
+      done();
+    };
+  }
+
+  /** The open group, or a new one (BEGIN IMMEDIATE) committed at the next turn. Called holding the connection. */
+  #joinGroup(): Group {
+    if (this.#group) return this.#group;
+    this.db.exec('BEGIN IMMEDIATE');
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const committed = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    // Its members may all have failed, with nobody left to wait on it.
+    committed.catch(() => undefined);
+    const group: Group = { committed, settled: committed.catch(() => undefined), resolve, reject };
+    this.#group = group;
+    setImmediate(() => void this.#commit(group));
+    return group;
+  }
+
+  async #commit(group: Group): Promise<void> {
+    const release = await this.#take();
+    try {
+      // Already failed whole (see transaction).
+      if (this.#group !== group) return;
+      this.#group = undefined;
+      this.db.exec('COMMIT');
+      group.resolve();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      group.reject(err);
+    } finally {
+      release();
+    }
   }
 
   #sql: Sql = {
@@ -216,30 +278,35 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return this.#sql.get<T>(sql, ...params);
   }
 
-  async run(sql: string, ...params: SqlParam[]): Promise<number> {
-    await this.#idle();
-    return this.#sql.run(sql, ...params);
+  /** A write: a transaction of one statement, committed with its group. */
+  run(sql: string, ...params: SqlParam[]): Promise<number> {
+    return this.transaction('', (tx) => tx.run(sql, ...params));
   }
 
   async transaction<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
-    // No await between the last look and taking it: two transactions never both find it free.
-    while (this.#busy) await this.#busy;
-    let done!: () => void;
-    this.#busy = new Promise((r) => (done = r));
+    const release = await this.#take();
+    let group: Group;
+    let result: T;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      group = this.#joinGroup();
+      this.db.exec('SAVEPOINT tx');
       try {
-        const result = await fn(this.#sql);
-        this.db.exec('COMMIT');
-        return result;
+        result = await fn(this.#sql);
+        this.db.exec('RELEASE tx');
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.db.exec('ROLLBACK TO tx; RELEASE tx');
+        else if (this.#group === group) {
+          // An error that ended the whole SQLite transaction took the group's finished work with it.
+          this.#group = undefined;
+          group.reject(err);
+        }
         throw err;
       }
     } finally {
-      this.#busy = undefined;
-      done();
+      release();
     }
+    await group.committed;
+    return result;
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnv
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
-import { heavyStep, route } from './route.js';
+import { heavyStep, route, spendingUse } from './route.js';
 
 /**
  * What the workspace learns of a share: everything but the signing share. The
@@ -182,28 +182,46 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'exportShare', async (req) =>
     heavyStep(ctx, 'export', async () => {
-      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
-      if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+      const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['EXPORT_KEY_SHARE'], req.body.approvals);
       // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
       const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
-      const row = exportableShare(ctx, req.params.keyId);
-      const wrappedKeyShare = await wrapOwnShare(ctx, row, recipients);
-      return recordExport(ctx, row, recipients, wrappedKeyShare, caller.apiKeyId, approvedBy);
+      // The wrapped share goes out only once the call's use and the log entry are on disk.
+      return spendingUse(
+        ctx,
+        consume,
+        req.params.keyId,
+        async () => {
+          if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+          const row = exportableShare(ctx, req.params.keyId);
+          return { row, wrappedKeyShare: await wrapOwnShare(ctx, row, recipients) };
+        },
+        ({ row, wrappedKeyShare }) => recordExport(ctx, row, recipients, wrappedKeyShare, caller.apiKeyId, approvedBy),
+      );
     }),
   );
 
   route(app, 'importShare', async (req) =>
     heavyStep(ctx, 'import', async () => {
-      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
-      if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
-        throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
-      }
-      // Only a share exported by a node of the signed roster is taken in.
-      const opened = await openImport(ctx, params.wrappedKeyShare);
+      const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['IMPORT_KEY_SHARE'], req.body.approvals);
+      let opened: OpenedEnvelope | undefined;
       try {
-        return importOpened(ctx, opened, caller.apiKeyId, approvedBy);
+        // The call's use, the share and the log entry: one commit, all or none.
+        return await spendingUse(
+          ctx,
+          consume,
+          'import',
+          async () => {
+            if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
+              throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
+            }
+            // Only a share exported by a node of the signed roster is taken in.
+            opened = await openImport(ctx, params.wrappedKeyShare);
+            return opened;
+          },
+          (o) => importOpened(ctx, o, caller.apiKeyId, approvedBy),
+        );
       } finally {
-        opened.secret.signingShare.destroy();
+        opened?.secret.signingShare.destroy();
       }
     }),
   );
