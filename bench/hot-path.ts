@@ -12,7 +12,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startLocalNetwork } from '@wr/cli';
 import { ComponentModule, WorkspaceClient } from 'caller-sdk';
-import { fmt, percentile, pool } from './stats.js';
+import { fmt, median, percentile, pool, sample } from './stats.js';
 
 const SIGNS = Number(process.env['WR_BENCH_SIGNS'] ?? 1000);
 const MOVE = Number(process.env['WR_BENCH_MOVE'] ?? 400);
@@ -109,6 +109,15 @@ async function main() {
       `bulk move, batches of ${BATCH}, 16 in flight: ${moved} moved, ${failed} failed, ${((moved * 1000) / ms).toFixed(0)} shares/s; ` +
         `CPU ms per share: ${moveCpu}`,
     );
+
+    // EXPORT_KEY_SHARE + IMPORT_KEY_SHARE one at a time (node-1 → node-4): the sequential commits and hops of a call.
+    const { recipientKey: node4 } = await ws.call(ComponentModule.GET_NODE_RECIPIENT_KEY, { nodeId: 'node-4' }).promise();
+    const k0 = keys[keys.length - 1]!;
+    const roundTrip = await sample(30, async () => {
+      const { wrappedKeyShare } = await ws.call(ComponentModule.EXPORT_KEY_SHARE, { keyId: k0.keyId, ageRecipient: node4 }).promise();
+      await ws.call(ComponentModule.IMPORT_KEY_SHARE, { wrappedKeyShare, nodeId: 'node-4' }).promise();
+    });
+    console.log(`export+import one at a time: median ${fmt(median(roundTrip))}`);
   } finally {
     await net.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -62,30 +62,33 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
       [...byNode(located.flat())].map(async ([client, indexes]) => {
         try {
           const r = await client.call('exportShares', { body: { ...signedBody(call), items: indexes } }, call.requestId);
-          for (const item of answered(r.results, indexes)) {
-            const { keyId, ageRecipient } = p.items[item.index]!;
-            if (item.error || !item.wrappedKeyShare) {
-              // Deleted behind our back: the next lookup asks the nodes again.
-              if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
-              fail(item.index, fromNode(item.error));
-              continue;
-            }
-            const share = shares.get(item.index)!;
-            await ws.audit.append(call.caller.apiKeyId, 'share.export', {
-              keyId,
-              nodeId: client.nodeId,
-              publicKey: share.publicKey,
-              identifier: share.identifier,
-              recipients: asList(ageRecipient),
-            });
-            results[item.index] = {
-              keyId,
-              ok: true,
-              nodeId: client.nodeId,
-              wrappedKeyShare: item.wrappedKeyShare,
-              ...(item.receipt && { receipt: item.receipt }),
-            };
-          }
+          // The items' records are written at once: on SQLite, one group commit for them all.
+          await Promise.all(
+            answered(r.results, indexes).map(async (item) => {
+              const { keyId, ageRecipient } = p.items[item.index]!;
+              if (item.error || !item.wrappedKeyShare) {
+                // Deleted behind our back: the next lookup asks the nodes again.
+                if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
+                fail(item.index, fromNode(item.error));
+                return;
+              }
+              const share = shares.get(item.index)!;
+              await ws.audit.append(call.caller.apiKeyId, 'share.export', {
+                keyId,
+                nodeId: client.nodeId,
+                publicKey: share.publicKey,
+                identifier: share.identifier,
+                recipients: asList(ageRecipient),
+              });
+              results[item.index] = {
+                keyId,
+                ok: true,
+                nodeId: client.nodeId,
+                wrappedKeyShare: item.wrappedKeyShare,
+                ...(item.receipt && { receipt: item.receipt }),
+              };
+            }),
+          );
         } catch (err) {
           for (const index of indexes) fail(index, itemError(err));
         }
@@ -113,31 +116,34 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
       [...byNode(routed)].map(async ([client, indexes]) => {
         try {
           const r = await client.call('importShares', { body: { ...signedBody(call), items: indexes } }, call.requestId);
-          for (const item of answered(r.results, indexes)) {
-            if (item.error || !item.share) {
-              fail(item.index, fromNode(item.error));
-              continue;
-            }
-            const s = item.share;
-            await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
-            await ws.audit.append(call.caller.apiKeyId, 'share.import', {
-              keyId: s.keyId,
-              nodeId: client.nodeId,
-              publicKey: s.publicKey,
-              identifier: s.identifier,
-              alreadyPresent: s.alreadyPresent,
-            });
-            results[item.index] = {
-              nodeId: client.nodeId,
-              ok: true,
-              keyId: s.keyId,
-              publicKey: s.publicKey,
-              scheme: s.scheme,
-              identifier: s.identifier,
-              alreadyPresent: s.alreadyPresent,
-              receipt: s.receipt,
-            };
-          }
+          // The items' records are written at once: on SQLite, one group commit for them all.
+          await Promise.all(
+            answered(r.results, indexes).map(async (item) => {
+              if (item.error || !item.share) {
+                fail(item.index, fromNode(item.error));
+                return;
+              }
+              const s = item.share;
+              await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
+              await ws.audit.append(call.caller.apiKeyId, 'share.import', {
+                keyId: s.keyId,
+                nodeId: client.nodeId,
+                publicKey: s.publicKey,
+                identifier: s.identifier,
+                alreadyPresent: s.alreadyPresent,
+              });
+              results[item.index] = {
+                nodeId: client.nodeId,
+                ok: true,
+                keyId: s.keyId,
+                publicKey: s.publicKey,
+                scheme: s.scheme,
+                identifier: s.identifier,
+                alreadyPresent: s.alreadyPresent,
+                receipt: s.receipt,
+              };
+            }),
+          );
         } catch (err) {
           for (const index of indexes) fail(index, itemError(err));
         }
