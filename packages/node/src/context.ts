@@ -5,6 +5,7 @@ import type { NodeConfig } from './config.js';
 import type { Keyring } from './keyring.js';
 import type { DkgSession, SessionStore, SignSession } from './sessions.js';
 import type { ShareStore } from './store.js';
+import type { ImportPool } from './workers/import-pool.js';
 
 /** What every route of a node reaches. */
 export interface NodeContext {
@@ -22,4 +23,6 @@ export interface NodeContext {
   log: AuditLog;
   /** Writes of concurrent requests made durable by one commit (the signing hot path's use and log entry). */
   commits: GroupCommit;
+  /** Where imports are opened and checked: worker threads, or this thread (NodeConfig.importWorkers). */
+  imports: ImportPool;
 }

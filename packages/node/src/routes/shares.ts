@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS, receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
 import { WrError, signRaw, toHex } from '@wr/common';
-import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare, type OpenedEnvelope } from '@wr/crypto';
+import { decodePublicKeyPackage, sealEnvelope, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
+import type { OpenedImport } from '../workers/import-pool.js';
 import { heavyStep, route, spendingUse } from './route.js';
 
 /**
@@ -95,9 +96,12 @@ export function recordExport(
   };
 }
 
-/** Opens a wrapped share with this node's identities: only a share exported by a node of the signed roster is taken in. */
-export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<OpenedEnvelope> {
-  return unwrapShare(wrappedKeyShare, ctx.keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
+/**
+ * Opens a wrapped share with this node's identities and checks it (in the import pool's worker threads, when it has
+ * any): only a share exported by a node of the signed roster is taken in.
+ */
+export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<OpenedImport> {
+  return ctx.imports.open(wrappedKeyShare, ctx.roster.signingKeys());
 }
 
 /**
@@ -106,7 +110,7 @@ export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<O
  */
 export function importOpened(
   ctx: NodeContext,
-  opened: OpenedEnvelope,
+  { envelope: opened, publicPackage }: OpenedImport,
   actor: string,
   approvedBy: string[] | undefined,
 ): ShareInfo & { alreadyPresent: boolean; receipt: Receipt } {
@@ -117,7 +121,7 @@ export function importOpened(
       identifier: opened.secret.identifier,
       minSigners: opened.public.minSigners,
       maxSigners: opened.public.maxSigners,
-      publicPackage: encodePublic(opened.public),
+      publicPackage,
       signingShare: opened.secret.signingShare,
       origin: 'imported',
       exportable: true,
@@ -203,7 +207,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
   route(app, 'importShare', async (req) =>
     heavyStep(ctx, 'import', async () => {
       const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['IMPORT_KEY_SHARE'], req.body.approvals);
-      let opened: OpenedEnvelope | undefined;
+      let opened: OpenedImport | undefined;
       try {
         // The call's use, the share and the log entry: one commit, all or none.
         return await spendingUse(
@@ -221,7 +225,7 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
           (o) => importOpened(ctx, o, caller.apiKeyId, approvedBy),
         );
       } finally {
-        opened?.secret.signingShare.destroy();
+        opened?.envelope.secret.signingShare.destroy();
       }
     }),
   );
