@@ -195,8 +195,9 @@ interface Group {
  * so the transactions of one turn of the event loop share one. Each runs in a
  * savepoint of an open SQLite transaction (a failure is undone alone), and
  * resolves only once that transaction is committed at the next turn: nothing
- * is answered before it is on disk. Reads outside a transaction wait for an
- * open group's commit, so none sees a write that is not yet durable.
+ * is answered before it is on disk. A read outside a transaction is answered
+ * only once the group it may have seen is committed, so nothing read is acted
+ * on before it is durable.
  */
 export class SqliteWorkspaceStore implements WorkspaceStore {
   readonly kind = 'sqlite';
@@ -268,14 +269,24 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     run: async (sql: string, ...params: SqlParam[]) => this.db.prepare(sql).run(...params).changes,
   };
 
-  async all<T>(sql: string, ...params: SqlParam[]): Promise<T[]> {
-    await this.#idle();
-    return this.#sql.all<T>(sql, ...params);
+  /**
+   * A read outside a transaction: between transactions, and answered once the group it may have seen is committed.
+   * It waits for that group alone, so a steady stream of writes never holds it back for longer than one commit.
+   */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    while (this.#busy) await this.#busy;
+    const group = this.#group;
+    const result = await read();
+    if (group) await group.committed;
+    return result;
   }
 
-  async get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined> {
-    await this.#idle();
-    return this.#sql.get<T>(sql, ...params);
+  all<T>(sql: string, ...params: SqlParam[]): Promise<T[]> {
+    return this.#read(() => this.#sql.all<T>(sql, ...params));
+  }
+
+  get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined> {
+    return this.#read(() => this.#sql.get<T>(sql, ...params));
   }
 
   /** A write: a transaction of one statement, committed with its group. */

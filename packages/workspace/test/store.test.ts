@@ -116,8 +116,10 @@ test('workspace.db group commit: transactions of one turn share one commit, each
       throw new Error('undone alone');
     });
     const duplicate = insert('n1');
-    // A read waits for the open group's commit: it never sees a write that is not yet on disk.
-    const read = store.all<{ node_id: string }>('SELECT node_id FROM pending_dkg_aborts ORDER BY node_id').then((rows) => ({ rows, onDisk: committed() }));
+    // A read is answered only once what it saw is committed: it never hands out a write that is not yet on disk.
+    const read = store
+      .all<{ node_id: string }>('SELECT node_id FROM pending_dkg_aborts ORDER BY node_id')
+      .then((rows) => ({ rows: rows.map((x) => x.node_id), onDisk: committed() }));
     const settled = await Promise.allSettled([first, second, failing, duplicate]);
     assert.deepEqual(
       settled.map((s) => s.status),
@@ -126,11 +128,8 @@ test('workspace.db group commit: transactions of one turn share one commit, each
     assert.deepEqual(seenBySecond, [], 'the second ran before the first was committed: one commit for both');
     assert.deepEqual(committed(), ['n1', 'n2'], 'both on disk once answered; the failed ones undone alone');
     const r = await read;
-    assert.deepEqual(
-      r.rows.map((x) => x.node_id),
-      r.onDisk,
-      'the read saw what was on disk',
-    );
+    assert.ok(r.rows.length > 0, 'the read ran while the group was open');
+    for (const row of r.rows) assert.ok(r.onDisk.includes(row), `${row}, read, was on disk when the read was answered`);
     assert.equal(await insert('n4'), 1, 'the next turn commits a group of its own');
     assert.deepEqual(committed(), ['n1', 'n2', 'n4']);
   } finally {
