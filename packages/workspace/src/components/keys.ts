@@ -125,6 +125,11 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       if (r3.some((s) => s.publicKey !== publicKey || s.publicPackage !== r3[0]!.publicPackage)) {
         throw new WrError('INTERNAL', 'the nodes finished key generation with different public keys; nothing was kept');
       }
+      // The key's public package is checked here, once, as it enters the workspace (SIGN's aggregation finds it checked).
+      const pub = decodePublicKeyPackage(r3[0]!.publicPackage);
+      if (pub.groupPublicKey !== publicKey || pub.scheme !== scheme) {
+        throw new WrError('INTERNAL', "the nodes' public key package does not match the key they made; nothing was kept");
+      }
       for (const [i, s] of r3.entries()) await ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier);
       const shares = r3.map((s, i) => ({ nodeId: nodeIds[i]!, keyId: s.keyId, identifier: s.identifier }));
       result = { publicKey, scheme, threshold: p.threshold, shares };

@@ -33,14 +33,17 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
-    await ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
-    await ws.audit.append(call.caller.apiKeyId, 'share.import', {
-      keyId: r.keyId,
-      nodeId,
-      publicKey: r.publicKey,
-      identifier: r.identifier,
-      alreadyPresent: r.alreadyPresent,
-    });
+    // Both at once: on SQLite, one group commit for the two.
+    await Promise.all([
+      ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier),
+      ws.audit.append(call.caller.apiKeyId, 'share.import', {
+        keyId: r.keyId,
+        nodeId,
+        publicKey: r.publicKey,
+        identifier: r.identifier,
+        alreadyPresent: r.alreadyPresent,
+      }),
+    ]);
     return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent, receipt: r.receipt };
   },
 
