@@ -4,7 +4,7 @@ import { Admission, checkAdmissionLimits, isLoopback } from '@wr/server';
 import { DEFAULT_NODE_REQUEST_LIMITS, type NodeEndpoint, type WorkspaceConfig } from './config.js';
 import { NodeClient, type ShareInfo } from './node-client.js';
 import type { RegistryLog } from './registry-log.js';
-import type { WorkspaceStore } from './store.js';
+import type { Sql, WorkspaceStore } from './store.js';
 
 /**
  * The nodes the workspace coordinates and where each key share lives. A node's
@@ -165,16 +165,20 @@ export class Network {
     );
   }
 
-  async remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string): Promise<void> {
-    await this.store.run(
-      'INSERT INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET ' +
-        'node_id = excluded.node_id, group_public_key = excluded.group_public_key, identifier = excluded.identifier, created_at = excluded.created_at',
-      keyId,
-      nodeId,
-      groupPublicKey,
-      identifier,
-      new Date().toISOString(),
-    );
+  /** Records where a share lives; given a call that collects `durable` writes, staged as WorkspaceAuditLog.append stages. */
+  async remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string, call?: { durable?: Promise<unknown>[] }): Promise<void> {
+    const write = (tx: Sql) =>
+      tx.run(
+        'INSERT INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET ' +
+          'node_id = excluded.node_id, group_public_key = excluded.group_public_key, identifier = excluded.identifier, created_at = excluded.created_at',
+        keyId,
+        nodeId,
+        groupPublicKey,
+        identifier,
+        new Date().toISOString(),
+      );
+    if (call?.durable && this.store.stage) call.durable.push((await this.store.stage('shares', write)).committed);
+    else await write(this.store);
   }
 
   async forget(keyId: string): Promise<void> {

@@ -31,6 +31,12 @@ export interface WorkspaceStore extends Sql {
    */
   transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
+   * Like transaction, but answers as soon as `fn` is done, with the promise of its commit: a write that may share
+   * one commit with the writes after it (a call's audit entry and its idempotency record). Whoever relies on it
+   * awaits `committed` before answering anyone. Absent, transaction is used.
+   */
+  stage?<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<{ result: T; committed: Promise<void> }>;
+  /**
    * The SQLite file the API-key registry's copy lives in: workspace.db itself,
    * or, on PostgreSQL, one in memory that replays registry_changes.
    */
@@ -294,7 +300,13 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return this.transaction('', (tx) => tx.run(sql, ...params));
   }
 
-  async transaction<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  async transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const { result, committed } = await this.stage(lock, fn);
+    await committed;
+    return result;
+  }
+
+  async stage<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<{ result: T; committed: Promise<void> }> {
     const release = await this.#take();
     let group: Group;
     let result: T;
@@ -316,8 +328,7 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     } finally {
       release();
     }
-    await group.committed;
-    return result;
+    return { result, committed: group.committed };
   }
 
   async close(): Promise<void> {

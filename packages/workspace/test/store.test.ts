@@ -132,6 +132,13 @@ test('workspace.db group commit: transactions of one turn share one commit, each
     for (const row of r.rows) assert.ok(r.onDisk.includes(row), `${row}, read, was on disk when the read was answered`);
     assert.equal(await insert('n4'), 1, 'the next turn commits a group of its own');
     assert.deepEqual(committed(), ['n1', 'n2', 'n4']);
+
+    // A staged write answers once written, before its commit; the next write joins that commit.
+    const staged = await store.stage('t', (tx) => tx.run("INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES ('s', 'n5', 't')"));
+    assert.deepEqual(committed(), ['n1', 'n2', 'n4'], 'staged: written, not yet committed');
+    await insert('n6');
+    await staged.committed;
+    assert.deepEqual(committed(), ['n1', 'n2', 'n4', 'n5', 'n6']);
   } finally {
     other.close();
     await store.close();

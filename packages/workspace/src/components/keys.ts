@@ -176,11 +176,16 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       const r2 = await Promise.all(located.map((l) => l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId)));
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
       const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
-      await ws.audit.append(call.caller.apiKeyId, 'key.sign', {
-        publicKey: first.publicKey,
-        keyIds: p.keyIds,
-        messageSha256: sha256Hex(message),
-      });
+      await ws.audit.append(
+        call.caller.apiKeyId,
+        'key.sign',
+        {
+          publicKey: first.publicKey,
+          keyIds: p.keyIds,
+          messageSha256: sha256Hex(message),
+        },
+        call,
+      );
       return { signature: toHex(signature), publicKey: first.publicKey };
     }),
 
