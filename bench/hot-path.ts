@@ -95,12 +95,13 @@ async function main() {
         .call(ComponentModule.EXPORT_KEY_SHARES, { items: batch.map((k) => ({ keyId: k.keyId, ageRecipient: recipientKey })) })
         .promise();
       const wrapped = exported.results.flatMap((r) => (r.ok ? [r.wrappedKeyShare!] : []));
+      for (const r of exported.results) if (!r.ok && failed++ < 3) console.error('export failed:', r.error);
+      if (wrapped.length === 0) return;
       const imported = await ws.call(ComponentModule.IMPORT_KEY_SHARES, { items: wrapped.map((w) => ({ wrappedKeyShare: w, nodeId: 'node-3' })) }).promise();
       for (const r of imported.results) {
         if (r.ok) moved++;
         else failed++;
       }
-      failed += exported.results.length - wrapped.length;
     });
     ms = performance.now() - t;
     const moveCpu = cpuPer(cpu, moved);

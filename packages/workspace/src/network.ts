@@ -196,6 +196,28 @@ export class Network {
     }
   }
 
+  /**
+   * Remembers in memory what a node answered of a share it now holds (a committed key generation, an import): its
+   * description as getShare gives it, so the first call to use the share does not ask the node again.
+   */
+  learn(nodeId: string, s: ShareInfo): void {
+    if (this.#located.size >= 100_000) this.#located.clear();
+    const share: ShareInfo = {
+      keyId: s.keyId,
+      scheme: s.scheme,
+      publicKey: s.publicKey,
+      identifier: s.identifier,
+      minSigners: s.minSigners,
+      maxSigners: s.maxSigners,
+      origin: s.origin,
+      exportable: s.exportable,
+      epoch: s.epoch,
+      createdAt: s.createdAt,
+      publicPackage: s.publicPackage,
+    };
+    this.#located.set(s.keyId, { client: this.client(nodeId), share });
+  }
+
   /** The node that holds a key share, and the share's public description. */
   async locate(keyId: string): Promise<{ client: NodeClient; share: ShareInfo }> {
     const cached = this.#located.get(keyId);

@@ -124,6 +124,7 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
                 return;
               }
               const s = item.share;
+              ws.network.learn(client.nodeId, s);
               await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
               await ws.audit.append(call.caller.apiKeyId, 'share.import', {
                 keyId: s.keyId,

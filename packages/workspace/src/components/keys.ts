@@ -78,6 +78,8 @@ async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: str
       );
     },
   );
+  // What each node answered is what getShare would: the key's first SIGN need not ask for it.
+  committed.forEach((c, i) => ws.network.learn(result.shares[i]!.nodeId, c));
   // Each node's receipt: the caller can check that the key is on the nodes it named, as it asked.
   return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
 }

@@ -38,6 +38,7 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
+    ws.network.learn(nodeId, r);
     // Both at once: on SQLite, one group commit for the two.
     await Promise.all([
       ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier, call),
