@@ -9,23 +9,10 @@
  */
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { secp256k1_FROST } from '@noble/curves/secp256k1.js';
-import { generateIdentity } from '@wr/age';
 import { utf8 } from '@wr/common';
-import {
-  aggregateSignature,
-  dkgRound1,
-  dkgRound2,
-  dkgRound3,
-  generateSigningKey,
-  getScheme,
-  identifierFor,
-  signRound1,
-  signRound2,
-  type DkgParticipant,
-  type DkgResult,
-  type SchemeName,
-} from '@wr/crypto';
+import { aggregateSignature, getScheme, signRound1, signRound2, type SchemeName } from '@wr/crypto';
 
+import { oursKeys } from './support/dkg.js';
 import { timeIt } from './timing.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 0) || 60;
@@ -35,42 +22,6 @@ const SCHEMES = [
   ['frost-secp256k1', secp256k1_FROST],
 ] as const;
 const msg = utf8('benchmark message, 32 bytes long');
-
-async function oursKeys(scheme: SchemeName): Promise<DkgResult[]> {
-  const nodes = [];
-  for (let i = 1; i <= 2; i++) {
-    const k = generateSigningKey();
-    const a = await generateIdentity('x25519');
-    nodes.push({
-      participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey } as DkgParticipant,
-      signingKey: k.secretKey,
-      age: a.identity,
-    });
-  }
-  const participants = nodes.map((n) => n.participant);
-  const r1 = nodes.map((n) =>
-    dkgRound1({ sessionId: 'bench-sign-path', scheme, minSigners: 2, participants, self: n.participant.identifier, signingKey: n.signingKey }),
-  );
-  const r2 = (
-    await Promise.all(
-      r1.map((r) =>
-        dkgRound2(
-          r.state,
-          r1.map((x) => x.message),
-        ),
-      ),
-    )
-  ).flat();
-  return Promise.all(
-    nodes.map((n, i) =>
-      dkgRound3(
-        r1[i]!.state,
-        r2.filter((m) => m.to === n.participant.identifier),
-        n.age,
-      ),
-    ),
-  );
-}
 
 function nobleKeys(frost: typeof ed25519_FROST) {
   const ids = [1, 2].map((i) => frost.Identifier.fromNumber(i));

@@ -40,6 +40,8 @@ export class Authorizer {
    * signature, scope and approvals once, for the whole signed call; and
    * `consume(use)` to spend it once per item (REPLAYED when that item's use
    * was spent), called by the caller inside the transaction that does the item.
+   * A single call uses it too, to spend its use in the same commit as its
+   * writes (GroupCommit) rather than in one of its own.
    */
   authorizeBatch<C extends ComponentName>(
     auth: CallerAuth,

@@ -33,4 +33,9 @@ export interface NodeConfig {
   logLevel?: string;
   /** How long a stop (SIGTERM) lets the requests already received finish, in milliseconds (default 10 000). */
   drainTimeoutMs?: number;
+  /**
+   * Worker threads that open and check imported shares (age unwrap, envelope and key checks), keeping the event loop
+   * free; 0 does it on the node's own thread. Default: one per core but one (defaultImportWorkers).
+   */
+  importWorkers?: number;
 }

@@ -4,6 +4,7 @@ import {
   Admission,
   ApiKeyRegistry,
   AuditLog,
+  GroupCommit,
   admissionMetrics,
   checkAdmissionLimits,
   createHttpServer,
@@ -29,6 +30,7 @@ import { batchRoutes } from './routes/batch.js';
 import { identityRoutes } from './routes/identities.js';
 import { backupRoutes, resumeBackups } from './backups.js';
 import type { NodeContext } from './context.js';
+import { ImportPool, defaultImportWorkers } from './workers/import-pool.js';
 import { Gauge } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
@@ -76,6 +78,8 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
     roster: new NodeRoster(store.db, config.adminPublicKey, config.nodeId, keyring),
     steps: new Admission('steps', `heavy protocol steps on ${config.nodeId}`, stepLimits),
     log: new AuditLog(store.db, config.masterKey, keyring.signingKey),
+    commits: new GroupCommit(store.db),
+    imports: new ImportPool(config.importWorkers ?? defaultImportWorkers(), keyring.identities),
   };
   admissionMetrics(http.metrics, () => [ctx.steps]);
   requireWorkspaceToken(http.app, config.authToken);
@@ -110,6 +114,7 @@ export async function buildNode(config: NodeConfig): Promise<{ app: FastifyInsta
   http.app.addHook('onClose', async () => {
     ctx.dkgSessions.close();
     ctx.nonces.close();
+    await ctx.imports.close();
     store.close();
   });
   return { app: http.app, ctx };

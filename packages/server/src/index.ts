@@ -16,6 +16,7 @@ export {
 } from './registry.js';
 export { AUDIT_SCHEMA, AuditChain, AuditLog, toEntry, type AuditEntry, type AuditHead, type AuditRow, type AuditVerdict } from './audit-log.js';
 export { Sealer } from './seal.js';
+export { GroupCommit } from './group-commit.js';
 export { loadMasterKey } from './master-key.js';
 export { Admission, admissionMetrics, checkAdmissionLimits, type AdmissionLimits } from './admission.js';
 export {

@@ -1,6 +1,6 @@
 import { canonicalJson, type Secret } from '@wr/common';
 import { AuditChain, toEntry, type AuditEntry, type AuditHead, type AuditRow, type AuditVerdict } from '@wr/server';
-import type { WorkspaceStore } from './store.js';
+import type { Sql, WorkspaceStore } from './store.js';
 
 /**
  * The workspace's audit log (every call it ran), on its store: the chain of
@@ -20,29 +20,41 @@ export class WorkspaceAuditLog {
     this.publicKey = this.#chain.publicKey;
   }
 
-  append(actor: string, action: string, given: Record<string, unknown>): Promise<AuditEntry> {
-    return this.store.transaction('audit log', async (tx) => {
-      const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
-      const { entry: e, head } = this.#chain.next(last, actor, action, given);
-      await tx.run(
-        'INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        e.seq,
-        e.at,
-        e.actor,
-        e.action,
-        canonicalJson(e.details),
-        e.prevHash,
-        e.hash,
-      );
-      await tx.run(
-        'INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) ' +
-          'DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature',
-        head.seq,
-        head.hash,
-        head.signature,
-      );
-      return e;
-    });
+  /**
+   * Appends an entry. Given a call that collects `durable` writes (a call the server answers), the entry is staged:
+   * this answers once it is written, its commit goes into `call.durable`, and the server answers the call only once
+   * that commit is on disk; so the entry shares its commit with the call's idempotency record.
+   */
+  async append(actor: string, action: string, given: Record<string, unknown>, call?: { durable?: Promise<unknown>[] }): Promise<AuditEntry> {
+    if (call?.durable && this.store.stage) {
+      const { result, committed } = await this.store.stage('audit log', (tx) => this.#write(tx, actor, action, given));
+      call.durable.push(committed);
+      return result;
+    }
+    return this.store.transaction('audit log', (tx) => this.#write(tx, actor, action, given));
+  }
+
+  async #write(tx: Sql, actor: string, action: string, given: Record<string, unknown>): Promise<AuditEntry> {
+    const last = await tx.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const { entry: e, head } = this.#chain.next(last, actor, action, given);
+    await tx.run(
+      'INSERT INTO audit_log (seq, at, actor, action, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      e.seq,
+      e.at,
+      e.actor,
+      e.action,
+      canonicalJson(e.details),
+      e.prevHash,
+      e.hash,
+    );
+    await tx.run(
+      'INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?) ON CONFLICT (id) ' +
+        'DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signature = excluded.signature',
+      head.seq,
+      head.hash,
+      head.signature,
+    );
+    return e;
   }
 
   async list(after = 0, limit = 100): Promise<AuditEntry[]> {

@@ -32,6 +32,8 @@ export interface CallContext {
   requestId: string;
   /** The idempotency record's session id, stable across retries of one call. */
   sessionId: string;
+  /** Commits of writes staged for this call (WorkspaceAuditLog.append): the server answers once they are on disk. */
+  durable?: Promise<unknown>[];
 }
 
 /** What a node needs to act on a call: the caller's signed call, and its approvals if any. */

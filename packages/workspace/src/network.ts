@@ -4,7 +4,7 @@ import { Admission, checkAdmissionLimits, isLoopback } from '@wr/server';
 import { DEFAULT_NODE_REQUEST_LIMITS, type NodeEndpoint, type WorkspaceConfig } from './config.js';
 import { NodeClient, type ShareInfo } from './node-client.js';
 import type { RegistryLog } from './registry-log.js';
-import type { WorkspaceStore } from './store.js';
+import type { Sql, WorkspaceStore } from './store.js';
 
 /**
  * The nodes the workspace coordinates and where each key share lives. A node's
@@ -165,16 +165,20 @@ export class Network {
     );
   }
 
-  async remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string): Promise<void> {
-    await this.store.run(
-      'INSERT INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET ' +
-        'node_id = excluded.node_id, group_public_key = excluded.group_public_key, identifier = excluded.identifier, created_at = excluded.created_at',
-      keyId,
-      nodeId,
-      groupPublicKey,
-      identifier,
-      new Date().toISOString(),
-    );
+  /** Records where a share lives; given a call that collects `durable` writes, staged as WorkspaceAuditLog.append stages. */
+  async remember(keyId: string, nodeId: string, groupPublicKey: string, identifier: string, call?: { durable?: Promise<unknown>[] }): Promise<void> {
+    const write = (tx: Sql) =>
+      tx.run(
+        'INSERT INTO shares (key_id, node_id, group_public_key, identifier, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET ' +
+          'node_id = excluded.node_id, group_public_key = excluded.group_public_key, identifier = excluded.identifier, created_at = excluded.created_at',
+        keyId,
+        nodeId,
+        groupPublicKey,
+        identifier,
+        new Date().toISOString(),
+      );
+    if (call?.durable && this.store.stage) call.durable.push((await this.store.stage('shares', write)).committed);
+    else await write(this.store);
   }
 
   async forget(keyId: string): Promise<void> {
@@ -190,6 +194,28 @@ export class Network {
       if (err instanceof WrError && err.code === 'NOT_FOUND') keyIds.forEach((k) => this.#located.delete(k));
       throw err;
     }
+  }
+
+  /**
+   * Remembers in memory what a node answered of a share it now holds (a committed key generation, an import): its
+   * description as getShare gives it, so the first call to use the share does not ask the node again.
+   */
+  learn(nodeId: string, s: ShareInfo): void {
+    if (this.#located.size >= 100_000) this.#located.clear();
+    const share: ShareInfo = {
+      keyId: s.keyId,
+      scheme: s.scheme,
+      publicKey: s.publicKey,
+      identifier: s.identifier,
+      minSigners: s.minSigners,
+      maxSigners: s.maxSigners,
+      origin: s.origin,
+      exportable: s.exportable,
+      epoch: s.epoch,
+      createdAt: s.createdAt,
+      publicPackage: s.publicPackage,
+    };
+    this.#located.set(s.keyId, { client: this.client(nodeId), share });
   }
 
   /** The node that holds a key share, and the share's public description. */

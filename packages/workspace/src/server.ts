@@ -163,11 +163,13 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
         const key = auth.idempotencyKey || undefined;
         const bounded = BOUNDED_CALLS.has(name);
         const step = req.workflowStep;
+        // Commits of writes the handler staged: the call is answered only once they are on disk.
+        const durable: Promise<unknown>[] = [];
         const execute = async () => {
           await step?.started();
           const run = async (sessionId: string) => {
             try {
-              const result = await handler(ws, { caller, auth, requestId: req.id, sessionId }, req.body as never);
+              const result = await handler(ws, { caller, auth, requestId: req.id, sessionId, durable }, req.body as never);
               await step?.ended({ result });
               return result;
             } catch (err) {
@@ -175,7 +177,11 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
               throw err;
             }
           };
-          if (!def.mutating || key === undefined) return run(newSessionId());
+          if (!def.mutating || key === undefined) {
+            const result = await run(newSessionId());
+            await Promise.all(durable);
+            return result;
+          }
           const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
             name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
           );
@@ -188,6 +194,8 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
             await step?.ended({ result: outcome.result });
             void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
           }
+          // Staged writes share the idempotency record's commit, or one before it.
+          await Promise.all(durable);
           return outcome.result;
         };
         if (!bounded) return measured(http, name, execute);

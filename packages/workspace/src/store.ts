@@ -31,6 +31,12 @@ export interface WorkspaceStore extends Sql {
    */
   transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T>;
   /**
+   * Like transaction, but answers as soon as `fn` is done, with the promise of its commit: a write that may share
+   * one commit with the writes after it (a call's audit entry and its idempotency record). Whoever relies on it
+   * awaits `committed` before answering anyone. Absent, transaction is used.
+   */
+  stage?<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<{ result: T; committed: Promise<void> }>;
+  /**
    * The SQLite file the API-key registry's copy lives in: workspace.db itself,
    * or, on PostgreSQL, one in memory that replays registry_changes.
    */
@@ -176,15 +182,35 @@ export function openWorkspaceDb(file: string): Db {
   return db;
 }
 
+/** Transactions that share one SQLite transaction, and so one commit. */
+interface Group {
+  /** Settles once the group's commit is on disk (or failed: then nothing of it was kept). */
+  committed: Promise<void>;
+  /** The same, never rejecting: what a reader waits for. */
+  settled: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /**
  * workspace.db behind the async interface. better-sqlite3 answers at once;
  * a transaction spans awaits, so statements from other calls of this process
  * wait for it (one connection), and BEGIN IMMEDIATE keeps other processes out.
+ *
+ * Group commit: a commit with full fsync blocks the thread for milliseconds,
+ * so the transactions of one turn of the event loop share one. Each runs in a
+ * savepoint of an open SQLite transaction (a failure is undone alone), and
+ * resolves only once that transaction is committed at the next turn: nothing
+ * is answered before it is on disk. A read outside a transaction is answered
+ * only once the group it may have seen is committed, so nothing read is acted
+ * on before it is durable.
  */
 export class SqliteWorkspaceStore implements WorkspaceStore {
   readonly kind = 'sqlite';
-  /** Set while a transaction runs: everything else on this connection waits for it. */
+  /** Set while a transaction (or a group's commit) runs: everything else on this connection waits for it. */
   #busy: Promise<void> | undefined;
+  /** The open SQLite transaction that finished transactions wait to see committed. */
+  #group: Group | undefined;
 
   constructor(readonly db: Db) {}
 
@@ -196,8 +222,51 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     return new SqliteWorkspaceStore(openWorkspaceDb(file));
   }
 
+  /** No transaction running and none waiting for its commit. */
   async #idle(): Promise<void> {
+    while (this.#busy || this.#group) await (this.#busy ?? this.#group!.settled);
+  }
+
+  /** Takes the connection: resolves with the function that gives it back. No await between the last look and taking it. */
+  async #take(): Promise<() => void> {
     while (this.#busy) await this.#busy;
+    let done!: () => void;
+    this.#busy = new Promise((r) => (done = r));
+    return () => {
+      this.#busy = undefined;
+      done();
+    };
+  }
+
+  /** The open group, or a new one (BEGIN IMMEDIATE) committed at the next turn. Called holding the connection. */
+  #joinGroup(): Group {
+    if (this.#group) return this.#group;
+    this.db.exec('BEGIN IMMEDIATE');
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const committed = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    // Its members may all have failed, with nobody left to wait on it.
+    committed.catch(() => undefined);
+    const group: Group = { committed, settled: committed.catch(() => undefined), resolve, reject };
+    this.#group = group;
+    setImmediate(() => void this.#commit(group));
+    return group;
+  }
+
+  async #commit(group: Group): Promise<void> {
+    const release = await this.#take();
+    try {
+      // Already failed whole (see transaction).
+      if (this.#group !== group) return;
+      this.#group = undefined;
+      this.db.exec('COMMIT');
+      group.resolve();
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      group.reject(err);
+    } finally {
+      release();
+    }
   }
 
   #sql: Sql = {
@@ -206,40 +275,60 @@ export class SqliteWorkspaceStore implements WorkspaceStore {
     run: async (sql: string, ...params: SqlParam[]) => this.db.prepare(sql).run(...params).changes,
   };
 
-  async all<T>(sql: string, ...params: SqlParam[]): Promise<T[]> {
-    await this.#idle();
-    return this.#sql.all<T>(sql, ...params);
-  }
-
-  async get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined> {
-    await this.#idle();
-    return this.#sql.get<T>(sql, ...params);
-  }
-
-  async run(sql: string, ...params: SqlParam[]): Promise<number> {
-    await this.#idle();
-    return this.#sql.run(sql, ...params);
-  }
-
-  async transaction<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
-    // No await between the last look and taking it: two transactions never both find it free.
+  /**
+   * A read outside a transaction: between transactions, and answered once the group it may have seen is committed.
+   * It waits for that group alone, so a steady stream of writes never holds it back for longer than one commit.
+   */
+  async #read<T>(read: () => Promise<T>): Promise<T> {
     while (this.#busy) await this.#busy;
-    let done!: () => void;
-    this.#busy = new Promise((r) => (done = r));
+    const group = this.#group;
+    const result = await read();
+    if (group) await group.committed;
+    return result;
+  }
+
+  all<T>(sql: string, ...params: SqlParam[]): Promise<T[]> {
+    return this.#read(() => this.#sql.all<T>(sql, ...params));
+  }
+
+  get<T>(sql: string, ...params: SqlParam[]): Promise<T | undefined> {
+    return this.#read(() => this.#sql.get<T>(sql, ...params));
+  }
+
+  /** A write: a transaction of one statement, committed with its group. */
+  run(sql: string, ...params: SqlParam[]): Promise<number> {
+    return this.transaction('', (tx) => tx.run(sql, ...params));
+  }
+
+  async transaction<T>(lock: string, fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const { result, committed } = await this.stage(lock, fn);
+    await committed;
+    return result;
+  }
+
+  async stage<T>(_lock: string, fn: (tx: Sql) => Promise<T>): Promise<{ result: T; committed: Promise<void> }> {
+    const release = await this.#take();
+    let group: Group;
+    let result: T;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      group = this.#joinGroup();
+      this.db.exec('SAVEPOINT tx');
       try {
-        const result = await fn(this.#sql);
-        this.db.exec('COMMIT');
-        return result;
+        result = await fn(this.#sql);
+        this.db.exec('RELEASE tx');
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.db.exec('ROLLBACK TO tx; RELEASE tx');
+        else if (this.#group === group) {
+          // An error that ended the whole SQLite transaction took the group's finished work with it.
+          this.#group = undefined;
+          group.reject(err);
+        }
         throw err;
       }
     } finally {
-      this.#busy = undefined;
-      done();
+      release();
     }
+    return { result, committed: group.committed };
   }
 
   async close(): Promise<void> {

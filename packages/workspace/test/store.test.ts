@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { WrError } from '@wr/common';
 import { startPostgres } from '@wr/server/test-postgres';
 import { PG_MIGRATIONS, PostgresWorkspaceStore } from '../src/postgres-store.js';
-import { openWorkspaceDb } from '../src/store.js';
+import { openWorkspaceDb, SqliteWorkspaceStore } from '../src/store.js';
 import { eachStore, openTestStore, testDatabase, type StoreKind } from './support.js';
 
 /** workspace.db as the code before versions (6ec3831) made it: user_version 0. */
@@ -228,3 +228,52 @@ function suite(kind: StoreKind): void {
 }
 
 eachStore(suite);
+
+test('workspace.db group commit: transactions of one turn share one commit, each answered only once it is on disk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wr-workspace-group-'));
+  const file = join(dir, 'workspace.db');
+  const store = SqliteWorkspaceStore.open(file);
+  const other = new Database(file, { readonly: true });
+  try {
+    const committed = () => (other.prepare('SELECT node_id FROM pending_dkg_aborts ORDER BY node_id').all() as { node_id: string }[]).map((r) => r.node_id);
+    const insert = (node: string) => store.run("INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES ('s', ?, 't')", node);
+    let seenBySecond: string[] | undefined;
+    const first = insert('n1');
+    const second = store.transaction('t', async (tx) => {
+      await tx.run("INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES ('s', 'n2', 't')");
+      seenBySecond = committed();
+    });
+    const failing = store.transaction('t', async (tx) => {
+      await tx.run("INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES ('s', 'n3', 't')");
+      throw new Error('undone alone');
+    });
+    const duplicate = insert('n1');
+    // A read is answered only once what it saw is committed: it never hands out a write that is not yet on disk.
+    const read = store
+      .all<{ node_id: string }>('SELECT node_id FROM pending_dkg_aborts ORDER BY node_id')
+      .then((rows) => ({ rows: rows.map((x) => x.node_id), onDisk: committed() }));
+    const settled = await Promise.allSettled([first, second, failing, duplicate]);
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    );
+    assert.deepEqual(seenBySecond, [], 'the second ran before the first was committed: one commit for both');
+    assert.deepEqual(committed(), ['n1', 'n2'], 'both on disk once answered; the failed ones undone alone');
+    const r = await read;
+    assert.ok(r.rows.length > 0, 'the read ran while the group was open');
+    for (const row of r.rows) assert.ok(r.onDisk.includes(row), `${row}, read, was on disk when the read was answered`);
+    assert.equal(await insert('n4'), 1, 'the next turn commits a group of its own');
+    assert.deepEqual(committed(), ['n1', 'n2', 'n4']);
+
+    // A staged write answers once written, before its commit; the next write joins that commit.
+    const staged = await store.stage('t', (tx) => tx.run("INSERT INTO pending_dkg_aborts (session_id, node_id, created_at) VALUES ('s', 'n5', 't')"));
+    assert.deepEqual(committed(), ['n1', 'n2', 'n4'], 'staged: written, not yet committed');
+    await insert('n6');
+    await staged.committed;
+    assert.deepEqual(committed(), ['n1', 'n2', 'n4', 'n5', 'n6']);
+  } finally {
+    other.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -51,6 +51,14 @@ function parseDrainTimeout(value: unknown): number {
   return ms;
 }
 
+/** Import worker threads: a whole number from 0 (the node's own thread) to 64, or CONFIG_INVALID. */
+function parseWorkers(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    throw new WrError('CONFIG_INVALID', `importWorkers: ${String(value)} is not a number of worker threads from 0 to 64`, { param: 'importWorkers' });
+  return n;
+}
+
 /** A bound towards nodes in milliseconds: a whole number from 100 to 10 minutes, or CONFIG_INVALID. */
 function parseMs(param: string, value: unknown): number {
   const ms = Number(value);
@@ -88,6 +96,7 @@ export function registerServerCommands(program: Command): void {
     .option('--max-queue-wait-ms <ms>', 'the longest a step waits for a slot before it is refused (WR_MAX_QUEUE_WAIT_MS, default 5000)')
     .option('--log-level <level>', 'debug (a line per request), info (startup, stop, summaries, errors), warn... (WR_LOG_LEVEL)')
     .option('--drain-timeout <ms>', 'on SIGTERM, how long the requests already received get to finish (WR_DRAIN_TIMEOUT_MS, default 10000)')
+    .option('--import-workers <n>', 'worker threads that open and check imported shares; 0 uses the main thread (WR_IMPORT_WORKERS, default cores - 1)')
     .action(async (flags: Record<string, string>) => {
       const get = settings(flags, flags['config']);
       const dataDir = resolve(get<string>('dataDir', 'WR_DATA_DIR'));
@@ -131,6 +140,7 @@ export function registerServerCommands(program: Command): void {
         stepLimits: limitsFrom(get, { maxInFlight: ['maxInFlight', 'WR_MAX_IN_FLIGHT'], maxQueued: ['maxQueued', 'WR_MAX_QUEUED'], maxQueueWaitMs: queueWait }),
         logLevel: get('logLevel', 'WR_LOG_LEVEL', 'info'),
         drainTimeoutMs: parseDrainTimeout(get('drainTimeout', 'WR_DRAIN_TIMEOUT_MS', 10_000)),
+        ...(get('importWorkers', 'WR_IMPORT_WORKERS', '') !== '' && { importWorkers: parseWorkers(get('importWorkers', 'WR_IMPORT_WORKERS')) }),
       });
       announce(running.url);
       closeOnSignals(running, () => process.exit(0));

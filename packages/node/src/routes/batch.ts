@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { firstDuplicate, itemError, type ItemError } from '@wr/api';
 import { WrError } from '@wr/common';
-import type { OpenedEnvelope } from '@wr/crypto';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
+import type { OpenedImport } from '../workers/import-pool.js';
 import { heavyStep, route } from './route.js';
 import { exportableShare, importOpened, openImport, recordExport, wrapOwnShare } from './shares.js';
 
@@ -75,18 +75,23 @@ export function batchRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['IMPORT_KEY_SHARES'], req.body.approvals);
       const todo = itemsOf(params.items, req.body.items, (i) => i.wrappedKeyShare);
       const results = new Map<number, { index: number; share?: ReturnType<typeof importOpened>; error?: ItemError }>();
-      const opened: { index: number; envelope: OpenedEnvelope }[] = [];
+      const opened: { index: number; envelope: OpenedImport }[] = [];
       try {
-        for (const { index, item } of todo) {
-          try {
-            if (item.nodeId !== config.nodeId) {
-              throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${item.nodeId}, not ${config.nodeId}`);
+        // All at once: the import pool's workers open them side by side.
+        await Promise.all(
+          todo.map(async ({ index, item }) => {
+            try {
+              if (item.nodeId !== config.nodeId) {
+                throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${item.nodeId}, not ${config.nodeId}`);
+              }
+              opened.push({ index, envelope: await openImport(ctx, item.wrappedKeyShare) });
+            } catch (err) {
+              results.set(index, { index, error: itemError(err) });
             }
-            opened.push({ index, envelope: await openImport(ctx, item.wrappedKeyShare) });
-          } catch (err) {
-            results.set(index, { index, error: itemError(err) });
-          }
-        }
+          }),
+        );
+        // In the call's order, whichever finished first.
+        opened.sort((a, b) => a.index - b.index);
         store.db
           .transaction(() => {
             for (const o of opened) {
@@ -103,7 +108,7 @@ export function batchRoutes(app: FastifyInstance, ctx: NodeContext): void {
           })
           .immediate();
       } finally {
-        for (const o of opened) o.envelope.secret.signingShare.destroy();
+        for (const o of opened) o.envelope.envelope.secret.signingShare.destroy();
       }
       return { results: todo.map(({ index }) => results.get(index)!) };
     }),

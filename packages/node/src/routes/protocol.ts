@@ -17,7 +17,7 @@ import {
 import { refreshBackups } from '../backups.js';
 import type { NodeContext } from '../context.js';
 import type { DkgSession, SignSession } from '../sessions.js';
-import { heavyStep, route } from './route.js';
+import { heavyStep, route, spendingUse } from './route.js';
 import { describeShare, receiptFor, requireCommitted } from './shares.js';
 
 /**
@@ -146,11 +146,29 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'signRound1', async (req) =>
     heavyStep(ctx, 'sign.round1', async () => {
-      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['SIGN'], req.body.keyId, req.body.approvals);
-      if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
-      const row = store.get(req.body.keyId);
-      if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
-      requireCommitted(ctx, row.keyId);
+      const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['SIGN'], req.body.approvals);
+      // The call's use and the log entry are on disk before any nonce exists: nothing signs unlogged.
+      const row = await spendingUse(
+        ctx,
+        consume,
+        req.body.keyId,
+        async () => {
+          if (!params.keyIds.includes(req.body.keyId)) throw new WrError('PERMISSION_DENIED', `the caller did not ask to sign with ${req.body.keyId}`);
+          const row = store.get(req.body.keyId);
+          if (!row) throw new WrError('NOT_FOUND', `no key share ${req.body.keyId} on ${ctx.config.nodeId}`);
+          requireCommitted(ctx, row.keyId);
+          return row;
+        },
+        (row) => {
+          ctx.log.append(caller.apiKeyId, 'key.sign', {
+            ...(approvedBy && { approvedBy }),
+            keyId: row.keyId,
+            publicKey: row.groupPublicKey,
+            messageSha256: sha256Hex(fromHex(params.message, 'message')),
+          });
+          return row;
+        },
+      );
       const signingShare = store.signingShare(row);
       try {
         const r = signRound1(row.scheme as SchemeName, { identifier: row.identifier, signingShare });
@@ -160,12 +178,6 @@ export function protocolRoutes(app: FastifyInstance, ctx: NodeContext): void {
           r.nonces.destroy();
           throw new WrError('CONFLICT', `signing session ${req.body.sessionId} already has nonces for ${row.keyId}`);
         }
-        ctx.log.append(caller.apiKeyId, 'key.sign', {
-          ...(approvedBy && { approvedBy }),
-          keyId: row.keyId,
-          publicKey: row.groupPublicKey,
-          messageSha256: sha256Hex(fromHex(params.message, 'message')),
-        });
         return { commitments: r.commitments as unknown as Record<string, unknown> };
       } finally {
         signingShare.destroy();

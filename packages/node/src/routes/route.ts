@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { WrError } from '@wr/common';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import { NODE_OPS, type NodeOp, type NodeOpBody, type NodeOpParams, type NodeOpQuery, type NodeOpResponse } from '@wr/api';
@@ -35,4 +36,35 @@ export function route<K extends NodeOp>(app: FastifyInstance, name: K, handler: 
  */
 export function heavyStep<T>(ctx: NodeContext, operation: string, step: () => Promise<T>): Promise<T> {
   return measured(ctx.http, operation, () => ctx.steps.run(step));
+}
+
+/**
+ * A signed call's one use at this node (`consume(use)`, from Authorizer.authorizeBatch), spent in the same group
+ * commit as the call's writes rather than in a commit of its own. `prepare` runs the step's checks and slow work;
+ * `write` its writes, with the use, all or none. A call refused or failing on the way still spends its use, so it
+ * never runs later, and a replay is REPLAYED whatever else is wrong with it: as if the use were spent first.
+ */
+export async function spendingUse<P, T>(
+  ctx: NodeContext,
+  consume: (use: string) => void,
+  use: string,
+  prepare: () => Promise<P>,
+  write: (prepared: P) => T,
+): Promise<T> {
+  let prepared: P;
+  try {
+    prepared = await prepare();
+  } catch (err) {
+    await ctx.commits.run(() => consume(use));
+    throw err;
+  }
+  try {
+    return await ctx.commits.run(() => {
+      consume(use);
+      return write(prepared);
+    });
+  } catch (err) {
+    if (!(err instanceof WrError && err.code === 'REPLAYED')) await ctx.commits.run(() => consume(use));
+    throw err;
+  }
 }

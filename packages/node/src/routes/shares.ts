@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS, receiptMessage, sha256Hex, type Receipt, type ReceiptFacts, type ShareInfo } from '@wr/api';
 import { WrError, signRaw, toHex } from '@wr/common';
-import { decodePublicKeyPackage, encodePublicKeyPackage as encodePublic, sealEnvelope, unwrapShare, wrapShare, type OpenedEnvelope } from '@wr/crypto';
+import { decodePublicKeyPackage, sealEnvelope, wrapShare } from '@wr/crypto';
 import { measured } from '@wr/server';
 import type { NodeContext } from '../context.js';
 import type { ShareRow } from '../store.js';
-import { heavyStep, route } from './route.js';
+import type { OpenedImport } from '../workers/import-pool.js';
+import { heavyStep, route, spendingUse } from './route.js';
 
 /**
  * What the workspace learns of a share: everything but the signing share. The
@@ -95,9 +96,12 @@ export function recordExport(
   };
 }
 
-/** Opens a wrapped share with this node's identities: only a share exported by a node of the signed roster is taken in. */
-export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<OpenedEnvelope> {
-  return unwrapShare(wrappedKeyShare, ctx.keyring.identities, { trustedExporterKeys: ctx.roster.signingKeys() });
+/**
+ * Opens a wrapped share with this node's identities and checks it (in the import pool's worker threads, when it has
+ * any): only a share exported by a node of the signed roster is taken in.
+ */
+export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<OpenedImport> {
+  return ctx.imports.open(wrappedKeyShare, ctx.roster.signingKeys());
 }
 
 /**
@@ -106,7 +110,7 @@ export function openImport(ctx: NodeContext, wrappedKeyShare: string): Promise<O
  */
 export function importOpened(
   ctx: NodeContext,
-  opened: OpenedEnvelope,
+  { envelope: opened, publicPackage }: OpenedImport,
   actor: string,
   approvedBy: string[] | undefined,
 ): ShareInfo & { alreadyPresent: boolean; receipt: Receipt } {
@@ -117,7 +121,7 @@ export function importOpened(
       identifier: opened.secret.identifier,
       minSigners: opened.public.minSigners,
       maxSigners: opened.public.maxSigners,
-      publicPackage: encodePublic(opened.public),
+      publicPackage,
       signingShare: opened.secret.signingShare,
       origin: 'imported',
       exportable: true,
@@ -182,28 +186,46 @@ export function shareRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   route(app, 'exportShare', async (req) =>
     heavyStep(ctx, 'export', async () => {
-      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['EXPORT_KEY_SHARE'], req.params.keyId, req.body.approvals);
-      if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+      const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['EXPORT_KEY_SHARE'], req.body.approvals);
       // The recipients are the caller's, from the signed call: a relay cannot swap in its own.
       const recipients = Array.isArray(params.ageRecipient) ? params.ageRecipient : [params.ageRecipient];
-      const row = exportableShare(ctx, req.params.keyId);
-      const wrappedKeyShare = await wrapOwnShare(ctx, row, recipients);
-      return recordExport(ctx, row, recipients, wrappedKeyShare, caller.apiKeyId, approvedBy);
+      // The wrapped share goes out only once the call's use and the log entry are on disk.
+      return spendingUse(
+        ctx,
+        consume,
+        req.params.keyId,
+        async () => {
+          if (params.keyId !== req.params.keyId) throw new WrError('PERMISSION_DENIED', `the caller asked to export ${params.keyId}, not ${req.params.keyId}`);
+          const row = exportableShare(ctx, req.params.keyId);
+          return { row, wrappedKeyShare: await wrapOwnShare(ctx, row, recipients) };
+        },
+        ({ row, wrappedKeyShare }) => recordExport(ctx, row, recipients, wrappedKeyShare, caller.apiKeyId, approvedBy),
+      );
     }),
   );
 
   route(app, 'importShare', async (req) =>
     heavyStep(ctx, 'import', async () => {
-      const { params, caller, approvedBy } = authorizer.authorize(req.body.auth, ['IMPORT_KEY_SHARE'], 'import', req.body.approvals);
-      if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
-        throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
-      }
-      // Only a share exported by a node of the signed roster is taken in.
-      const opened = await openImport(ctx, params.wrappedKeyShare);
+      const { params, caller, approvedBy, consume } = authorizer.authorizeBatch(req.body.auth, ['IMPORT_KEY_SHARE'], req.body.approvals);
+      let opened: OpenedImport | undefined;
       try {
-        return importOpened(ctx, opened, caller.apiKeyId, approvedBy);
+        // The call's use, the share and the log entry: one commit, all or none.
+        return await spendingUse(
+          ctx,
+          consume,
+          'import',
+          async () => {
+            if (params.nodeId !== undefined && params.nodeId !== config.nodeId) {
+              throw new WrError('PERMISSION_DENIED', `the caller asked to import into ${params.nodeId}, not ${config.nodeId}`);
+            }
+            // Only a share exported by a node of the signed roster is taken in.
+            opened = await openImport(ctx, params.wrappedKeyShare);
+            return opened;
+          },
+          (o) => importOpened(ctx, o, caller.apiKeyId, approvedBy),
+        );
       } finally {
-        opened.secret.signingShare.destroy();
+        opened?.envelope.secret.signingShare.destroy();
       }
     }),
   );

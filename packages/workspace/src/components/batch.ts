@@ -71,35 +71,38 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
     await Promise.all(
       [...byNode(located.flat())].map(async ([client, indexes]) => {
         const r = await nodeAnswer(client.call('exportShares', { body: { ...signedBody(call), items: indexes } }, call.requestId), indexes, fail);
-        for (const item of answered(r, indexes)) {
-          const { keyId, ageRecipient } = p.items[item.index]!;
-          // Each item on its own: a failure recording one (the audit log, say) fails that item only.
-          try {
-            if (item.error || !item.wrappedKeyShare) {
-              // Deleted behind our back: the next lookup asks the nodes again.
-              if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
-              fail(item.index, fromNode(item.error));
-              continue;
+        // The items' records are written at once (on SQLite, one group commit for them all), each on its own: a failure
+        // recording one (the audit log, say) fails that item only.
+        await Promise.all(
+          answered(r, indexes).map(async (item) => {
+            const { keyId, ageRecipient } = p.items[item.index]!;
+            try {
+              if (item.error || !item.wrappedKeyShare) {
+                // Deleted behind our back: the next lookup asks the nodes again.
+                if (item.error?.code === 'NOT_FOUND') await ws.network.forget(keyId);
+                fail(item.index, fromNode(item.error));
+                return;
+              }
+              const share = shares.get(item.index)!;
+              await ws.audit.append(call.caller.apiKeyId, 'share.export', {
+                keyId,
+                nodeId: client.nodeId,
+                publicKey: share.publicKey,
+                identifier: share.identifier,
+                recipients: asList(ageRecipient),
+              });
+              results[item.index] = {
+                keyId,
+                ok: true,
+                nodeId: client.nodeId,
+                wrappedKeyShare: item.wrappedKeyShare,
+                ...(item.receipt && { receipt: item.receipt }),
+              };
+            } catch (err) {
+              fail(item.index, itemError(err));
             }
-            const share = shares.get(item.index)!;
-            await ws.audit.append(call.caller.apiKeyId, 'share.export', {
-              keyId,
-              nodeId: client.nodeId,
-              publicKey: share.publicKey,
-              identifier: share.identifier,
-              recipients: asList(ageRecipient),
-            });
-            results[item.index] = {
-              keyId,
-              ok: true,
-              nodeId: client.nodeId,
-              wrappedKeyShare: item.wrappedKeyShare,
-              ...(item.receipt && { receipt: item.receipt }),
-            };
-          } catch (err) {
-            fail(item.index, itemError(err));
-          }
-        }
+          }),
+        );
       }),
     );
     return { results };
@@ -123,35 +126,39 @@ export const batchComponents: Pick<Handlers, 'EXPORT_KEY_SHARES' | 'IMPORT_KEY_S
     await Promise.all(
       [...byNode(routed)].map(async ([client, indexes]) => {
         const r = await nodeAnswer(client.call('importShares', { body: { ...signedBody(call), items: indexes } }, call.requestId), indexes, fail);
-        for (const item of answered(r, indexes)) {
-          try {
-            if (item.error || !item.share) {
-              fail(item.index, fromNode(item.error));
-              continue;
+        // As for export: the items' records at once, each on its own.
+        await Promise.all(
+          answered(r, indexes).map(async (item) => {
+            try {
+              if (item.error || !item.share) {
+                fail(item.index, fromNode(item.error));
+                return;
+              }
+              const s = item.share;
+              ws.network.learn(client.nodeId, s);
+              await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
+              await ws.audit.append(call.caller.apiKeyId, 'share.import', {
+                keyId: s.keyId,
+                nodeId: client.nodeId,
+                publicKey: s.publicKey,
+                identifier: s.identifier,
+                alreadyPresent: s.alreadyPresent,
+              });
+              results[item.index] = {
+                nodeId: client.nodeId,
+                ok: true,
+                keyId: s.keyId,
+                publicKey: s.publicKey,
+                scheme: s.scheme,
+                identifier: s.identifier,
+                alreadyPresent: s.alreadyPresent,
+                receipt: s.receipt,
+              };
+            } catch (err) {
+              fail(item.index, itemError(err));
             }
-            const s = item.share;
-            await ws.network.remember(s.keyId, client.nodeId, s.publicKey, s.identifier);
-            await ws.audit.append(call.caller.apiKeyId, 'share.import', {
-              keyId: s.keyId,
-              nodeId: client.nodeId,
-              publicKey: s.publicKey,
-              identifier: s.identifier,
-              alreadyPresent: s.alreadyPresent,
-            });
-            results[item.index] = {
-              nodeId: client.nodeId,
-              ok: true,
-              keyId: s.keyId,
-              publicKey: s.publicKey,
-              scheme: s.scheme,
-              identifier: s.identifier,
-              alreadyPresent: s.alreadyPresent,
-              receipt: s.receipt,
-            };
-          } catch (err) {
-            fail(item.index, itemError(err));
-          }
-        }
+          }),
+        );
       }),
     );
     return { results };

@@ -78,6 +78,8 @@ async function commitDkg(ws: WorkspaceContext, requestId: string, sessionId: str
       );
     },
   );
+  // What each node answered is what getShare would: the key's first SIGN need not ask for it.
+  committed.forEach((c, i) => ws.network.learn(result.shares[i]!.nodeId, c));
   // Each node's receipt: the caller can check that the key is on the nodes it named, as it asked.
   return { ...result, shares: result.shares.map((s, i) => ({ ...s, receipt: committed[i]!.receipt })) };
 }
@@ -125,6 +127,11 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       if (r3.some((s) => s.publicKey !== publicKey || s.publicPackage !== r3[0]!.publicPackage)) {
         throw new WrError('INTERNAL', 'the nodes finished key generation with different public keys; nothing was kept');
       }
+      // The key's public package is checked here, once, as it enters the workspace (SIGN's aggregation finds it checked).
+      const pub = decodePublicKeyPackage(r3[0]!.publicPackage);
+      if (pub.groupPublicKey !== publicKey || pub.scheme !== scheme) {
+        throw new WrError('INTERNAL', "the nodes' public key package does not match the key they made; nothing was kept");
+      }
       for (const [i, s] of r3.entries()) await ws.network.remember(s.keyId, nodeIds[i]!, s.publicKey, s.identifier);
       const shares = r3.map((s, i) => ({ nodeId: nodeIds[i]!, keyId: s.keyId, identifier: s.identifier }));
       result = { publicKey, scheme, threshold: p.threshold, shares };
@@ -171,11 +178,16 @@ export const keyComponents: Pick<Handlers, 'CREATE_KEY' | 'SIGN' | 'LIST_KEYS' |
       const r2 = await Promise.all(located.map((l) => l.client.call('signRound2', { body: { sessionId, keyId: l.share.keyId, commitments } }, call.requestId)));
       const shares = Object.fromEntries(located.map((l, i) => [l.share.identifier, r2[i]!.signatureShare]));
       const signature = aggregateSignature(first.scheme as SchemeName, decodePublicKeyPackage(first.publicPackage), commitments, message, shares);
-      await ws.audit.append(call.caller.apiKeyId, 'key.sign', {
-        publicKey: first.publicKey,
-        keyIds: p.keyIds,
-        messageSha256: sha256Hex(message),
-      });
+      await ws.audit.append(
+        call.caller.apiKeyId,
+        'key.sign',
+        {
+          publicKey: first.publicKey,
+          keyIds: p.keyIds,
+          messageSha256: sha256Hex(message),
+        },
+        call,
+      );
       return { signature: toHex(signature), publicKey: first.publicKey };
     }),
 

@@ -19,13 +19,18 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const r = await ws.network.forgettingOnNotFound([p.keyId], () =>
       client.call('exportShare', { params: { keyId: p.keyId }, body: signedBody(call) }, call.requestId),
     );
-    await ws.audit.append(call.caller.apiKeyId, 'share.export', {
-      keyId: p.keyId,
-      nodeId: client.nodeId,
-      publicKey: share.publicKey,
-      identifier: share.identifier,
-      recipients,
-    });
+    await ws.audit.append(
+      call.caller.apiKeyId,
+      'share.export',
+      {
+        keyId: p.keyId,
+        nodeId: client.nodeId,
+        publicKey: share.publicKey,
+        identifier: share.identifier,
+        recipients,
+      },
+      call,
+    );
     return { wrappedKeyShare: r.wrappedKeyShare, receipt: r.receipt };
   },
 
@@ -33,14 +38,23 @@ export const shareComponents: Pick<Handlers, 'EXPORT_KEY_SHARE' | 'IMPORT_KEY_SH
     const nodeId = p.nodeId ?? ws.network.defaultTarget;
     const client = ws.network.client(nodeId);
     const r = await client.call('importShare', { body: signedBody(call) }, call.requestId);
-    await ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier);
-    await ws.audit.append(call.caller.apiKeyId, 'share.import', {
-      keyId: r.keyId,
-      nodeId,
-      publicKey: r.publicKey,
-      identifier: r.identifier,
-      alreadyPresent: r.alreadyPresent,
-    });
+    ws.network.learn(nodeId, r);
+    // Both at once: on SQLite, one group commit for the two.
+    await Promise.all([
+      ws.network.remember(r.keyId, nodeId, r.publicKey, r.identifier, call),
+      ws.audit.append(
+        call.caller.apiKeyId,
+        'share.import',
+        {
+          keyId: r.keyId,
+          nodeId,
+          publicKey: r.publicKey,
+          identifier: r.identifier,
+          alreadyPresent: r.alreadyPresent,
+        },
+        call,
+      ),
+    ]);
     return { keyId: r.keyId, nodeId, publicKey: r.publicKey, scheme: r.scheme, identifier: r.identifier, alreadyPresent: r.alreadyPresent, receipt: r.receipt };
   },
 
