@@ -2,7 +2,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import type { ErrorBody, ErrorDetail } from '@wr/api';
 import { ERROR_CODES, WrError, newSessionId, randomId, type Secret } from '@wr/common';
 import { Sealer, errorBody } from '@wr/server';
-import type { WorkspaceStore } from './store.js';
+import type { Sql, WorkspaceStore } from './store.js';
 
 /**
  * What a call with an idempotency key comes to. `replayed` is said every time,
@@ -73,11 +73,12 @@ export class Idempotency {
     component: string,
     requestHash: string,
     exec: (sessionId: string) => Promise<unknown>,
-    recover: (staleSessionId: string) => Promise<void>,
+    recover?: (staleSessionId: string) => Promise<void>,
   ): Promise<Outcome> {
     const aad = `${apiKeyId} ${key}`;
     const sessionId = newSessionId();
-    const claim = await this.store.transaction(`idempotency ${apiKeyId} ${key}`, async (tx): Promise<Outcome | { stale?: string }> => {
+    const lock = `idempotency ${apiKeyId} ${key}`;
+    const take = async (tx: Sql): Promise<Outcome | { stale?: string }> => {
       const row = await tx.get<Row>(
         'SELECT component, request_hash, owner, state, status, sealed_response, session_id, lease_until' +
           ' FROM idempotency WHERE api_key_id = ? AND idempotency_key = ?',
@@ -123,7 +124,18 @@ export class Idempotency {
         key,
       );
       return { stale: row.session_id ?? '' };
-    });
+    };
+    // A claim is on disk before its call runs where a dead process's call must be recovered (`recover`: a DKG to abort).
+    // Elsewhere, on workspace.db, it shares the result's commit: its lease would die with its process anyway (see
+    // releaseLeasesOfDeadProcess), and this process sees it at once. PostgreSQL's replicas need it committed first.
+    let claimed: Promise<void> = Promise.resolve();
+    let claim: Outcome | { stale?: string };
+    if (!recover && this.store.stage) {
+      const staged = await this.store.stage(lock, take);
+      claim = staged.result;
+      claimed = staged.committed;
+      claimed.catch(() => undefined);
+    } else claim = await this.store.transaction(lock, take);
     if ('ok' in claim) return claim;
 
     const renewal = setInterval(
@@ -142,8 +154,9 @@ export class Idempotency {
     );
     renewal.unref();
     try {
-      if (claim.stale) await recover(claim.stale);
+      if (claim.stale) await recover?.(claim.stale);
       const result = await exec(sessionId);
+      await claimed;
       await this.finish(apiKeyId, key, 200, result);
       return { ok: true, result, replayed: false };
     } catch (err) {

@@ -182,8 +182,13 @@ export async function buildWorkspace(config: WorkspaceConfig): Promise<{ app: Fa
             await Promise.all(durable);
             return result;
           }
-          const outcome = await idempotency.run(caller.apiKeyId, key, name, idempotency.requestHash(name, req.body), run, (stale) =>
-            name === 'CREATE_KEY' ? abortDkg(ws, stale) : Promise.resolve(),
+          const outcome = await idempotency.run(
+            caller.apiKeyId,
+            key,
+            name,
+            idempotency.requestHash(name, req.body),
+            run,
+            name === 'CREATE_KEY' ? (stale) => abortDkg(ws, stale) : undefined,
           );
           if (!outcome.ok) {
             await step?.ended({ error: new WrError(outcome.error.code, outcome.error.message) });

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { IDEMPOTENT_REPLAYED_HEADER } from '@wr/api';
 import { Secret, WrError } from '@wr/common';
 import { Idempotency } from '../src/idempotency.js';
@@ -197,6 +198,39 @@ function suite(kind: StoreKind): void {
     assert.deepEqual(taken, { ok: true, result: { deleted: true }, replayed: false });
     assert.deepEqual(recovered, ['sess_expired']);
   });
+  // On workspace.db a claim needs to be on disk before its call runs only where a dead process's call is recovered.
+  if (kind === 'sqlite') {
+    test('a claim with a recovery (a DKG to abort) is on disk before the call runs; every answered call is on disk', async () => {
+      const disk = new Database(ws.config.databaseFile, { readonly: true });
+      try {
+        const onDisk = (key: string) =>
+          (disk.prepare('SELECT state FROM idempotency WHERE idempotency_key = ?').get(key) as { state: string } | undefined)?.state;
+        const idem = new Idempotency(ws.ctx.store, new Secret(new Uint8Array(randomBytes(32))));
+        const hash = idem.requestHash('CREATE_KEY', {});
+        let seen: string | undefined;
+        await idem.run(
+          'ak_x',
+          'with-recovery',
+          'CREATE_KEY',
+          hash,
+          async () => ((seen = onDisk('with-recovery')), {}),
+          async () => undefined,
+        );
+        assert.equal(seen, 'running', 'committed before the call ran');
+        assert.equal(onDisk('with-recovery'), 'done');
+        const answered = await idem.run('ak_x', 'without', 'SIGN', hash, async () => ({ signed: true }));
+        assert.deepEqual(answered, { ok: true, result: { signed: true }, replayed: false });
+        assert.equal(onDisk('without'), 'done', 'on disk once answered');
+        assert.deepEqual(await idem.run('ak_x', 'without', 'SIGN', hash, async () => assert.fail('a replay does not run again')), {
+          ok: true,
+          result: { signed: true },
+          replayed: true,
+        });
+      } finally {
+        disk.close();
+      }
+    });
+  }
 }
 
 eachStore(suite);
