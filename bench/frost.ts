@@ -14,23 +14,9 @@
  */
 import { ed25519_FROST } from '@noble/curves/ed25519.js';
 import { schnorr_FROST, secp256k1_FROST } from '@noble/curves/secp256k1.js';
-import { generateIdentity } from '@wr/age';
 import { utf8 } from '@wr/common';
-import {
-  SCHEME_NAMES,
-  aggregateSignature,
-  dkgRound1,
-  dkgRound2,
-  dkgRound3,
-  generateSigningKey,
-  getScheme,
-  identifierFor,
-  signRound1,
-  signRound2,
-  type DkgParticipant,
-  type DkgResult,
-  type SchemeName,
-} from '@wr/crypto';
+import { SCHEME_NAMES, aggregateSignature, getScheme, signRound1, signRound2, type DkgResult, type SchemeName } from '@wr/crypto';
+import { makeNodes, runDkg, type Node } from '@wr/crypto/test-dkg';
 
 import { timeIt } from './timing.js';
 
@@ -51,37 +37,8 @@ async function medianMs(label: string, runs: number, fn: () => unknown): Promise
   return (await timeIt(label, fn, { iterations: runs, warmup: WARMUP })).medianUs / 1000;
 }
 
-async function setup(scheme: SchemeName, n: number) {
-  const nodes = [];
-  for (let i = 1; i <= n; i++) {
-    const k = generateSigningKey();
-    const a = await generateIdentity('x25519');
-    nodes.push({
-      participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey } as DkgParticipant,
-      signingKey: k.secretKey,
-      age: a.identity,
-    });
-  }
-  return nodes;
-}
-
 let session = 0;
-async function oursDkg(scheme: SchemeName, nodes: Awaited<ReturnType<typeof setup>>): Promise<DkgResult[]> {
-  const participants = nodes.map((n) => n.participant);
-  const sessionId = `bench-${++session}`;
-  const r1 = nodes.map((n) => dkgRound1({ sessionId, scheme, minSigners: 2, participants, self: n.participant.identifier, signingKey: n.signingKey }));
-  const broadcast = r1.map((r) => r.message);
-  const r2 = (await Promise.all(r1.map((r) => dkgRound2(r.state, broadcast)))).flat();
-  return Promise.all(
-    nodes.map((n, i) =>
-      dkgRound3(
-        r1[i]!.state,
-        r2.filter((m) => m.to === n.participant.identifier),
-        n.age,
-      ),
-    ),
-  );
-}
+const oursDkg = (scheme: SchemeName, nodes: Node[]): Promise<DkgResult[]> => runDkg(scheme, 2, nodes, `bench-${++session}`);
 
 function nobleDkg(scheme: SchemeName, max: number) {
   const frost = NOBLE_FROST[scheme];
@@ -134,7 +91,7 @@ console.log(`node ${process.version}; medians of ${DKG_RUNS} DKG / ${SIGN_RUNS} 
 const head = ['DKG 2-of-2 wr', 'noble', 'DKG 2-of-3 wr', 'noble', 'sign 2-of-3 wr', 'sign noble'];
 console.log(`${'scheme'.padEnd(20)} ${head.map((h) => h.padStart(14)).join(' ')}`);
 for (const scheme of SCHEME_NAMES) {
-  const nodes = await setup(scheme, 3);
+  const nodes = await makeNodes(scheme, 3);
   const dkg22 = await medianMs('dkg wr 2-of-2', DKG_RUNS, () => oursDkg(scheme, nodes.slice(0, 2)));
   const dkg22Noble = await medianMs('dkg noble 2-of-2', DKG_RUNS, () => nobleDkg(scheme, 2));
   const dkgOurs = await medianMs('dkg wr', DKG_RUNS, () => oursDkg(scheme, nodes));

@@ -3,21 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
-import { generateIdentity } from '@wr/age';
-import { Secret, WrError } from '@wr/common';
+import { WrError } from '@wr/common';
 
-import {
-  dkgRound1,
-  dkgRound2,
-  dkgRound3,
-  generateSigningKey,
-  identifierFor,
-  type DkgParticipant,
-  type DkgResult,
-  type PublicKeyPackage,
-  type SchemeName,
-  type SecretKeyPackage,
-} from '../src/index.js';
+import { type PublicKeyPackage, type SchemeName, type SecretKeyPackage } from '../src/index.js';
 import { publicKeyPackageFromFrost, secretKeyPackageFromFrost } from '../src/frost/key-package.js';
 import { getSchemeSuite } from '../src/frost/schemes.js';
 
@@ -91,42 +79,7 @@ export function dealerKey(scheme: SchemeName, min: number, max: number): { publi
   return { public: publicKeyPackageFromFrost(scheme, deal.public), secrets: Object.values(deal.secretShares).map((x) => secretKeyPackageFromFrost(x)) };
 }
 
-export interface Node {
-  participant: DkgParticipant;
-  signingKey: Secret<Uint8Array>;
-  ageIdentity: Secret<string>;
-}
-
-export async function makeNodes(scheme: SchemeName, n: number): Promise<Node[]> {
-  const out: Node[] = [];
-  for (let i = 1; i <= n; i++) {
-    const k = generateSigningKey();
-    const a = await generateIdentity('x25519');
-    out.push({
-      participant: { identifier: identifierFor(scheme, i), recipient: a.recipient, signingKey: k.publicKey },
-      signingKey: k.secretKey,
-      ageIdentity: a.identity,
-    });
-  }
-  return out;
-}
-
-/** Runs a whole DKG over an in-memory "network" (the coordinator relays messages). */
-export async function runDkg(scheme: SchemeName, minSigners: number, nodes: Node[], sessionId = 'session-1'): Promise<DkgResult[]> {
-  const participants = nodes.map((n) => n.participant);
-  const r1 = nodes.map((n) => dkgRound1({ sessionId, scheme, minSigners, participants, self: n.participant.identifier, signingKey: n.signingKey }));
-  const broadcast = r1.map((r) => r.message);
-  const r2 = (await Promise.all(r1.map((r) => dkgRound2(r.state, [...broadcast].reverse())))).flat();
-  return Promise.all(
-    nodes.map((n, i) =>
-      dkgRound3(
-        r1[i]!.state,
-        r2.filter((m) => m.to === n.participant.identifier),
-        n.ageIdentity,
-      ),
-    ),
-  );
-}
+export { makeNodes, runDkg, type Node } from './support/dkg.js';
 
 /** Asserts `fn` throws a WrError with `code` (and, for SHARE_INVALID, the named check). */
 export async function rejectsWith(fn: () => unknown, code: string, check?: string): Promise<WrError> {

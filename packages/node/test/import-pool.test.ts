@@ -3,38 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateIdentity } from '@wr/age';
 import { WrError } from '@wr/common';
-import { dkgRound1, dkgRound2, dkgRound3, generateSigningKey, identifierFor, sealEnvelope, wrapShare, type DkgParticipant } from '@wr/crypto';
+import { generateSigningKey, sealEnvelope, wrapShare } from '@wr/crypto';
+import { makeNodes, runDkg } from '@wr/crypto/test-dkg';
 import { ImportPool } from '../src/workers/import-pool.js';
 
 /** A 2-of-2 key by DKG; participant 1's share sealed by `exporter` and wrapped to `recipient`. */
 async function wrappedShare(recipient: string, exporter: ReturnType<typeof generateSigningKey>) {
-  const nodes = await Promise.all(
-    [1, 2].map(async (i) => {
-      const k = generateSigningKey();
-      const a = await generateIdentity('x25519');
-      const participant: DkgParticipant = { identifier: identifierFor('frost-ed25519', i), recipient: a.recipient, signingKey: k.publicKey };
-      return { participant, signingKey: k.secretKey, age: a.identity };
-    }),
-  );
-  const participants = nodes.map((n) => n.participant);
-  const r1 = nodes.map((n) =>
-    dkgRound1({ sessionId: 'import-pool', scheme: 'frost-ed25519', minSigners: 2, participants, self: n.participant.identifier, signingKey: n.signingKey }),
-  );
-  const r2 = (
-    await Promise.all(
-      r1.map((r) =>
-        dkgRound2(
-          r.state,
-          r1.map((x) => x.message),
-        ),
-      ),
-    )
-  ).flat();
-  const mine = await dkgRound3(
-    r1[0]!.state,
-    r2.filter((m) => m.to === participants[0]!.identifier),
-    nodes[0]!.age,
-  );
+  const mine = (await runDkg('frost-ed25519', 2, await makeNodes('frost-ed25519', 2), 'import-pool'))[0]!;
   const envelope = sealEnvelope(
     {
       public: mine.public,
