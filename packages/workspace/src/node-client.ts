@@ -27,6 +27,13 @@ class PinMismatch extends Error {
   }
 }
 
+/** The pinning failure behind a request's error (undici wraps the connector's), if that is what it was. */
+function pinMismatchIn(err: unknown): PinMismatch | undefined {
+  let cause: unknown = err;
+  for (let i = 0; i < 4 && cause && !(cause instanceof PinMismatch); i++) cause = (cause as { cause?: unknown }).cause;
+  return cause instanceof PinMismatch ? cause : undefined;
+}
+
 /**
  * The workspace's side of the channel to one node: mutual TLS with the node's
  * certificate pinned (by its SHA-256 fingerprint, from the signed roster), the
@@ -95,7 +102,7 @@ export class NodeClient {
     return UNQUEUED.has(op) ? send() : this.queue.run(send);
   }
 
-  async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown, requestId?: string): Promise<T> {
+  async #request<T>(method: 'GET' | 'POST', path: string, body?: unknown, requestId?: string, retried = false): Promise<T> {
     let status: number;
     let json: unknown;
     try {
@@ -119,6 +126,10 @@ export class NodeClient {
       }
     } catch (err) {
       if (err instanceof WrError) throw err;
+      // A read is tried once more on a connection that failed at once: a kept-alive connection can have gone stale while
+      // the node was out of reach (it closed its side meanwhile), and the retry takes a fresh one. A write is never repeated.
+      if (method === 'GET' && !retried && (err as { name?: string })?.name !== 'TimeoutError' && !pinMismatchIn(err))
+        return this.#request<T>(method, path, body, requestId, true);
       throw this.#unavailable(err);
     }
     if (status >= 200 && status < 300) return json as T;
@@ -130,9 +141,8 @@ export class NodeClient {
 
   /** NODE_UNAVAILABLE, saying why the node could not be reached (a pinning failure says which certificate). */
   #unavailable(err: unknown): WrError {
-    let cause: unknown = err;
-    for (let i = 0; i < 4 && cause && !(cause instanceof PinMismatch); i++) cause = (cause as { cause?: unknown }).cause;
-    if (cause instanceof PinMismatch) {
+    const cause = pinMismatchIn(err);
+    if (cause) {
       return new WrError(
         'NODE_UNAVAILABLE',
         `node ${this.nodeId} at ${this.endpoint.url} presented TLS certificate ${cause.presented ?? '(none)'}, not the one the roster pins ` +

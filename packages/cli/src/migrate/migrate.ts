@@ -102,7 +102,8 @@ async function sourceShares(client: WorkspaceClient, from: string, keyIds: strin
 /** Every share on every node but `from`: where co-signers for the signing check come from. */
 async function sharesOutside(client: WorkspaceClient, from: string): Promise<KeyInfo[]> {
   const { nodes } = await client.call(ComponentModule.LIST_NODES, {}).promise();
-  const lists = await Promise.all(nodes.filter((n) => n.nodeId !== from && n.status === 'up').map((n) => allKeys(client, n.nodeId)));
+  // Every other node, whatever LIST_NODES said of it a moment ago (a node back from a partition may have been down then).
+  const lists = await Promise.all(nodes.filter((n) => n.nodeId !== from).map((n) => allKeys(client, n.nodeId)));
   return lists.flat();
 }
 
